@@ -1,0 +1,174 @@
+/** `p2pchat peer`: flags, the chosen interface, and a clean exit. */
+
+import * as readline from "node:readline";
+import process from "node:process";
+import { createLogger } from "../log/mod.ts";
+import {
+  defaultDataDir,
+  IdentityError,
+  JsonInterface,
+  Peer,
+  type PeerOptions,
+  TerminalInterface,
+} from "../peer/mod.ts";
+import { formatHostPort, nameProblem, normalizeName } from "../protocol/mod.ts";
+import {
+  envName,
+  type FlagSpec,
+  formatFlags,
+  hostPortFlag,
+  integerFlag,
+  parseFlags,
+  UsageError,
+} from "./flags.ts";
+import { onShutdownSignal, printError, printLine } from "./process.ts";
+
+const FLAGS: FlagSpec[] = [
+  { name: "name", type: "string", value: "NAME", help: "your name in the chat (required)" },
+  {
+    name: "registry",
+    type: "string",
+    value: "HOST:PORT",
+    help: "where the registry listens",
+    defaultText: "127.0.0.1:7070",
+  },
+  {
+    name: "listen",
+    type: "string",
+    value: "HOST:PORT",
+    help: "where to accept direct links; port 0 picks a free one",
+    defaultText: "0.0.0.0:0",
+  },
+  {
+    name: "advertise",
+    type: "string",
+    value: "HOST:PORT",
+    help: "publish this address instead of the observed one",
+  },
+  {
+    name: "data-dir",
+    type: "string",
+    value: "DIR",
+    help: "where your identity key is kept",
+    defaultText: defaultDataDir("NAME").replace(Deno.env.get("HOME") ?? "\0", "~"),
+  },
+  {
+    name: "reconnect-max-ms",
+    type: "string",
+    value: "N",
+    help: "longest wait between attempts to reach a lost registry",
+    defaultText: "10000",
+  },
+  {
+    name: "json",
+    type: "boolean",
+    help: "JSON lines on stdin/stdout instead of the terminal chat",
+  },
+  { name: "help", short: "h", type: "boolean", help: "show this help" },
+];
+
+/** `--help` text for peers. */
+export const PEER_USAGE = `Usage: p2pchat peer --name NAME [flags]
+
+Joins the chat: registers with the registry, then talks to other peers
+directly. Chats with peers you know keep working while the registry is down,
+and the peer re-registers by itself when it is back.
+
+Flags (each also read from ${envName("some-flag")}, e.g. ${envName("name")}; flags win):
+${formatFlags(FLAGS)}
+
+Names are 1–32 letters, digits, "_", "-" or "."; names differing only in
+case are the same name. Your peer ID is derived from your key: keep the data
+directory to keep your ID.`;
+
+interface ParsedPeerArgs {
+  options: PeerOptions & { dataDir: string };
+  json: boolean;
+}
+
+/** Reads peer flags into options. Throws `UsageError`. */
+export function peerOptions(
+  args: string[],
+  env?: Record<string, string | undefined>,
+): { help: true } | ({ help: false } & ParsedPeerArgs) {
+  const flags = parseFlags(args, FLAGS, env);
+  if (flags.help) return { help: true };
+  if (typeof flags.name !== "string") {
+    throw new UsageError(`Missing --name NAME (or ${envName("name")})`);
+  }
+  const name = normalizeName(flags.name);
+  const problem = nameProblem(name);
+  if (problem) throw new UsageError(`Invalid value for --name: ${problem}`);
+  const options: ParsedPeerArgs["options"] = {
+    name,
+    dataDir: typeof flags["data-dir"] === "string" ? flags["data-dir"] : defaultDataDir(name),
+  };
+  if (typeof flags.registry === "string") {
+    options.registry = hostPortFlag("registry", flags.registry, "127.0.0.1");
+  }
+  if (typeof flags.listen === "string") {
+    options.listen = hostPortFlag("listen", flags.listen, "0.0.0.0");
+  }
+  if (typeof flags.advertise === "string") {
+    const advertised = hostPortFlag("advertise", flags.advertise);
+    if (advertised.port === 0) {
+      throw new UsageError("Invalid value for --advertise: port 0 cannot be dialled");
+    }
+    options.advertise = formatHostPort(advertised);
+  }
+  if (typeof flags["reconnect-max-ms"] === "string") {
+    options.backoff = {
+      maxMs: integerFlag("reconnect-max-ms", flags["reconnect-max-ms"], 100, 3_600_000),
+    };
+  }
+  return { help: false, options, json: flags.json === true };
+}
+
+/** Runs a peer until `/quit`, end of input, a signal, or a fatal refusal. */
+export async function runPeer(args: string[]): Promise<number> {
+  const parsed = peerOptions(args);
+  if (parsed.help) {
+    printLine(PEER_USAGE);
+    return 0;
+  }
+  // Interactive: only errors on stderr, so log lines do not garble the prompt.
+  const logger = createLogger({ level: parsed.json ? "info" : "error" });
+  const json = parsed.json ? new JsonInterface(printLine) : undefined;
+  const terminal = json ? undefined : new TerminalInterface({
+    input: process.stdin,
+    output: process.stdout,
+  });
+  let peer: Peer;
+  try {
+    peer = await Peer.start({
+      ...parsed.options,
+      logger,
+      onEvent: (event) => (json ?? terminal!).render(event),
+    });
+  } catch (error) {
+    if (error instanceof IdentityError) {
+      printError(`error: ${error.message}`);
+      return 1;
+    }
+    if (error instanceof Deno.errors.AddrInUse || error instanceof Deno.errors.AddrNotAvailable) {
+      const where = formatHostPort(parsed.options.listen ?? { hostname: "0.0.0.0", port: 0 });
+      printError(`error: cannot listen on ${where}: ${error.message}`);
+      return 1;
+    }
+    if (error instanceof Deno.errors.PermissionDenied) {
+      printError(`error: cannot use data directory ${parsed.options.dataDir}: ${error.message}`);
+      return 1;
+    }
+    throw error;
+  }
+  const input = json
+    ? json.run(peer, readline.createInterface({ input: process.stdin, terminal: false }))
+    : terminal!.run(peer);
+  const outcome = await Promise.race([
+    input.then(() => 0),
+    onShutdownSignal().then(() => 0),
+    peer.finished.then(() => 0, () => 1),
+  ]);
+  await peer.shutdown();
+  return outcome;
+}

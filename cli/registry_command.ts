@@ -1,0 +1,122 @@
+/** `p2pchat registry`: flags, start-up lines, and a clean exit on signals. */
+
+import { createLogger } from "../log/mod.ts";
+import { Registry, type RegistryOptions } from "../registry/mod.ts";
+import { APP_VERSION, PROTOCOL_VERSION } from "../protocol/mod.ts";
+import {
+  choiceFlag,
+  envName,
+  type FlagSpec,
+  formatFlags,
+  hostPortFlag,
+  integerFlag,
+  parseFlags,
+} from "./flags.ts";
+import { onShutdownSignal, printLine } from "./process.ts";
+
+const FLAGS: FlagSpec[] = [
+  {
+    name: "listen",
+    type: "string",
+    value: "HOST:PORT",
+    help: "TCP address peers connect to; port 0 picks a free one",
+    defaultText: "0.0.0.0:7070",
+  },
+  {
+    name: "heartbeat-ms",
+    type: "string",
+    value: "N",
+    help: "heartbeat interval announced to peers, in ms",
+    defaultText: "2000",
+  },
+  {
+    name: "evict-after",
+    type: "string",
+    value: "N",
+    help: "missed heartbeats before a peer is evicted",
+    defaultText: "3",
+  },
+  {
+    name: "max-peers",
+    type: "string",
+    value: "N",
+    help: "most peers online at once; more are refused",
+    defaultText: "50000",
+  },
+  {
+    name: "log-format",
+    type: "string",
+    value: "text|json",
+    help: "log lines on stderr as text or JSON",
+    defaultText: "text",
+  },
+  { name: "help", short: "h", type: "boolean", help: "show this help" },
+];
+
+/** `--help` text for the registry. */
+export const REGISTRY_USAGE = `Usage: p2pchat registry [flags]
+
+Runs the registry: peers register here, learn who else is online, and then
+talk to each other directly. No message passes through the registry.
+
+Flags (each also read from ${envName("some-flag")}, e.g. ${envName("listen")}; flags win):
+${formatFlags(FLAGS)}
+
+On start it prints the address it actually bound. SIGINT or SIGTERM tells
+every peer the registry is going away and exits with status 0.`;
+
+/** Reads registry flags into options. Throws `UsageError`. */
+export function registryOptions(args: string[], env?: Record<string, string | undefined>) {
+  const flags = parseFlags(args, FLAGS, env);
+  if (flags.help) return { help: true as const };
+  const options: RegistryOptions = {};
+  if (typeof flags.listen === "string") {
+    options.listen = hostPortFlag("listen", flags.listen, "0.0.0.0");
+  }
+  if (typeof flags["heartbeat-ms"] === "string") {
+    options.heartbeatMs = integerFlag("heartbeat-ms", flags["heartbeat-ms"], 10, 3_600_000);
+  }
+  if (typeof flags["evict-after"] === "string") {
+    options.evictAfter = integerFlag("evict-after", flags["evict-after"], 1, 1000);
+  }
+  if (typeof flags["max-peers"] === "string") {
+    options.maxPeers = integerFlag("max-peers", flags["max-peers"], 1, 10_000_000);
+  }
+  const logFormat = typeof flags["log-format"] === "string"
+    ? choiceFlag("log-format", flags["log-format"], ["text", "json"])
+    : "text";
+  return { help: false as const, options, logFormat };
+}
+
+/** Runs the registry until a shutdown signal. Returns the exit status. */
+export async function runRegistry(args: string[]): Promise<number> {
+  const parsed = registryOptions(args);
+  if (parsed.help) {
+    printLine(REGISTRY_USAGE);
+    return 0;
+  }
+  const logger = createLogger({ format: parsed.logFormat });
+  let registry: Registry;
+  try {
+    registry = await Registry.start({ ...parsed.options, logger });
+  } catch (error) {
+    if (error instanceof Deno.errors.AddrInUse || error instanceof Deno.errors.AddrNotAvailable) {
+      const where = parsed.options.listen ?? { hostname: "0.0.0.0", port: 7070 };
+      logger.error(`cannot listen on ${where.hostname}:${where.port}: ${error.message}`);
+      return 1;
+    }
+    throw error;
+  }
+  const info = registry.info();
+  printLine(`p2pchat registry ${APP_VERSION} (protocol ${PROTOCOL_VERSION}, epoch ${info.epoch})`);
+  printLine(`listening for peers on ${info.listen}`);
+  logger.info("registry started", {
+    listen: info.listen,
+    heartbeatMs: info.heartbeatMs,
+    evictAfter: info.evictAfter,
+  });
+  await onShutdownSignal();
+  logger.info("shutting down", { peers: registry.stats().peersOnline });
+  await registry.shutdown();
+  return 0;
+}

@@ -1,0 +1,276 @@
+/**
+ * Direct links to other peers: accepts incoming ones, dials outgoing ones on
+ * first use, reuses whatever is open, and hands every received chat-level
+ * message to its handler. Links are authenticated before anything else is read.
+ */
+
+import {
+  type AckMessage,
+  type ChatMessage,
+  flushWithin,
+  formatHostPort,
+  FrameStream,
+  type HostPort,
+  isConnectionGone,
+  type LinkMessage,
+  MessageChannel,
+  parseHostPort,
+  parseLinkMessage,
+  type PeerInfo,
+  ProtocolError,
+  type ReceiptMessage,
+  shortId,
+} from "../protocol/mod.ts";
+import type { Logger } from "../log/mod.ts";
+import { connectWithin } from "./connect.ts";
+import { DirectLink, type LinkDirection } from "./direct_link.ts";
+import type { Identity } from "./identity.ts";
+import { acceptHandshake, dialHandshake } from "./link_handshake.ts";
+
+/** Messages that reach the application once a link is up. */
+export type LinkPayload = ChatMessage | AckMessage | ReceiptMessage;
+
+/** What the pool reports. */
+export interface LinkPoolHandler {
+  message(link: DirectLink, message: LinkPayload): void;
+  /** A link is authenticated and ready (either direction). */
+  linkOpened?(link: DirectLink): void;
+  linkClosed?(link: DirectLink): void;
+}
+
+/** Options for {@linkcode LinkPool.start}. */
+export interface LinkPoolOptions {
+  identity: Identity;
+  listen: HostPort;
+  handler: LinkPoolHandler;
+  logger: Logger;
+  /** Longest wait to connect, and for each handshake step. Default 5 s. */
+  timeoutMs?: number;
+}
+
+/** Why a link to a peer could not be opened. */
+export class LinkError extends Error {
+  readonly peerId: string;
+  constructor(peerId: string, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = this.constructor.name;
+    this.peerId = peerId;
+  }
+}
+
+/** All direct links of one peer, and its listener. */
+export class LinkPool implements AsyncDisposable {
+  readonly address: HostPort;
+  readonly #options: LinkPoolOptions;
+  readonly #listener: Deno.TcpListener;
+  readonly #links = new Map<string, Set<DirectLink>>();
+  readonly #dialling = new Map<string, Promise<DirectLink>>();
+  readonly #tasks = new Set<Promise<void>>();
+  readonly #accepting: Promise<void>;
+  #closed = false;
+
+  private constructor(listener: Deno.TcpListener, options: LinkPoolOptions) {
+    this.#listener = listener;
+    this.#options = options;
+    this.address = listener.addr;
+    this.#accepting = this.#acceptLoop();
+  }
+
+  /** Binds the listener. Throws `Deno.errors.AddrInUse` if the address is taken. */
+  static start(options: LinkPoolOptions): LinkPool {
+    const listener = Deno.listen({ ...options.listen, transport: "tcp" });
+    return new LinkPool(listener, options);
+  }
+
+  get #timeoutMs(): number {
+    return this.#options.timeoutMs ?? 5000;
+  }
+
+  /** An open link to `peerId`, if there is one. */
+  openLink(peerId: string): DirectLink | undefined {
+    let newest: DirectLink | undefined;
+    for (const link of this.#links.get(peerId) ?? []) if (!link.closed) newest = link;
+    return newest;
+  }
+
+  /**
+   * The open link to `peer`, dialling its published address if there is none.
+   * Concurrent callers share one dial. Throws {@linkcode LinkError}.
+   */
+  linkTo(peer: PeerInfo): Promise<DirectLink> {
+    const open = this.openLink(peer.id);
+    if (open) return Promise.resolve(open);
+    let dial = this.#dialling.get(peer.id);
+    if (!dial) {
+      dial = this.#dial(peer).finally(() => this.#dialling.delete(peer.id));
+      this.#dialling.set(peer.id, dial);
+    }
+    return dial;
+  }
+
+  /** Closes every link to `peerId` (it left). */
+  closeLinksTo(peerId: string): void {
+    for (const link of this.#links.get(peerId) ?? []) link.close();
+  }
+
+  /** Says bye on every link, closes them and the listener. */
+  async shutdown(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#listener.close();
+    await this.#accepting;
+    const all = [...this.#links.values()].flatMap((set) => [...set]);
+    await Promise.all(all.map(async (link) => {
+      link.send({ type: "bye" });
+      await flushWithin(link.channel.stream, 500);
+      link.close();
+    }));
+    await Promise.allSettled(this.#dialling.values());
+    while (this.#tasks.size > 0) await Promise.all(this.#tasks);
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.shutdown();
+  }
+
+  async #dial(peer: PeerInfo): Promise<DirectLink> {
+    if (this.#closed) throw new LinkError(peer.id, "This peer is shutting down");
+    let target: HostPort;
+    try {
+      target = parseHostPort(peer.address);
+    } catch (error) {
+      throw new LinkError(
+        peer.id,
+        `${peer.name} has an unusable address: ${(error as Error).message}`,
+      );
+    }
+    let conn: Deno.TcpConn;
+    try {
+      conn = await connectWithin({ ...target, transport: "tcp" }, this.#timeoutMs);
+    } catch (error) {
+      throw new LinkError(
+        peer.id,
+        `Cannot reach ${peer.name} at ${formatHostPort(target)}: ${(error as Error).message}`,
+        { cause: error },
+      );
+    }
+    const channel = new MessageChannel<LinkMessage, LinkMessage>(
+      new FrameStream(conn),
+      parseLinkMessage,
+    );
+    try {
+      await dialHandshake(channel, this.#options.identity, peer.id, this.#timeoutMs);
+    } catch (error) {
+      if (!(error instanceof ProtocolError)) {
+        channel.close();
+        throw error;
+      }
+      await channel.refuse(error);
+      throw new LinkError(peer.id, `Link to ${peer.name} failed: ${error.message}`, {
+        cause: error,
+      });
+    }
+    return this.#adopt(channel, peer.id, "outgoing");
+  }
+
+  async #acceptLoop(): Promise<void> {
+    try {
+      for await (const conn of this.#listener) {
+        conn.setNoDelay(true);
+        this.#track(this.#accept(conn));
+      }
+    } catch (error) {
+      if (!(error instanceof Deno.errors.BadResource)) throw error;
+    }
+  }
+
+  async #accept(conn: Deno.TcpConn): Promise<void> {
+    const channel = new MessageChannel<LinkMessage, LinkMessage>(
+      new FrameStream(conn),
+      parseLinkMessage,
+    );
+    let peerId: string;
+    try {
+      peerId = await acceptHandshake(channel, this.#options.identity, this.#timeoutMs);
+    } catch (error) {
+      if (!(error instanceof ProtocolError)) throw error;
+      this.#options.logger.warn("incoming link refused", {
+        remote: formatHostPort(channel.stream.remoteAddr),
+        code: error.code,
+        reason: error.message,
+      });
+      await channel.refuse(error);
+      return;
+    }
+    if (this.#closed) return channel.close();
+    this.#adopt(channel, peerId, "incoming");
+  }
+
+  #adopt(
+    channel: MessageChannel<LinkMessage, LinkMessage>,
+    peerId: string,
+    direction: LinkDirection,
+  ): DirectLink {
+    const link = new DirectLink(channel, peerId, direction);
+    let set = this.#links.get(peerId);
+    if (!set) this.#links.set(peerId, set = new Set());
+    set.add(link);
+    this.#options.logger.debug("link open", { peer: shortId(peerId), direction });
+    this.#options.handler.linkOpened?.(link);
+    this.#track(this.#readLoop(link));
+    return link;
+  }
+
+  async #readLoop(link: DirectLink): Promise<void> {
+    try {
+      while (true) {
+        const message = await link.channel.receive();
+        if (message === null) return;
+        switch (message.type) {
+          case "chat":
+          case "ack":
+          case "receipt":
+            this.#options.handler.message(link, message);
+            break;
+          case "bye":
+            return;
+          case "error":
+            this.#options.logger.warn("link closed by peer", {
+              peer: shortId(link.peerId),
+              code: message.code,
+              reason: message.message,
+            });
+            return;
+          default:
+            throw new ProtocolError(
+              "unexpected_message",
+              `Unexpected "${message.type}" on an established link`,
+            );
+        }
+      }
+    } catch (error) {
+      if (!(error instanceof ProtocolError)) throw error;
+      this.#options.logger.warn("link protocol error", {
+        peer: shortId(link.peerId),
+        code: error.code,
+        reason: error.message,
+      });
+      await link.channel.refuse(error);
+    } finally {
+      link.close();
+      const set = this.#links.get(link.peerId);
+      set?.delete(link);
+      if (set?.size === 0) this.#links.delete(link.peerId);
+      this.#options.handler.linkClosed?.(link);
+    }
+  }
+
+  #track(task: Promise<void>): void {
+    const tracked = task.catch((error) => {
+      if (!isConnectionGone(error)) {
+        this.#options.logger.error("link task failed", { error: String(error) });
+      }
+    }).finally(() => this.#tasks.delete(tracked));
+    this.#tasks.add(tracked);
+  }
+}

@@ -1,0 +1,34 @@
+/**
+ * The peer role: registers with the registry, keeps the list of who is
+ * online, and chats with other peers over direct, authenticated links. It
+ * keeps working with the peers it knows while the registry is away, and
+ * re-registers by itself. {@linkcode Peer} is the engine; the terminal and
+ * `--json` interfaces drive it with {@linkcode PeerCommand}s and render its
+ * {@linkcode PeerEvent}s.
+ *
+ * @module
+ */
+
+export { Peer, type PeerOptions } from "./peer.ts";
+export type { HistoryEntry, PeerEvent, PeerEventListener } from "./events.ts";
+export { Identity, IdentityError } from "./identity.ts";
+export { defaultDataDir } from "./data_dir.ts";
+export { backoffDelay, type BackoffOptions } from "./backoff.ts";
+export {
+  CommandError,
+  parseJsonCommand,
+  parseTerminalLine,
+  type PeerCommand,
+  runCommand,
+  TERMINAL_HELP,
+  type TerminalInput,
+} from "./commands.ts";
+export { JsonInterface } from "./json_interface.ts";
+export { TerminalInterface, type TerminalOptions } from "./terminal_interface.ts";
+export { type DeltaOutcome, type DirectoryChange, PeerDirectory } from "./peer_directory.ts";
+export {
+  MemoryMessageStore,
+  type MessageStatus,
+  type MessageStore,
+  type StoredMessage,
+} from "./message_store.ts";

@@ -1,0 +1,137 @@
+/**
+ * This peer's copy of the peer list, rebuilt from one snapshot and kept
+ * current with deltas. It survives a lost registry: the last known list is
+ * what lets chat go on while the registry is away.
+ */
+
+import {
+  type LeaveReason,
+  nameKey,
+  type PeerInfo,
+  type PeersDeltaMessage,
+  type SnapshotMessage,
+} from "../protocol/mod.ts";
+
+/** What changed in the list, as the user should hear it. */
+export type DirectoryChange =
+  | { kind: "joined"; peer: PeerInfo }
+  | { kind: "updated"; peer: PeerInfo; previous: PeerInfo }
+  | { kind: "left"; peer: PeerInfo; reason: LeaveReason };
+
+/** Outcome of {@linkcode PeerDirectory.applyDelta}. */
+export type DeltaOutcome =
+  | { kind: "applied"; changes: DirectoryChange[] }
+  /** Already seen (a duplicate or late frame): ignored. */
+  | { kind: "stale" }
+  /** A sequence number was skipped or the epoch changed: ask for a snapshot. */
+  | { kind: "gap" };
+
+/** Shortest ID prefix accepted where people type an ID. */
+export const MIN_ID_PREFIX = 6;
+
+/** Other peers by ID, with the epoch and sequence number they are current to. */
+export class PeerDirectory {
+  readonly selfId: string;
+  #peers = new Map<string, PeerInfo>();
+  #epoch: string | undefined;
+  #seq = 0;
+  #partial: { epoch: string; seq: number; peers: PeerInfo[] } | undefined;
+
+  constructor(selfId: string) {
+    this.selfId = selfId;
+  }
+
+  get epoch(): string | undefined {
+    return this.#epoch;
+  }
+
+  get seq(): number {
+    return this.#seq;
+  }
+
+  get size(): number {
+    return this.#peers.size;
+  }
+
+  /** Known peers, by name. */
+  list(): PeerInfo[] {
+    return [...this.#peers.values()].sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  get(id: string): PeerInfo | undefined {
+    return this.#peers.get(id);
+  }
+
+  /**
+   * Finds a peer by name (case-insensitive), by full ID, or by an unambiguous
+   * ID prefix of at least {@linkcode MIN_ID_PREFIX} characters.
+   */
+  resolve(nameOrId: string): PeerInfo | undefined {
+    const exact = this.#peers.get(nameOrId);
+    if (exact) return exact;
+    const key = nameKey(nameOrId);
+    for (const peer of this.#peers.values()) if (nameKey(peer.name) === key) return peer;
+    if (nameOrId.length < MIN_ID_PREFIX) return undefined;
+    const matches = [...this.#peers.values()].filter((peer) => peer.id.startsWith(nameOrId));
+    return matches.length === 1 ? matches[0] : undefined;
+  }
+
+  /**
+   * Takes one snapshot frame. Returns `null` while more frames of the same
+   * snapshot are due, then the changes against the list held before.
+   */
+  applySnapshot(message: SnapshotMessage): DirectoryChange[] | null {
+    if (this.#partial?.epoch !== message.epoch || this.#partial.seq !== message.seq) {
+      this.#partial = { epoch: message.epoch, seq: message.seq, peers: [] };
+    }
+    this.#partial.peers.push(...message.peers);
+    if (message.more) return null;
+
+    const next = new Map<string, PeerInfo>();
+    for (const peer of this.#partial.peers) if (peer.id !== this.selfId) next.set(peer.id, peer);
+    this.#partial = undefined;
+    const changes: DirectoryChange[] = [];
+    for (const [id, peer] of this.#peers) {
+      // Gone while we were not listening: no reason was recorded.
+      if (!next.has(id)) changes.push({ kind: "left", peer, reason: "timeout" });
+    }
+    for (const [id, peer] of next) {
+      const previous = this.#peers.get(id);
+      if (!previous) changes.push({ kind: "joined", peer });
+      else if (differs(previous, peer)) changes.push({ kind: "updated", peer, previous });
+    }
+    this.#peers = next;
+    this.#epoch = message.epoch;
+    this.#seq = message.seq;
+    return changes;
+  }
+
+  /** Applies a delta if it is the next one in sequence. */
+  applyDelta(message: PeersDeltaMessage): DeltaOutcome {
+    if (message.epoch !== this.#epoch) return { kind: "gap" };
+    if (message.seq <= this.#seq) return { kind: "stale" };
+    if (message.seq !== this.#seq + 1) return { kind: "gap" };
+    this.#seq = message.seq;
+    const changes: DirectoryChange[] = [];
+    for (const change of message.changes) {
+      if (change.op === "left") {
+        const peer = this.#peers.get(change.id);
+        if (peer && this.#peers.delete(change.id)) {
+          changes.push({ kind: "left", peer, reason: change.reason });
+        }
+        continue;
+      }
+      const peer = change.peer;
+      if (peer.id === this.selfId) continue;
+      const previous = this.#peers.get(peer.id);
+      this.#peers.set(peer.id, peer);
+      if (!previous) changes.push({ kind: "joined", peer });
+      else if (differs(previous, peer)) changes.push({ kind: "updated", peer, previous });
+    }
+    return { kind: "applied", changes };
+  }
+}
+
+function differs(a: PeerInfo, b: PeerInfo): boolean {
+  return a.name !== b.name || a.address !== b.address;
+}

@@ -1,0 +1,216 @@
+/**
+ * The interactive terminal chat. Incoming lines are printed above the prompt
+ * and the line being typed is redrawn intact, so nothing garbles the input.
+ */
+
+import * as readline from "node:readline";
+import { type PeerInfo, shortId } from "../protocol/mod.ts";
+import { CommandError, parseTerminalLine, runCommand, TERMINAL_HELP } from "./commands.ts";
+import type { HistoryEntry, PeerEvent } from "./events.ts";
+import type { Peer } from "./peer.ts";
+
+/** Streams and switches for {@linkcode TerminalInterface}. */
+export interface TerminalOptions {
+  input: NodeJS.ReadableStream;
+  output: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
+  /** ANSI colours. Default: when output is a terminal and `NO_COLOR` is unset. */
+  color?: boolean;
+}
+
+/** Renders peer events for people and reads their commands. */
+export class TerminalInterface {
+  readonly #output: TerminalOptions["output"];
+  readonly #input: TerminalOptions["input"];
+  readonly #color: boolean;
+  readonly #tty: boolean;
+  #rl: readline.Interface | undefined;
+  #peer: Peer | undefined;
+  #chatWith: string | undefined;
+
+  constructor(options: TerminalOptions) {
+    this.#output = options.output;
+    this.#input = options.input;
+    this.#tty = options.output.isTTY === true;
+    this.#color = options.color ?? (this.#tty && !Deno.env.get("NO_COLOR"));
+  }
+
+  /** Prints what an event means to a person. */
+  render(event: PeerEvent): void {
+    const line = this.#describe(event);
+    if (line !== undefined) this.#print(line);
+    if (event.event === "message") {
+      // Shown to the user: that is what "read" means here.
+      void this.#peer?.markRead(event.id);
+    }
+  }
+
+  /** Reads lines until `/quit` or end of input. */
+  async run(peer: Peer): Promise<void> {
+    this.#peer = peer;
+    const rl = readline.createInterface({
+      input: this.#input,
+      output: this.#output,
+      terminal: this.#tty,
+      prompt: this.#promptText(),
+    });
+    this.#rl = rl;
+    // Prompts only make sense to a person at a terminal, not in a pipe.
+    if (this.#tty) rl.prompt();
+    try {
+      for await (const line of rl) {
+        if (!await this.#handle(peer, line)) break;
+        rl.setPrompt(this.#promptText());
+        if (this.#tty) rl.prompt();
+      }
+    } finally {
+      this.#rl = undefined;
+      rl.close();
+    }
+  }
+
+  async #handle(peer: Peer, line: string): Promise<boolean> {
+    let input;
+    try {
+      input = parseTerminalLine(line, this.#chatWith);
+    } catch (error) {
+      if (!(error instanceof CommandError)) throw error;
+      this.#print(this.#paint("33", `! ${error.message}`));
+      return true;
+    }
+    switch (input.kind) {
+      case "nothing":
+        return true;
+      case "help":
+        this.#print(TERMINAL_HELP);
+        return true;
+      case "chat":
+        if (input.with !== undefined && !peer.findPeer(input.with)) {
+          this.#print(
+            this.#paint(
+              "33",
+              `! No peer named ${JSON.stringify(input.with)} is known (see /peers)`,
+            ),
+          );
+          return true;
+        }
+        this.#chatWith = input.with && peer.findPeer(input.with)?.name;
+        this.#print(
+          this.#chatWith
+            ? `* chatting with ${this.#chatWith}; /chat alone to stop`
+            : "* chat ended",
+        );
+        return true;
+      case "command":
+        if (input.command.cmd === "quit") return false;
+        await runCommand(peer, input.command);
+        return true;
+    }
+  }
+
+  #promptText(): string {
+    return this.#chatWith ? `[${this.#chatWith}]> ` : "> ";
+  }
+
+  #describe(event: PeerEvent): string | undefined {
+    const dim = (text: string) => this.#paint("2", text);
+    switch (event.event) {
+      case "ready":
+        return `p2pchat — you are ${event.name} (${
+          shortId(event.id)
+        }), listening on ${event.listen}. ` +
+          `Type /help for commands.`;
+      case "registered":
+        return dim(
+          event.reconnects === 0
+            ? `* registered with ${event.registry}`
+            : `* registered again with ${event.registry} (reconnect ${event.reconnects})`,
+        );
+      case "registry_lost":
+        return this.#paint(
+          "33",
+          `* registry ${event.registry} lost (${event.reason}) — retrying in ${
+            (event.retryInMs / 1000).toFixed(1)
+          }s; chats with known peers continue`,
+        );
+      case "peers":
+        return this.#peerList(event.peers);
+      case "peer_joined":
+        return dim(`* ${event.peer.name} joined`);
+      case "peer_left":
+        return dim(`* ${event.peer.name} left (${event.reason})`);
+      case "message": {
+        const who = this.#paint("1", event.from.name);
+        const to = event.broadcast ? dim(" → all") : "";
+        return `${dim(clock(event.sentAt))} ${who}${to}: ${event.text}`;
+      }
+      case "sent":
+      case "pending":
+        return undefined;
+      case "delivered":
+        return dim(`  ✓ delivered to ${event.to.name}`);
+      case "read":
+        return dim(`  ✓✓ read by ${event.to.name}`);
+      case "failed":
+        return this.#paint("31", `! not delivered to ${event.to.name}: ${event.reason}`);
+      case "history":
+        return this.#history(event.with, event.messages);
+      case "key_changed":
+        return this.#paint(
+          "31",
+          `! ${event.name} now has a different key (${shortId(event.oldId)} → ${
+            shortId(event.newId)
+          })`,
+        );
+      case "error":
+        return this.#paint("33", `! ${event.message}`);
+      case "bye":
+        return dim("* bye");
+    }
+  }
+
+  #peerList(peers: PeerInfo[]): string {
+    if (peers.length === 0) return "* nobody else is online";
+    const rows = peers.map((p) => `  ${p.name.padEnd(20)} ${shortId(p.id)}  ${p.address}`);
+    return [`* ${peers.length} online:`, ...rows].join("\n");
+  }
+
+  #history(withPeer: PeerInfo, messages: HistoryEntry[]): string {
+    if (messages.length === 0) return `* no messages with ${withPeer.name} yet`;
+    const marks: Record<string, string> = {
+      delivered: " ✓",
+      read: " ✓✓",
+      failed: " ✗",
+      pending: " ⏳",
+    };
+    return [
+      `* history with ${withPeer.name}:`,
+      ...messages.map((m) => {
+        const who = m.direction === "out" ? "you" : withPeer.name;
+        const mark = m.direction === "out" ? marks[m.status] ?? "" : "";
+        return `  ${clock(m.sentAt)} ${who}: ${m.text}${mark}`;
+      }),
+    ].join("\n");
+  }
+
+  /** Prints above the prompt, then redraws the prompt and the typed line. */
+  #print(text: string): void {
+    const rl = this.#rl;
+    if (rl && this.#tty) {
+      readline.cursorTo(this.#output, 0);
+      readline.clearLine(this.#output, 0);
+      this.#output.write(text + "\n");
+      rl.prompt(true);
+    } else {
+      this.#output.write(text + "\n");
+    }
+  }
+
+  #paint(code: string, text: string): string {
+    return this.#color ? `\x1b[${code}m${text}\x1b[0m` : text;
+  }
+}
+
+function clock(ms: number): string {
+  const d = new Date(ms);
+  return `${String(d.getHours()).padStart(2, "0")}:${String(d.getMinutes()).padStart(2, "0")}`;
+}

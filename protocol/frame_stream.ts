@@ -1,0 +1,204 @@
+/**
+ * Frames over one TCP connection: a read loop feeding a {@linkcode FrameDecoder}
+ * and a bounded write queue. It owns the connection and is the only thing that
+ * closes it.
+ */
+
+import { ProtocolError } from "./errors.ts";
+import { DEFAULT_MAX_FRAME_BYTES, FrameDecoder } from "./frame_codec.ts";
+
+/** Limits for one {@linkcode FrameStream}. */
+export interface FrameStreamOptions {
+  /** Largest payload accepted from the other side. Default 1 MiB. */
+  maxFrameBytes?: number;
+  /** Size of the buffer each `read` fills. Small for many idle connections. */
+  readBufferBytes?: number;
+  /**
+   * Bytes that may wait to be written before the other side counts as not
+   * reading; the connection is then closed instead of buffering forever.
+   */
+  maxQueuedBytes?: number;
+}
+
+const DEFAULT_READ_BUFFER_BYTES = 16 * 1024;
+const DEFAULT_MAX_QUEUED_BYTES = 16 * 1024 * 1024;
+// Small frames queued together are written with one syscall, up to this size.
+const WRITE_BATCH_BYTES = 256 * 1024;
+
+/** Reads and writes whole frames on a `Deno.Conn`. */
+export class FrameStream {
+  readonly remoteAddr: Deno.NetAddr;
+  readonly localAddr: Deno.NetAddr;
+  readonly #conn: Deno.Conn;
+  readonly #decoder: FrameDecoder;
+  readonly #readBuffer: Uint8Array;
+  readonly #maxQueuedBytes: number;
+  #received: Uint8Array[] = [];
+  #receivedIndex = 0;
+  #queue: Uint8Array[] = [];
+  #queuedBytes = 0;
+  #writing: Promise<void> | null = null;
+  #closed = false;
+  #closeReason: ProtocolError | null = null;
+  #bytesRead = 0;
+  #bytesWritten = 0;
+
+  constructor(conn: Deno.Conn, options: FrameStreamOptions = {}) {
+    this.#conn = conn;
+    this.remoteAddr = conn.remoteAddr as Deno.NetAddr;
+    this.localAddr = conn.localAddr as Deno.NetAddr;
+    this.#decoder = new FrameDecoder({
+      maxFrameBytes: options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
+    });
+    this.#readBuffer = new Uint8Array(options.readBufferBytes ?? DEFAULT_READ_BUFFER_BYTES);
+    this.#maxQueuedBytes = options.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES;
+  }
+
+  /** True once {@linkcode close} ran or the connection failed. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Why the stream closed itself (for example a slow consumer), if it did. */
+  get closeReason(): ProtocolError | null {
+    return this.#closeReason;
+  }
+
+  /** Bytes received and sent so far, for metrics and benchmarks. */
+  get bytesRead(): number {
+    return this.#bytesRead;
+  }
+  get bytesWritten(): number {
+    return this.#bytesWritten;
+  }
+
+  /**
+   * The next frame's payload, or `null` once the connection has ended.
+   * Throws {@linkcode ProtocolError} for an oversized frame or for a
+   * connection that ends in the middle of one.
+   */
+  async readFrame(): Promise<Uint8Array | null> {
+    while (this.#receivedIndex >= this.#received.length) {
+      if (this.#closed) return null;
+      let count: number | null;
+      try {
+        count = await this.#conn.read(this.#readBuffer);
+      } catch (error) {
+        if (isConnectionGone(error)) return this.#endOfStream();
+        throw error;
+      }
+      if (count === null) return this.#endOfStream();
+      this.#bytesRead += count;
+      this.#received = this.#decoder.push(this.#readBuffer.subarray(0, count));
+      this.#receivedIndex = 0;
+    }
+    const payload = this.#received[this.#receivedIndex++];
+    if (this.#receivedIndex === this.#received.length) {
+      this.#received = [];
+      this.#receivedIndex = 0;
+    }
+    return payload;
+  }
+
+  /**
+   * Queues an already encoded frame (header included). Never blocks: when the
+   * other side stops reading and the queue passes its limit, the connection is
+   * closed and {@linkcode closeReason} says why.
+   */
+  writeFrame(frame: Uint8Array): void {
+    if (this.#closed) return;
+    this.#queue.push(frame);
+    this.#queuedBytes += frame.length;
+    if (this.#queuedBytes > this.#maxQueuedBytes) {
+      this.#closeReason = new ProtocolError(
+        "slow_consumer",
+        `Peer is not reading: ${this.#queuedBytes} bytes queued exceed the ${this.#maxQueuedBytes}-byte limit`,
+      );
+      this.close();
+      return;
+    }
+    this.#writing ??= this.#pump();
+  }
+
+  /** Resolves when everything queued so far has been handed to the kernel. */
+  async flushed(): Promise<void> {
+    while (this.#writing) await this.#writing;
+  }
+
+  /** Closes the connection; pending reads end with `null`. Idempotent. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#queue = [];
+    this.#queuedBytes = 0;
+    try {
+      this.#conn.close();
+    } catch (error) {
+      if (!(error instanceof Deno.errors.BadResource)) throw error;
+    }
+  }
+
+  async #pump(): Promise<void> {
+    try {
+      while (this.#queue.length > 0 && !this.#closed) {
+        const batch = takeBatch(this.#queue);
+        this.#queuedBytes -= batch.length;
+        await writeAll(this.#conn, batch);
+        this.#bytesWritten += batch.length;
+      }
+    } catch (error) {
+      if (!isConnectionGone(error)) throw error;
+      this.close();
+    } finally {
+      this.#writing = null;
+    }
+  }
+
+  #endOfStream(): null {
+    const closedByUs = this.#closed;
+    const partial = this.#decoder.bufferedBytes;
+    this.close();
+    if (partial > 0 && !closedByUs) {
+      throw new ProtocolError(
+        "truncated_frame",
+        `Connection closed in the middle of a frame (${partial} bytes of it received)`,
+      );
+    }
+    return null;
+  }
+}
+
+function takeBatch(queue: Uint8Array[]): Uint8Array {
+  const first = queue.shift()!;
+  if (queue.length === 0 || first.length >= WRITE_BATCH_BYTES) return first;
+  let size = first.length;
+  let count = 0;
+  while (count < queue.length && size + queue[count].length <= WRITE_BATCH_BYTES) {
+    size += queue[count].length;
+    count++;
+  }
+  if (count === 0) return first;
+  const batch = new Uint8Array(size);
+  batch.set(first, 0);
+  let offset = first.length;
+  for (const frame of queue.splice(0, count)) {
+    batch.set(frame, offset);
+    offset += frame.length;
+  }
+  return batch;
+}
+
+async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
+  let offset = 0;
+  while (offset < bytes.length) offset += await conn.write(bytes.subarray(offset));
+}
+
+/** Errors that only mean "the other side or we already closed it". */
+export function isConnectionGone(error: unknown): boolean {
+  return error instanceof Deno.errors.ConnectionReset ||
+    error instanceof Deno.errors.BrokenPipe ||
+    error instanceof Deno.errors.BadResource ||
+    error instanceof Deno.errors.ConnectionAborted ||
+    error instanceof Deno.errors.NotConnected ||
+    error instanceof Deno.errors.Interrupted;
+}

@@ -1,0 +1,118 @@
+/**
+ * Typed messages over a {@linkcode FrameStream}: JSON payloads in, validated
+ * messages out. Bad bytes become a {@linkcode ProtocolError} whose code the
+ * owner sends back in an `error` frame before closing.
+ */
+
+import { ProtocolError } from "./errors.ts";
+import { DEFAULT_MAX_FRAME_BYTES, encodeFrame } from "./frame_codec.ts";
+import type { FrameStream } from "./frame_stream.ts";
+import type { Parser } from "./schema.ts";
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder("utf-8", { fatal: true });
+
+/** Encodes a message as one frame, ready for {@linkcode FrameStream.writeFrame}. */
+export function encodeMessage(
+  message: object,
+  maxFrameBytes = DEFAULT_MAX_FRAME_BYTES,
+): Uint8Array {
+  return encodeFrame(encoder.encode(JSON.stringify(message)), maxFrameBytes);
+}
+
+/** Decodes and validates one payload. Throws {@linkcode ProtocolError}. */
+export function decodeMessage<T>(payload: Uint8Array, parse: Parser<T>): T {
+  let text: string;
+  try {
+    text = decoder.decode(payload);
+  } catch {
+    throw new ProtocolError("bad_utf8", `Frame of ${payload.length} bytes is not valid UTF-8`);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    const detail = error instanceof SyntaxError ? `: ${error.message}` : "";
+    throw new ProtocolError("bad_json", `Frame is not valid JSON${detail}`);
+  }
+  return parse(value, "");
+}
+
+/** How long a refusal waits for its `error` frame to leave before closing. */
+const REFUSE_FLUSH_MS = 1000;
+
+/** Receives `In` and sends `Out` messages on one connection. */
+export class MessageChannel<In, Out extends object> {
+  readonly stream: FrameStream;
+  readonly #parse: Parser<In>;
+
+  constructor(stream: FrameStream, parse: Parser<In>) {
+    this.stream = stream;
+    this.#parse = parse;
+  }
+
+  /** The next valid message, or `null` at the end. Throws {@linkcode ProtocolError}. */
+  async receive(): Promise<In | null> {
+    const payload = await this.stream.readFrame();
+    return payload === null ? null : decodeMessage(payload, this.#parse);
+  }
+
+  /**
+   * Like {@linkcode receive}, but gives up after `ms`: the connection is
+   * closed and a `timeout` {@linkcode ProtocolError} names what was awaited.
+   */
+  async receiveWithin(ms: number, awaited: string): Promise<In | null> {
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      this.stream.close();
+    }, ms);
+    try {
+      const message = await this.receive();
+      if (timedOut) throw new ProtocolError("timeout", `No ${awaited} within ${ms} ms`);
+      return message;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Queues a message. */
+  send(message: Out): void {
+    this.stream.writeFrame(encodeMessage(message));
+  }
+
+  /** Queues a frame encoded once for many receivers (fan-out). */
+  sendEncoded(frame: Uint8Array): void {
+    this.stream.writeFrame(frame);
+  }
+
+  /**
+   * Tells the other side why it is being disconnected (an `error` frame with
+   * the code), gives that frame a moment to leave, then closes.
+   */
+  async refuse(error: ProtocolError): Promise<void> {
+    this.stream.writeFrame(
+      encodeMessage({ type: "error", code: error.code, message: error.message.slice(0, 1024) }),
+    );
+    await flushWithin(this.stream, REFUSE_FLUSH_MS);
+    this.stream.close();
+  }
+
+  /** Closes the connection at once. */
+  close(): void {
+    this.stream.close();
+  }
+}
+
+/** Waits for queued frames to leave, but no longer than `ms`. */
+export async function flushWithin(stream: FrameStream, ms: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    await Promise.race([
+      stream.flushed(),
+      new Promise<void>((resolve) => timer = setTimeout(resolve, ms)),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

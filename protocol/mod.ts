@@ -1,0 +1,38 @@
+/**
+ * The p2pchat wire protocol, shared by the registry and peers: length-prefixed
+ * frames, the JSON messages they carry and a validator for each, identities
+ * derived from Ed25519 keys, and the small value types (addresses, names,
+ * message IDs) both sides must agree on. It knows bytes and shapes; what to do
+ * with a message is the business of `registry/` and `peer/`.
+ *
+ * @module
+ */
+
+export { type ErrorCode, ProtocolError } from "./errors.ts";
+export {
+  DEFAULT_MAX_FRAME_BYTES,
+  encodeFrame,
+  FRAME_HEADER_BYTES,
+  FrameDecoder,
+  type FrameDecoderOptions,
+} from "./frame_codec.ts";
+export { FrameStream, type FrameStreamOptions, isConnectionGone } from "./frame_stream.ts";
+export { decodeMessage, encodeMessage, flushWithin, MessageChannel } from "./message_channel.ts";
+export {
+  base32,
+  PEER_ID_PATTERN,
+  peerIdFromPublicKey,
+  PUBLIC_KEY_BYTES,
+  SHORT_ID_LENGTH,
+  shortId,
+  SIGNATURE_BYTES,
+  signedTranscript,
+  verifySignature,
+} from "./identity.ts";
+export * from "./registry_messages.ts";
+export * from "./link_messages.ts";
+export { MESSAGE_ID_PATTERN, newMessageId } from "./message_id.ts";
+export { MAX_NAME_LENGTH, NAME_RULE, nameKey, nameProblem, normalizeName } from "./names.ts";
+export { formatHostPort, type HostPort, isLoopback, parseHostPort } from "./address.ts";
+export { APP_VERSION, CLIENT_NAME, PROTOCOL_VERSION } from "./version.ts";
+export type { Parser } from "./schema.ts";

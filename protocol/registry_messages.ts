@@ -1,0 +1,266 @@
+/**
+ * Messages between a peer and the registry, and their validators. The
+ * sequence is described in docs/PROTOCOL.md; every message has `type`.
+ */
+
+import type { ErrorCode } from "./errors.ts";
+import { PEER_ID_PATTERN, signedTranscript } from "./identity.ts";
+import { MAX_NAME_LENGTH } from "./names.ts";
+import {
+  array,
+  boolean,
+  integer,
+  messageUnion,
+  object,
+  oneOf,
+  optional,
+  type Parser,
+  string,
+} from "./schema.ts";
+
+/** Why a peer left the list. `timeout`: it vanished without saying bye. */
+export type LeaveReason = "bye" | "timeout" | "kicked";
+
+/** A peer as every other peer sees it. */
+export interface PeerInfo {
+  id: string;
+  name: string;
+  /** Where it accepts direct links, `HOST:PORT`, as the registry observed it. */
+  address: string;
+}
+
+/** One entry of a `peers_delta`. */
+export type PeerChange =
+  | { op: "joined"; peer: PeerInfo }
+  | { op: "updated"; peer: PeerInfo }
+  | { op: "left"; id: string; reason: LeaveReason };
+
+/** Sent by either side just before it closes a connection it refuses. */
+export interface ErrorMessage {
+  type: "error";
+  code: ErrorCode;
+  message: string;
+}
+
+// ---- peer → registry -------------------------------------------------------
+
+export interface HelloMessage {
+  type: "hello";
+  protocol: number;
+  client: string;
+}
+
+export interface RegisterMessage {
+  type: "register";
+  id: string;
+  name: string;
+  /** Raw Ed25519 public key, base64. */
+  publicKey: string;
+  /** The port the peer accepts direct links on. */
+  listenPort: number;
+  /** `HOST:PORT` to publish instead of the observed address (port forwards). */
+  advertise?: string;
+  /** How many times this peer re-registered since it started. */
+  reconnects: number;
+  client: string;
+  /** Signature over the registration transcript (see `registrationTranscript`). */
+  signature: string;
+}
+
+export interface HeartbeatMessage {
+  type: "heartbeat";
+  seq: number;
+}
+
+export interface SnapshotRequestMessage {
+  type: "snapshot_request";
+}
+
+export interface PeerByeMessage {
+  type: "bye";
+}
+
+/** Everything a registry accepts. */
+export type PeerToRegistry =
+  | HelloMessage
+  | RegisterMessage
+  | HeartbeatMessage
+  | SnapshotRequestMessage
+  | PeerByeMessage
+  | ErrorMessage;
+
+// ---- registry → peer -------------------------------------------------------
+
+export interface ChallengeMessage {
+  type: "challenge";
+  protocol: number;
+  /** Fresh random bytes, base64; the registration signature covers them. */
+  nonce: string;
+  epoch: string;
+  registry: string;
+}
+
+export interface WelcomeMessage {
+  type: "welcome";
+  id: string;
+  name: string;
+  /** The address published for this peer. */
+  address: string;
+  epoch: string;
+  heartbeatMs: number;
+  evictAfter: number;
+}
+
+export interface SnapshotMessage {
+  type: "snapshot";
+  epoch: string;
+  seq: number;
+  peers: PeerInfo[];
+  /** More `snapshot` frames with the same `seq` follow. */
+  more: boolean;
+}
+
+export interface PeersDeltaMessage {
+  type: "peers_delta";
+  epoch: string;
+  seq: number;
+  changes: PeerChange[];
+}
+
+export interface HeartbeatAckMessage {
+  type: "heartbeat_ack";
+  seq: number;
+}
+
+export interface RegistryByeMessage {
+  type: "bye";
+  reason: "shutdown" | "kicked";
+}
+
+/** Everything a peer accepts from the registry. */
+export type RegistryToPeer =
+  | ChallengeMessage
+  | WelcomeMessage
+  | SnapshotMessage
+  | PeersDeltaMessage
+  | HeartbeatAckMessage
+  | RegistryByeMessage
+  | ErrorMessage;
+
+// ---- validators --------------------------------------------------------------
+
+/** Most peers one snapshot frame carries; larger lists span several frames. */
+export const SNAPSHOT_CHUNK_PEERS = 2000;
+/** Most changes one delta frame carries. */
+export const DELTA_MAX_CHANGES = 5000;
+
+const peerId = string({ pattern: PEER_ID_PATTERN, expected: "a 52-character peer ID" });
+// Names are checked fully (Unicode classes) where they enter: by the registry.
+const peerName = string({ min: 1, max: MAX_NAME_LENGTH * 4, expected: "a peer name" });
+const address = string({ min: 3, max: 262, expected: "an address HOST:PORT" });
+const base64 = (bytes: number) =>
+  string({
+    min: Math.ceil(bytes / 3) * 4,
+    max: Math.ceil(bytes / 3) * 4,
+    pattern: /^[A-Za-z0-9+/]+=*$/,
+    expected: `${bytes} bytes in base64`,
+  });
+const epoch = string({ min: 1, max: 64, pattern: /^[A-Za-z0-9_-]+$/, expected: "an epoch" });
+const seq = integer(0, Number.MAX_SAFE_INTEGER);
+const clientName = string({ min: 1, max: 64 });
+const errorCode = string({ min: 1, max: 64 }) as Parser<ErrorCode>;
+
+const peerInfo: Parser<PeerInfo> = object({ id: peerId, name: peerName, address });
+
+const errorMessage: Parser<ErrorMessage> = object({
+  type: oneOf("error"),
+  code: errorCode,
+  message: string({ max: 1024 }),
+});
+
+const peerChange: Parser<PeerChange> = function parsePeerChange(value, path) {
+  const op = (value as { op?: unknown } | null)?.op;
+  if (op === "left") {
+    return object({
+      op: oneOf("left"),
+      id: peerId,
+      reason: oneOf<LeaveReason>("bye", "timeout", "kicked"),
+    })(value, path);
+  }
+  return object({ op: oneOf("joined", "updated"), peer: peerInfo })(value, path);
+};
+
+/** Validates anything a peer sends to the registry. */
+export const parsePeerToRegistry: Parser<PeerToRegistry> = messageUnion<PeerToRegistry>({
+  hello: object({ type: oneOf("hello"), protocol: integer(0, 65535), client: clientName }),
+  register: object({
+    type: oneOf("register"),
+    id: peerId,
+    name: peerName,
+    publicKey: base64(32),
+    listenPort: integer(1, 65535),
+    advertise: optional(address),
+    reconnects: integer(0, Number.MAX_SAFE_INTEGER),
+    client: clientName,
+    signature: base64(64),
+  }),
+  heartbeat: object({ type: oneOf("heartbeat"), seq }),
+  snapshot_request: object({ type: oneOf("snapshot_request") }),
+  bye: object({ type: oneOf("bye") }),
+  error: errorMessage,
+}, "peer-to-registry");
+
+/** Validates anything the registry sends to a peer. */
+export const parseRegistryToPeer: Parser<RegistryToPeer> = messageUnion<RegistryToPeer>({
+  challenge: object({
+    type: oneOf("challenge"),
+    protocol: integer(0, 65535),
+    nonce: base64(32),
+    epoch,
+    registry: clientName,
+  }),
+  welcome: object({
+    type: oneOf("welcome"),
+    id: peerId,
+    name: peerName,
+    address,
+    epoch,
+    heartbeatMs: integer(10, 3_600_000),
+    evictAfter: integer(1, 1000),
+  }),
+  snapshot: object({
+    type: oneOf("snapshot"),
+    epoch,
+    seq,
+    peers: array(peerInfo, SNAPSHOT_CHUNK_PEERS),
+    more: boolean(),
+  }),
+  peers_delta: object({
+    type: oneOf("peers_delta"),
+    epoch,
+    seq,
+    changes: array(peerChange, DELTA_MAX_CHANGES),
+  }),
+  heartbeat_ack: object({ type: oneOf("heartbeat_ack"), seq }),
+  bye: object({ type: oneOf("bye"), reason: oneOf("shutdown", "kicked") }),
+  error: errorMessage,
+}, "registry-to-peer");
+
+/**
+ * The bytes a `register` signature covers: the registry's fresh nonce and
+ * every field that ends up in the published record, so a captured
+ * registration can be neither replayed nor edited.
+ */
+export function registrationTranscript(
+  nonce: string,
+  registration: Pick<RegisterMessage, "id" | "name" | "listenPort" | "advertise">,
+): Uint8Array {
+  return signedTranscript(
+    "p2pchat/register/v1",
+    nonce,
+    registration.id,
+    registration.name,
+    String(registration.listenPort),
+    registration.advertise ?? "",
+  );
+}

@@ -1,0 +1,19 @@
+/**
+ * The registry role: knows who is online and where they listen. Peers
+ * register with a signed challenge, heartbeat, and receive the peer list as a
+ * snapshot followed by deltas. Others read its state through
+ * {@linkcode RegistryView}; nothing outside this folder touches its internals.
+ *
+ * @module
+ */
+
+export { Registry, type RegistryOptions } from "./registry.ts";
+export type {
+  PeerRecord,
+  RegistryChange,
+  RegistryEvent,
+  RegistryEventKind,
+  RegistryInfo,
+  RegistryStats,
+  RegistryView,
+} from "./view.ts";

@@ -1,0 +1,167 @@
+/**
+ * Keeps every peer's copy of the peer list current with as few bytes as
+ * possible: a newcomer gets one snapshot, everyone else gets deltas. Changes
+ * arriving close together are merged and sent as one frame, encoded once and
+ * written to every subscriber.
+ */
+
+import {
+  DELTA_MAX_CHANGES,
+  encodeMessage,
+  type PeerChange,
+  type PeerInfo,
+  type PeersDeltaMessage,
+  SNAPSHOT_CHUNK_PEERS,
+  type SnapshotMessage,
+} from "../protocol/mod.ts";
+
+/** Anything that can take an encoded frame: a peer session. */
+export interface ListSubscriber {
+  sendEncoded(frame: Uint8Array): void;
+}
+
+/** Options for {@linkcode PeerListPublisher}. */
+export interface PeerListPublisherOptions {
+  epoch: string;
+  /** The current list, read when a snapshot is due. */
+  currentPeers: () => PeerInfo[];
+  /**
+   * Least time between two flushes. The first change after a quiet spell goes
+   * out at once; changes during a burst wait at most this long and share a frame.
+   */
+  flushIntervalMs?: number;
+  /** Told how many frames of each kind were written (for counters). */
+  onSent?: (kind: "delta" | "snapshot", frames: number) => void;
+}
+
+/** Publishes snapshots and deltas, stamped with epoch and sequence number. */
+export class PeerListPublisher {
+  readonly epoch: string;
+  readonly #options: PeerListPublisherOptions;
+  readonly #flushIntervalMs: number;
+  #seq = 0;
+  #pending: PeerChange[] = [];
+  #subscribers = new Set<ListSubscriber>();
+  #awaitingSnapshot = new Set<ListSubscriber>();
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #lastFlushAt = -Infinity;
+
+  constructor(options: PeerListPublisherOptions) {
+    this.epoch = options.epoch;
+    this.#options = options;
+    this.#flushIntervalMs = options.flushIntervalMs ?? 10;
+  }
+
+  /** Sequence number of the last delta sent. */
+  get seq(): number {
+    return this.#seq;
+  }
+
+  /** Queues a change for everyone who already has the list. */
+  publish(change: PeerChange): void {
+    this.#pending.push(change);
+    this.#schedule();
+  }
+
+  /** Sends `subscriber` a snapshot at the next flush, then deltas. */
+  subscribe(subscriber: ListSubscriber): void {
+    this.#subscribers.delete(subscriber);
+    this.#awaitingSnapshot.add(subscriber);
+    this.#schedule();
+  }
+
+  unsubscribe(subscriber: ListSubscriber): void {
+    this.#subscribers.delete(subscriber);
+    this.#awaitingSnapshot.delete(subscriber);
+  }
+
+  /** Sends what is pending now. Normally called by the timer. */
+  flush(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#lastFlushAt = performance.now();
+    const changes = coalesceChanges(this.#pending);
+    this.#pending = [];
+    for (let start = 0; start < changes.length; start += DELTA_MAX_CHANGES) {
+      const delta: PeersDeltaMessage = {
+        type: "peers_delta",
+        epoch: this.epoch,
+        seq: ++this.#seq,
+        changes: changes.slice(start, start + DELTA_MAX_CHANGES),
+      };
+      const frame = encodeMessage(delta);
+      for (const subscriber of this.#subscribers) subscriber.sendEncoded(frame);
+      this.#options.onSent?.("delta", this.#subscribers.size);
+    }
+    if (this.#awaitingSnapshot.size > 0) {
+      // Sent after the delta: the snapshot already reflects it, and the
+      // newcomer's next expected sequence number is seq + 1.
+      const frames = this.#snapshotFrames();
+      for (const subscriber of this.#awaitingSnapshot) {
+        for (const frame of frames) subscriber.sendEncoded(frame);
+        this.#subscribers.add(subscriber);
+      }
+      this.#options.onSent?.("snapshot", this.#awaitingSnapshot.size);
+      this.#awaitingSnapshot.clear();
+    }
+  }
+
+  /** Stops the timer; nothing more is sent. */
+  close(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#subscribers.clear();
+    this.#awaitingSnapshot.clear();
+    this.#pending = [];
+  }
+
+  #schedule(): void {
+    if (this.#timer !== undefined) return;
+    const wait = Math.max(0, this.#lastFlushAt + this.#flushIntervalMs - performance.now());
+    this.#timer = setTimeout(() => this.flush(), wait);
+  }
+
+  #snapshotFrames(): Uint8Array[] {
+    const peers = this.#options.currentPeers();
+    const frames: Uint8Array[] = [];
+    let start = 0;
+    do {
+      const chunk = peers.slice(start, start + SNAPSHOT_CHUNK_PEERS);
+      start += SNAPSHOT_CHUNK_PEERS;
+      const snapshot: SnapshotMessage = {
+        type: "snapshot",
+        epoch: this.epoch,
+        seq: this.#seq,
+        peers: chunk,
+        more: start < peers.length,
+      };
+      frames.push(encodeMessage(snapshot));
+    } while (start < peers.length);
+    return frames;
+  }
+}
+
+/**
+ * Reduces a burst of changes to its net effect per peer, in first-seen order:
+ * joined-then-left vanishes, left-then-joined becomes one update, and only a
+ * peer's latest details are sent.
+ */
+export function coalesceChanges(changes: PeerChange[]): PeerChange[] {
+  if (changes.length < 2) return changes;
+  const net = new Map<string, { knownBefore: boolean; last: PeerChange }>();
+  for (const change of changes) {
+    const id = change.op === "left" ? change.id : change.peer.id;
+    const entry = net.get(id);
+    if (entry) entry.last = change;
+    else net.set(id, { knownBefore: change.op !== "joined", last: change });
+  }
+  const result: PeerChange[] = [];
+  for (const { knownBefore, last } of net.values()) {
+    if (last.op === "left") {
+      if (knownBefore) result.push(last);
+    } else {
+      result.push({ op: knownBefore ? "updated" : "joined", peer: last.peer });
+    }
+  }
+  return result;
+}

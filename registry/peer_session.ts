@@ -1,0 +1,201 @@
+/**
+ * One peer's connection to the registry, from `hello` to goodbye. It speaks
+ * the protocol and proves identities; what a registration means for the peer
+ * list is decided by its {@linkcode SessionHost}, the registry.
+ */
+
+import {
+  type ChallengeMessage,
+  CLIENT_NAME,
+  flushWithin,
+  FrameStream,
+  type FrameStreamOptions,
+  type LeaveReason,
+  MessageChannel,
+  parsePeerToRegistry,
+  peerIdFromPublicKey,
+  type PeerToRegistry,
+  PROTOCOL_VERSION,
+  ProtocolError,
+  type RegisterMessage,
+  registrationTranscript,
+  type RegistryToPeer,
+  verifySignature,
+} from "../protocol/mod.ts";
+import type { PeerRecord } from "./view.ts";
+
+/** What a session needs from the registry it belongs to. */
+export interface SessionHost {
+  readonly epoch: string;
+  readonly heartbeatMs: number;
+  readonly evictAfter: number;
+  /** Deadline for an unregistered connection to finish registering. */
+  readonly registerTimeoutMs: number;
+  /** Decides on a verified registration; throws {@linkcode ProtocolError} to refuse. */
+  admit(session: PeerSession, registration: RegisterMessage): PeerRecord;
+  heartbeat(session: PeerSession): void;
+  /** Send the session a snapshot of the peer list, then deltas. */
+  requestSnapshot(session: PeerSession): void;
+  /** The session's peer left (no-op if the session no longer owns its ID). */
+  depart(session: PeerSession, reason: LeaveReason): void;
+  /** A frame or message was refused; the connection is about to close. */
+  rejected(session: PeerSession, error: ProtocolError): void;
+}
+
+/** Goodbyes are short: a peer that does not read gets this long, then is cut. */
+const GOODBYE_FLUSH_MS = 500;
+
+/** Runs one connection through registration and then serves it. */
+export class PeerSession {
+  readonly channel: MessageChannel<PeerToRegistry, RegistryToPeer>;
+  readonly #host: SessionHost;
+  /** The registered peer's ID, once registration succeeded. */
+  peerId: string | undefined;
+
+  constructor(conn: Deno.Conn, host: SessionHost, streamOptions: FrameStreamOptions = {}) {
+    this.channel = new MessageChannel(new FrameStream(conn, streamOptions), parsePeerToRegistry);
+    this.#host = host;
+  }
+
+  /** The IP this connection comes from (IPv4-mapped IPv6 unwrapped). */
+  get remoteHost(): string {
+    return this.channel.stream.remoteAddr.hostname.replace(/^::ffff:(?=\d+\.)/, "");
+  }
+
+  /** Serves the connection until it ends; never throws for the peer's faults. */
+  async run(): Promise<void> {
+    let timedOut = false;
+    const deadline = setTimeout(() => {
+      timedOut = true;
+      const error = new ProtocolError(
+        "timeout",
+        `Registration not completed within ${this.#host.registerTimeoutMs} ms`,
+      );
+      this.#host.rejected(this, error);
+      void this.channel.refuse(error);
+    }, this.#host.registerTimeoutMs);
+    try {
+      const registered = await this.#register();
+      clearTimeout(deadline);
+      if (registered) await this.#serve();
+    } catch (error) {
+      if (!(error instanceof ProtocolError)) throw error;
+      if (!timedOut && !this.channel.stream.closed) {
+        this.#host.rejected(this, error);
+        await this.channel.refuse(error);
+      }
+    } finally {
+      clearTimeout(deadline);
+      this.channel.close();
+      if (this.peerId !== undefined) this.#host.depart(this, "timeout");
+    }
+  }
+
+  /** Writes a frame encoded once for many sessions. */
+  sendEncoded(frame: Uint8Array): void {
+    this.channel.sendEncoded(frame);
+  }
+
+  /** Tells the peer why it is being let go, then closes. */
+  async sayGoodbye(reason: "shutdown" | "kicked"): Promise<void> {
+    this.channel.send({ type: "bye", reason });
+    await flushWithin(this.channel.stream, GOODBYE_FLUSH_MS);
+    this.channel.close();
+  }
+
+  /** Closes without a word (replaced by a newer session, or evicted). */
+  close(): void {
+    this.channel.close();
+  }
+
+  async #register(): Promise<boolean> {
+    const hello = await this.channel.receive();
+    if (hello === null) return false;
+    if (hello.type !== "hello") throw unexpected(hello.type, "hello");
+    if (hello.protocol !== PROTOCOL_VERSION) {
+      throw new ProtocolError(
+        "unsupported_version",
+        `Protocol version ${hello.protocol} is not supported; this registry speaks version ${PROTOCOL_VERSION}`,
+      );
+    }
+    const nonce = crypto.getRandomValues(new Uint8Array(32)).toBase64();
+    const challenge: ChallengeMessage = {
+      type: "challenge",
+      protocol: PROTOCOL_VERSION,
+      nonce,
+      epoch: this.#host.epoch,
+      registry: CLIENT_NAME,
+    };
+    this.channel.send(challenge);
+
+    const registration = await this.channel.receive();
+    if (registration === null) return false;
+    if (registration.type !== "register") throw unexpected(registration.type, "register");
+    await verifyRegistration(nonce, registration);
+    if (this.channel.stream.closed) return false; // the deadline passed meanwhile
+    const record = this.#host.admit(this, registration);
+    this.peerId = record.id;
+    this.channel.send({
+      type: "welcome",
+      id: record.id,
+      name: record.name,
+      address: record.address,
+      epoch: this.#host.epoch,
+      heartbeatMs: this.#host.heartbeatMs,
+      evictAfter: this.#host.evictAfter,
+    });
+    this.#host.requestSnapshot(this);
+    return true;
+  }
+
+  async #serve(): Promise<void> {
+    while (true) {
+      const message = await this.channel.receive();
+      if (message === null) return;
+      switch (message.type) {
+        case "heartbeat":
+          this.#host.heartbeat(this);
+          this.channel.send({ type: "heartbeat_ack", seq: message.seq });
+          break;
+        case "snapshot_request":
+          this.#host.requestSnapshot(this);
+          break;
+        case "bye":
+          this.#host.depart(this, "bye");
+          this.peerId = undefined;
+          return;
+        case "error":
+          // The peer refused something we sent; it closes next. Nothing to answer.
+          return;
+        default:
+          throw unexpected(message.type, "heartbeat, snapshot_request or bye");
+      }
+    }
+  }
+}
+
+/** Checks that the registrant holds the key its ID is derived from. */
+async function verifyRegistration(nonce: string, registration: RegisterMessage): Promise<void> {
+  const publicKey = Uint8Array.fromBase64(registration.publicKey);
+  const expectedId = await peerIdFromPublicKey(publicKey);
+  if (expectedId !== registration.id) {
+    throw new ProtocolError(
+      "id_mismatch",
+      `Peer ID ${registration.id} does not belong to the public key presented (its ID is ${expectedId})`,
+    );
+  }
+  const signature = Uint8Array.fromBase64(registration.signature);
+  if (!await verifySignature(publicKey, signature, registrationTranscript(nonce, registration))) {
+    throw new ProtocolError(
+      "bad_signature",
+      `Registration signature does not verify with the key of ${registration.id}`,
+    );
+  }
+}
+
+function unexpected(got: string, expected: string): ProtocolError {
+  return new ProtocolError(
+    "unexpected_message",
+    `Unexpected "${got}" message; expected ${expected}`,
+  );
+}

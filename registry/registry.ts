@@ -1,0 +1,433 @@
+/**
+ * The registry: accepts peer connections, keeps the table of who is online,
+ * publishes the list, evicts the silent, and answers the read interface the
+ * dashboard uses.
+ */
+
+import {
+  APP_VERSION,
+  formatHostPort,
+  type HostPort,
+  type LeaveReason,
+  nameProblem,
+  normalizeName,
+  parseHostPort,
+  type PeerInfo,
+  PROTOCOL_VERSION,
+  ProtocolError,
+  type RegisterMessage,
+  shortId,
+} from "../protocol/mod.ts";
+import { type Logger, silentLogger } from "../log/mod.ts";
+import { EventLog } from "./event_log.ts";
+import { HeartbeatMonitor } from "./heartbeat_monitor.ts";
+import { PeerListPublisher } from "./peer_list_publisher.ts";
+import { PeerSession, type SessionHost } from "./peer_session.ts";
+import { PeerTable } from "./peer_table.ts";
+import type {
+  PeerRecord,
+  RegistryChange,
+  RegistryEvent,
+  RegistryInfo,
+  RegistryStats,
+  RegistryView,
+} from "./view.ts";
+
+/** How to run a registry. Every field has a default. */
+export interface RegistryOptions {
+  /** TCP address for peers. Default `0.0.0.0:7070`; port 0 picks a free one. */
+  listen?: HostPort;
+  /** Interval peers are told to heartbeat at. Default 2000 ms. */
+  heartbeatMs?: number;
+  /** Missed heartbeats before a peer is evicted. Default 3. */
+  evictAfter?: number;
+  /** Most peers online at once; more are refused with `registry_full`. Default 50,000. */
+  maxPeers?: number;
+  /** Largest frame accepted from a peer. Default 1 MiB. */
+  maxFrameBytes?: number;
+  /** Time a new connection has to complete registration. Default 10 s. */
+  registerTimeoutMs?: number;
+  /** Least time between two peer-list flushes (burst coalescing). Default 10 ms. */
+  flushIntervalMs?: number;
+  /** Events kept for the dashboard. Default 1000. */
+  eventLogSize?: number;
+  logger?: Logger;
+}
+
+const DEFAULTS = {
+  listen: { hostname: "0.0.0.0", port: 7070 },
+  heartbeatMs: 2000,
+  evictAfter: 3,
+  maxPeers: 50_000,
+  maxFrameBytes: 1024 * 1024,
+  registerTimeoutMs: 10_000,
+  flushIntervalMs: 10,
+  eventLogSize: 1000,
+};
+
+// Registry connections carry small frames; a small read buffer per
+// connection keeps ten thousand idle peers cheap.
+const SESSION_READ_BUFFER_BYTES = 2048;
+
+/**
+ * A running registry.
+ *
+ * @example
+ * ```ts
+ * await using registry = await Registry.start({ listen: { hostname: "127.0.0.1", port: 0 } });
+ * console.log(registry.info().listen);
+ * ```
+ */
+export class Registry implements RegistryView, AsyncDisposable {
+  readonly epoch: string;
+  readonly heartbeatMs: number;
+  readonly evictAfter: number;
+  readonly #options: typeof DEFAULTS & { logger: Logger };
+  readonly #listener: Deno.TcpListener;
+  readonly #startedAt = Date.now();
+  readonly #table = new PeerTable<PeerSession>();
+  readonly #sessions = new Map<PeerSession, Promise<void>>();
+  readonly #publisher: PeerListPublisher;
+  readonly #monitor: HeartbeatMonitor;
+  readonly #events: EventLog;
+  readonly #host: SessionHost;
+  readonly #listeners = new Set<(change: RegistryChange) => void>();
+  readonly #stats: RegistryStats = {
+    peersOnline: 0,
+    connectionsOpen: 0,
+    connectionsAccepted: 0,
+    registrations: 0,
+    sessionReplacements: 0,
+    peerReconnects: 0,
+    registrationsRefused: 0,
+    leaves: { bye: 0, timeout: 0, kicked: 0 },
+    evictions: 0,
+    heartbeats: 0,
+    framesRejected: 0,
+    deltasSent: 0,
+    snapshotsSent: 0,
+  };
+  #accepting: Promise<void>;
+  #shutdown: Promise<void> | undefined;
+
+  private constructor(listener: Deno.TcpListener, options: typeof DEFAULTS & { logger: Logger }) {
+    this.#listener = listener;
+    this.#options = options;
+    this.epoch = newEpoch();
+    this.heartbeatMs = options.heartbeatMs;
+    this.evictAfter = options.evictAfter;
+    // The narrow side of the registry that sessions talk to.
+    this.#host = {
+      epoch: this.epoch,
+      heartbeatMs: options.heartbeatMs,
+      evictAfter: options.evictAfter,
+      registerTimeoutMs: options.registerTimeoutMs,
+      admit: (session, registration) => this.#admitOrRefuse(session, registration),
+      heartbeat: (session) => this.#heartbeat(session),
+      requestSnapshot: (session) => this.#publisher.subscribe(session),
+      depart: (session, reason) => this.#remove(session, reason),
+      rejected: (session, error) => this.#rejected(session, error),
+    };
+    this.#events = new EventLog(options.eventLogSize);
+    this.#publisher = new PeerListPublisher({
+      epoch: this.epoch,
+      flushIntervalMs: options.flushIntervalMs,
+      currentPeers: () => [...this.#table.values()].map(({ record }) => publicInfo(record)),
+      onSent: (kind, frames) => {
+        if (kind === "delta") this.#stats.deltasSent += frames;
+        else this.#stats.snapshotsSent += frames;
+      },
+    });
+    this.#monitor = new HeartbeatMonitor({
+      heartbeatMs: options.heartbeatMs,
+      evictAfter: options.evictAfter,
+      records: () => [...this.#table.values()].map(({ record }) => record),
+      evict: (record) => this.#evict(record),
+    });
+    this.#monitor.start();
+    this.#accepting = this.#acceptLoop();
+  }
+
+  /** Binds the listener and starts serving. Rejects if the address is in use. */
+  static start(options: RegistryOptions = {}): Promise<Registry> {
+    const settings = {
+      ...DEFAULTS,
+      ...withoutUndefined(options),
+      logger: options.logger ?? silentLogger,
+    };
+    const listener = Deno.listen({
+      hostname: settings.listen.hostname,
+      port: settings.listen.port,
+      transport: "tcp",
+    });
+    return Promise.resolve(new Registry(listener, settings));
+  }
+
+  // ---- RegistryView ------------------------------------------------------------
+
+  info(): RegistryInfo {
+    return {
+      version: APP_VERSION,
+      protocol: PROTOCOL_VERSION,
+      epoch: this.epoch,
+      startedAt: this.#startedAt,
+      listen: formatHostPort(this.#listener.addr),
+      heartbeatMs: this.heartbeatMs,
+      evictAfter: this.evictAfter,
+      maxPeers: this.#options.maxPeers,
+    };
+  }
+
+  stats(): RegistryStats {
+    return {
+      ...this.#stats,
+      leaves: { ...this.#stats.leaves },
+      peersOnline: this.#table.size,
+      connectionsOpen: this.#sessions.size,
+    };
+  }
+
+  peers(): PeerRecord[] {
+    return [...this.#table.values()].map(({ record }) => ({ ...record }));
+  }
+
+  peer(id: string): PeerRecord | undefined {
+    const entry = this.#table.get(id);
+    return entry && { ...entry.record };
+  }
+
+  recentEvents(limit?: number): RegistryEvent[] {
+    return this.#events.recent(limit);
+  }
+
+  subscribe(listener: (change: RegistryChange) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  kick(id: string): boolean {
+    const entry = this.#table.get(id);
+    if (!entry) return false;
+    this.#remove(entry.session, "kicked");
+    void entry.session.sayGoodbye("kicked");
+    return true;
+  }
+
+  // ---- lifecycle ---------------------------------------------------------------
+
+  /**
+   * Tells every peer the registry is going away, closes all connections and
+   * the listener, and resolves when nothing is left running. Idempotent.
+   */
+  shutdown(): Promise<void> {
+    this.#shutdown ??= this.#doShutdown();
+    return this.#shutdown;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.shutdown();
+  }
+
+  async #doShutdown(): Promise<void> {
+    this.#monitor.stop();
+    this.#publisher.close();
+    this.#listener.close();
+    await this.#accepting;
+    const goodbyes = [...this.#sessions.keys()].map((session) => session.sayGoodbye("shutdown"));
+    await Promise.all(goodbyes);
+    await Promise.all(this.#sessions.values());
+    this.#listeners.clear();
+  }
+
+  async #acceptLoop(): Promise<void> {
+    try {
+      for await (const conn of this.#listener) {
+        conn.setNoDelay(true);
+        this.#stats.connectionsAccepted++;
+        const session = new PeerSession(conn, this.#host, {
+          maxFrameBytes: this.#options.maxFrameBytes,
+          readBufferBytes: SESSION_READ_BUFFER_BYTES,
+        });
+        const running = session.run()
+          .catch((error) => {
+            this.#options.logger.error("session failed", { error: String(error) });
+            session.close();
+          })
+          .finally(() => this.#sessions.delete(session));
+        this.#sessions.set(session, running);
+      }
+    } catch (error) {
+      if (!(error instanceof Deno.errors.BadResource)) throw error;
+    }
+  }
+
+  #admitOrRefuse(session: PeerSession, registration: RegisterMessage): PeerRecord {
+    try {
+      return this.#admit(session, registration);
+    } catch (error) {
+      if (error instanceof ProtocolError) {
+        this.#stats.registrationsRefused++;
+        this.#log("refuse", {
+          id: registration.id,
+          name: registration.name,
+          detail: error.message,
+        });
+      }
+      throw error;
+    }
+  }
+
+  #heartbeat(session: PeerSession): void {
+    const record = this.#ownRecord(session);
+    if (!record) return;
+    record.lastHeartbeatAt = Date.now();
+    record.heartbeats++;
+    this.#stats.heartbeats++;
+    if (this.#listeners.size > 0) this.#notify({ kind: "heartbeat", peer: { ...record } });
+  }
+
+  /** Takes the session's peer off the list (if it still owns its entry). */
+  #remove(
+    session: PeerSession,
+    reason: LeaveReason,
+    eventKind: RegistryEvent["kind"] = reason === "kicked" ? "kick" : "leave",
+    detail: string = reason,
+  ): void {
+    this.#publisher.unsubscribe(session);
+    const record = this.#ownRecord(session);
+    if (!record) return;
+    this.#table.delete(record.id);
+    this.#stats.leaves[reason]++;
+    this.#publisher.publish({ op: "left", id: record.id, reason });
+    this.#log(eventKind, { ...eventFields(record), detail });
+    this.#notify({ kind: "left", peer: { ...record }, reason });
+    this.#options.logger.info("peer left", { name: record.name, id: shortId(record.id), reason });
+  }
+
+  #rejected(session: PeerSession, error: ProtocolError): void {
+    this.#stats.framesRejected++;
+    this.#options.logger.warn("connection refused", {
+      remote: session.remoteHost,
+      code: error.code,
+      reason: error.message,
+    });
+  }
+
+  /** The live table record behind `session`, if the session still owns it. */
+  #ownRecord(session: PeerSession): PeerRecord | undefined {
+    const id = session.peerId;
+    const entry = id === undefined ? undefined : this.#table.get(id);
+    return entry?.session === session ? entry.record : undefined;
+  }
+
+  #admit(session: PeerSession, registration: RegisterMessage): PeerRecord {
+    const name = normalizeName(registration.name);
+    const problem = nameProblem(name);
+    if (problem) throw new ProtocolError("invalid_message", problem);
+    const address = this.#publishedAddress(session, registration);
+    const holder = this.#table.holderOf(name);
+    if (holder !== undefined && holder !== registration.id) {
+      throw new ProtocolError(
+        "name_taken",
+        `Name ${JSON.stringify(name)} is in use by another online peer (${shortId(holder)})`,
+      );
+    }
+    const previous = this.#table.get(registration.id);
+    if (!previous && this.#table.size >= this.#options.maxPeers) {
+      throw new ProtocolError(
+        "registry_full",
+        `Registry is full: ${this.#options.maxPeers} peers are online`,
+      );
+    }
+    const now = Date.now();
+    const record: PeerRecord = {
+      id: registration.id,
+      name,
+      publicKey: registration.publicKey,
+      address,
+      remoteAddress: session.remoteHost,
+      connectedAt: now,
+      lastHeartbeatAt: now,
+      reconnects: registration.reconnects,
+      version: registration.client,
+      heartbeats: 0,
+    };
+    this.#table.set({ record, session });
+    this.#stats.registrations++;
+    if (registration.reconnects > 0) this.#stats.peerReconnects++;
+    if (previous) {
+      // Same key, new connection: the peer reconnected before its old
+      // session was noticed as dead. Replace quietly; others see an update.
+      this.#publisher.unsubscribe(previous.session);
+      previous.session.close();
+      this.#stats.sessionReplacements++;
+      this.#publisher.publish({ op: "updated", peer: publicInfo(record) });
+      this.#notify({ kind: "updated", peer: { ...record } });
+    } else {
+      this.#publisher.publish({ op: "joined", peer: publicInfo(record) });
+      this.#notify({ kind: "joined", peer: { ...record } });
+    }
+    this.#log(registration.reconnects > 0 || previous ? "rejoin" : "join", eventFields(record));
+    this.#options.logger.info("peer registered", {
+      name,
+      id: shortId(record.id),
+      address,
+      reconnects: record.reconnects,
+    });
+    return record;
+  }
+
+  #publishedAddress(session: PeerSession, registration: RegisterMessage): string {
+    if (registration.advertise === undefined) {
+      return formatHostPort({ hostname: session.remoteHost, port: registration.listenPort });
+    }
+    try {
+      return formatHostPort(parseHostPort(registration.advertise));
+    } catch (error) {
+      if (!(error instanceof RangeError)) throw error;
+      throw new ProtocolError("invalid_message", `Field "advertise": ${error.message}`);
+    }
+  }
+
+  #evict(record: PeerRecord): void {
+    const entry = this.#table.get(record.id);
+    if (!entry) return;
+    this.#stats.evictions++;
+    const silence = Date.now() - record.lastHeartbeatAt;
+    this.#remove(entry.session, "timeout", "evict", `no heartbeat for ${silence} ms`);
+    entry.session.close();
+  }
+
+  #log(kind: RegistryEvent["kind"], fields: Omit<RegistryEvent, "seq" | "at" | "kind">): void {
+    const event = this.#events.append({ kind, ...fields });
+    this.#notify({ kind: "event", event });
+  }
+
+  #notify(change: RegistryChange): void {
+    for (const listener of this.#listeners) {
+      try {
+        listener(change);
+      } catch (error) {
+        this.#options.logger.error("registry subscriber failed", { error: String(error) });
+      }
+    }
+  }
+}
+
+function publicInfo(record: PeerRecord): PeerInfo {
+  return { id: record.id, name: record.name, address: record.address };
+}
+
+function eventFields(record: PeerRecord): Pick<RegistryEvent, "id" | "name" | "address"> {
+  return { id: record.id, name: record.name, address: record.address };
+}
+
+function newEpoch(): string {
+  return `${Date.now().toString(36)}-${crypto.getRandomValues(new Uint8Array(6)).toHex()}`;
+}
+
+function withoutUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<
+    T
+  >;
+}

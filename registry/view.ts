@@ -1,0 +1,101 @@
+/**
+ * What the registry lets others (the dashboard, tests, benchmarks) see of it:
+ * plain data copies and a change feed. Nothing here can alter registry state
+ * except {@linkcode RegistryView.kick}, which goes through the same path as
+ * any other departure.
+ */
+
+import type { LeaveReason } from "../protocol/mod.ts";
+
+/** One online peer, as the registry knows it. */
+export interface PeerRecord {
+  id: string;
+  name: string;
+  /** Raw Ed25519 public key, base64. */
+  publicKey: string;
+  /** The published `HOST:PORT`: observed IP + advertised port, or `--advertise`. */
+  address: string;
+  /** The IP the connection actually came from. */
+  remoteAddress: string;
+  /** When this session registered (ms since the epoch). */
+  connectedAt: number;
+  lastHeartbeatAt: number;
+  /** Re-registrations the peer reports since it started. */
+  reconnects: number;
+  /** The client's own version string, e.g. `p2pchat/0.1.0`. */
+  version: string;
+  /** Heartbeats received in this session. */
+  heartbeats: number;
+}
+
+/** Counters since the registry started. */
+export interface RegistryStats {
+  peersOnline: number;
+  connectionsOpen: number;
+  connectionsAccepted: number;
+  registrations: number;
+  /** Registrations of an ID whose earlier session was still open. */
+  sessionReplacements: number;
+  /** Sum of the reconnect counts peers reported on (re-)registering. */
+  peerReconnects: number;
+  registrationsRefused: number;
+  leaves: { bye: number; timeout: number; kicked: number };
+  evictions: number;
+  heartbeats: number;
+  framesRejected: number;
+  deltasSent: number;
+  snapshotsSent: number;
+}
+
+/** Fixed facts about this registry run. */
+export interface RegistryInfo {
+  version: string;
+  protocol: number;
+  /** Changes on every start; peers use it to notice a restart. */
+  epoch: string;
+  startedAt: number;
+  /** Where peers connect, as actually bound. */
+  listen: string;
+  heartbeatMs: number;
+  evictAfter: number;
+  maxPeers: number;
+}
+
+/** Kinds of entry in the event log. */
+export type RegistryEventKind = "join" | "rejoin" | "leave" | "evict" | "kick" | "refuse";
+
+/** One entry of the bounded event log. */
+export interface RegistryEvent {
+  /** Increases by one per event; lets readers resume after a gap. */
+  seq: number;
+  at: number;
+  kind: RegistryEventKind;
+  id?: string;
+  name?: string;
+  address?: string;
+  /** Human-readable detail, e.g. the leave reason or why a peer was refused. */
+  detail?: string;
+}
+
+/** What subscribers to {@linkcode RegistryView.subscribe} are told. */
+export type RegistryChange =
+  | { kind: "joined"; peer: PeerRecord }
+  | { kind: "updated"; peer: PeerRecord }
+  | { kind: "left"; peer: PeerRecord; reason: LeaveReason }
+  | { kind: "heartbeat"; peer: PeerRecord }
+  | { kind: "event"; event: RegistryEvent };
+
+/** The registry's read interface. */
+export interface RegistryView {
+  info(): RegistryInfo;
+  stats(): RegistryStats;
+  /** Online peers, oldest session first. Copies: safe to keep. */
+  peers(): PeerRecord[];
+  peer(id: string): PeerRecord | undefined;
+  /** The newest `limit` events, oldest first. */
+  recentEvents(limit?: number): RegistryEvent[];
+  /** Calls `listener` for every change until the returned function is called. */
+  subscribe(listener: (change: RegistryChange) => void): () => void;
+  /** Disconnects a peer; everyone sees it leave with reason `kicked`. */
+  kick(id: string): boolean;
+}
