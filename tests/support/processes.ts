@@ -1,0 +1,301 @@
+/**
+ * Real registry and peer processes for end-to-end tests, started from the
+ * bundle. Peers run with `--json`: tests send commands on stdin and wait for
+ * events on stdout, exactly as a script would.
+ */
+
+import type { PeerEvent } from "../../peer/mod.ts";
+import { bundlePath } from "./bundle.ts";
+
+const DEFAULT_WAIT_MS = 15_000;
+
+/** A child process whose stdout is collected line by line. */
+class RoleProcess implements AsyncDisposable {
+  readonly child: Deno.ChildProcess;
+  readonly lines: string[] = [];
+  readonly exited: Promise<Deno.CommandStatus>;
+  readonly #reading: Promise<void>;
+  readonly #stdin: WritableStreamDefaultWriter<Uint8Array>;
+  #stderr = "";
+  #waiters = new Set<() => void>();
+  #ended = false;
+  #outputError: unknown;
+
+  constructor(child: Deno.ChildProcess) {
+    this.child = child;
+    this.#stdin = child.stdin.getWriter();
+    this.exited = child.status;
+    this.#reading = Promise.all([
+      this.#collect(child.stdout, (line) => this.#onLine(line)),
+      this.#collect(child.stderr, (line) => this.#stderr += line + "\n"),
+    ]).then(() => {}, (error) => {
+      this.#outputError = error;
+    }).finally(() => {
+      this.#ended = true;
+      // Wake waiters so they can fail fast once output has ended.
+      for (const wake of this.#waiters) wake();
+    });
+  }
+
+  /** Everything the process wrote to stderr so far. */
+  get stderr(): string {
+    return this.#stderr;
+  }
+
+  /** Writes one line to the process's stdin. */
+  async writeLine(line: string): Promise<void> {
+    await this.#stdin.write(new TextEncoder().encode(line + "\n"));
+  }
+
+  /** Closes stdin (end of input). */
+  async closeStdin(): Promise<void> {
+    await this.#stdin.close().catch(() => {});
+  }
+
+  /** Sends a signal if the process is still running. */
+  kill(signal: Deno.Signal = "SIGTERM"): void {
+    try {
+      this.child.kill(signal);
+    } catch (error) {
+      if (!(error instanceof TypeError)) throw error; // already exited
+    }
+  }
+
+  /**
+   * Waits until `test` holds for the collected output, re-checking on every
+   * new line. Rejects after `timeoutMs`, or when output ends without a match.
+   */
+  protected async until<T>(
+    test: () => T | undefined,
+    what: string,
+    timeoutMs = DEFAULT_WAIT_MS,
+  ): Promise<T> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let wake!: () => void;
+    try {
+      const deadline = Date.now() + timeoutMs;
+      while (true) {
+        const found = test();
+        if (found !== undefined) return found;
+        if (this.#outputError) throw this.#failure(`bad output (${this.#outputError})`);
+        if (this.#ended) throw this.#failure(`output ended before ${what}`);
+        if (Date.now() >= deadline) {
+          throw this.#failure(`timed out after ${timeoutMs} ms waiting for ${what}`);
+        }
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+          this.#waiters.add(wake);
+          timer = setTimeout(resolve, Math.max(0, deadline - Date.now()));
+        });
+        clearTimeout(timer);
+        this.#waiters.delete(wake);
+      }
+    } finally {
+      clearTimeout(timer);
+      this.#waiters.delete(wake);
+    }
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.kill("SIGKILL");
+    await this.exited;
+    await this.#stdin.close().catch(() => {});
+    await this.#reading;
+    if (this.#outputError) throw this.#outputError;
+  }
+
+  #onLine(line: string): void {
+    this.lines.push(line);
+    this.onLine(line);
+    for (const wake of this.#waiters) wake();
+  }
+
+  /** Hook for subclasses that parse output. */
+  protected onLine(_line: string): void {}
+
+  #failure(message: string): Error {
+    const tail = this.lines.slice(-15).join("\n");
+    const errors = this.#stderr.split("\n").slice(-15).join("\n");
+    return new Error(
+      `${message}\n--- last stdout lines:\n${tail}\n--- last stderr lines:\n${errors}`,
+    );
+  }
+
+  async #collect(
+    stream: ReadableStream<Uint8Array>,
+    onLine: (line: string) => void,
+  ): Promise<void> {
+    let buffered = "";
+    for await (const text of stream.pipeThrough(new TextDecoderStream())) {
+      buffered += text;
+      let newline;
+      while ((newline = buffered.indexOf("\n")) >= 0) {
+        onLine(buffered.slice(0, newline));
+        buffered = buffered.slice(newline + 1);
+      }
+    }
+    if (buffered) onLine(buffered);
+  }
+}
+
+async function spawn(role: "registry" | "peer", args: string[]): Promise<Deno.ChildProcess> {
+  const env = Object.fromEntries(
+    Object.entries(Deno.env.toObject()).filter(([key]) => !key.startsWith("P2PCHAT_")),
+  );
+  return new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-all", "--unstable-kv", await bundlePath(), role, ...args],
+    env: { ...env, NO_COLOR: "1" },
+    clearEnv: true,
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+}
+
+/** A registry process. */
+export class RegistryProcess extends RoleProcess {
+  /** `HOST:PORT` peers connect to, as the registry printed it. */
+  address = "";
+
+  /** Starts a registry on a free loopback port (fast heartbeats unless overridden). */
+  static async start(args: string[] = []): Promise<RegistryProcess> {
+    const defaults = ["--listen", "127.0.0.1:0", "--heartbeat-ms", "200", "--evict-after", "3"];
+    const registry = new RegistryProcess(await spawn("registry", [...defaults, ...args]));
+    registry.address = await registry.until(
+      () => registry.lines.map((l) => /^listening for peers on (\S+)$/.exec(l)?.[1]).find(Boolean),
+      "the registry to listen",
+    );
+    return registry;
+  }
+
+  /** Starts a registry on a given address (to restart on the same port). */
+  static async startAt(address: string, args: string[] = []): Promise<RegistryProcess> {
+    return await RegistryProcess.start(["--listen", address, ...args]);
+  }
+
+  /** Stops with SIGTERM and returns the exit code. */
+  async stop(): Promise<number> {
+    this.kill("SIGTERM");
+    return (await this.exited).code;
+  }
+}
+
+/** Options for {@linkcode PeerProcess.start}. */
+export interface PeerStartOptions {
+  registry: string;
+  dataDir: string;
+  args?: string[];
+  /** Wait for `registered` before returning. Default true. */
+  waitRegistered?: boolean;
+}
+
+/** A peer process in `--json` mode. */
+export class PeerProcess extends RoleProcess {
+  readonly events: PeerEvent[] = [];
+  name = "";
+  id = "";
+  listen = "";
+
+  static async start(name: string, options: PeerStartOptions): Promise<PeerProcess> {
+    const peer = new PeerProcess(
+      await spawn("peer", [
+        "--json",
+        "--name",
+        name,
+        "--registry",
+        options.registry,
+        "--data-dir",
+        options.dataDir,
+        "--listen",
+        "127.0.0.1:0",
+        "--reconnect-max-ms",
+        "1000",
+        ...(options.args ?? []),
+      ]),
+    );
+    const ready = await peer.waitFor("ready");
+    peer.name = ready.name;
+    peer.id = ready.id;
+    peer.listen = ready.listen;
+    if (options.waitRegistered ?? true) await peer.waitFor("registered");
+    return peer;
+  }
+
+  /** Sends one JSON command. */
+  async command(command: Record<string, unknown>): Promise<void> {
+    await this.writeLine(JSON.stringify(command));
+  }
+
+  /** Index of the next event, to wait only for events that come after now. */
+  mark(): number {
+    return this.events.length;
+  }
+
+  /**
+   * The first event of `kind` (from `after` on) that satisfies `test`.
+   * @example `await alice.waitFor("message", { test: (e) => e.text === "hi" })`
+   */
+  async waitFor<K extends PeerEvent["event"]>(
+    kind: K,
+    options: {
+      test?: (event: Extract<PeerEvent, { event: K }>) => boolean;
+      after?: number;
+      timeoutMs?: number;
+    } = {},
+  ): Promise<Extract<PeerEvent, { event: K }>> {
+    const after = options.after ?? 0;
+    return await this.until(
+      () =>
+        this.events.slice(after).find((e): e is Extract<PeerEvent, { event: K }> =>
+          e.event === kind && (options.test?.(e as Extract<PeerEvent, { event: K }>) ?? true)
+        ),
+      `"${kind}" event on peer ${this.name || "(starting)"}`,
+      options.timeoutMs,
+    );
+  }
+
+  /** All events of `kind` so far. */
+  all<K extends PeerEvent["event"]>(kind: K): Extract<PeerEvent, { event: K }>[] {
+    return this.events.filter((e): e is Extract<PeerEvent, { event: K }> => e.event === kind);
+  }
+
+  /** Sends `quit` and returns the exit code. */
+  async quit(): Promise<number> {
+    await this.command({ cmd: "quit" });
+    return (await this.exited).code;
+  }
+
+  protected override onLine(line: string): void {
+    // --json promises nothing but JSON on stdout; a stray line fails loudly.
+    this.events.push(JSON.parse(line));
+  }
+}
+
+/** A peer running the interactive terminal chat, driven through pipes. */
+export class TerminalPeerProcess extends RoleProcess {
+  static async start(name: string, options: PeerStartOptions): Promise<TerminalPeerProcess> {
+    const peer = new TerminalPeerProcess(
+      await spawn("peer", [
+        "--name",
+        name,
+        "--registry",
+        options.registry,
+        "--data-dir",
+        options.dataDir,
+        "--listen",
+        "127.0.0.1:0",
+        ...(options.args ?? []),
+      ]),
+    );
+    await peer.waitForLine(/registered with/);
+    return peer;
+  }
+
+  /** Waits for a stdout line matching `pattern` (from line `after` on). */
+  async waitForLine(pattern: RegExp, after = 0): Promise<string> {
+    return await this.until(
+      () => this.lines.slice(after).find((line) => pattern.test(line)),
+      `a line matching ${pattern}`,
+    );
+  }
+}
