@@ -7,7 +7,16 @@
 import type { ErrorMessage } from "./registry_messages.ts";
 import { PEER_ID_PATTERN, signedTranscript } from "./identity.ts";
 import { MESSAGE_ID_PATTERN } from "./message_id.ts";
-import { boolean, integer, messageUnion, object, oneOf, type Parser, string } from "./schema.ts";
+import {
+  base64Bytes,
+  boolean,
+  integer,
+  messageUnion,
+  object,
+  oneOf,
+  type Parser,
+  string,
+} from "./schema.ts";
 
 /** Longest chat text, in UTF-16 code units (well inside one frame). */
 export const MAX_TEXT_LENGTH = 65536;
@@ -71,12 +80,7 @@ export type LinkMessage =
   | ErrorMessage;
 
 const peerId = string({ pattern: PEER_ID_PATTERN, expected: "a 52-character peer ID" });
-const nonce = string({
-  min: 44,
-  max: 44,
-  pattern: /^[A-Za-z0-9+/]+=*$/,
-  expected: "32 bytes in base64",
-});
+const nonce = base64Bytes(32);
 const messageId = string({ pattern: MESSAGE_ID_PATTERN, expected: "a UUIDv7 message ID" });
 
 /** Validates anything received on a direct link. */
@@ -90,14 +94,9 @@ export const parseLinkMessage: Parser<LinkMessage> = messageUnion<LinkMessage>({
   link_auth: object({
     type: oneOf("link_auth"),
     id: peerId,
-    publicKey: nonce,
+    publicKey: base64Bytes(32),
     nonce,
-    signature: string({
-      min: 88,
-      max: 88,
-      pattern: /^[A-Za-z0-9+/]+=*$/,
-      expected: "64 bytes in base64",
-    }),
+    signature: base64Bytes(64),
   }),
   chat: object({
     type: oneOf("chat"),

@@ -8,6 +8,7 @@ import { PEER_ID_PATTERN, signedTranscript } from "./identity.ts";
 import { MAX_NAME_LENGTH } from "./names.ts";
 import {
   array,
+  base64Bytes,
   boolean,
   integer,
   messageUnion,
@@ -158,13 +159,6 @@ const peerId = string({ pattern: PEER_ID_PATTERN, expected: "a 52-character peer
 // Names are checked fully (Unicode classes) where they enter: by the registry.
 const peerName = string({ min: 1, max: MAX_NAME_LENGTH * 4, expected: "a peer name" });
 const address = string({ min: 3, max: 262, expected: "an address HOST:PORT" });
-const base64 = (bytes: number) =>
-  string({
-    min: Math.ceil(bytes / 3) * 4,
-    max: Math.ceil(bytes / 3) * 4,
-    pattern: /^[A-Za-z0-9+/]+=*$/,
-    expected: `${bytes} bytes in base64`,
-  });
 const epoch = string({ min: 1, max: 64, pattern: /^[A-Za-z0-9_-]+$/, expected: "an epoch" });
 const seq = integer(0, Number.MAX_SAFE_INTEGER);
 const clientName = string({ min: 1, max: 64 });
@@ -197,12 +191,12 @@ export const parsePeerToRegistry: Parser<PeerToRegistry> = messageUnion<PeerToRe
     type: oneOf("register"),
     id: peerId,
     name: peerName,
-    publicKey: base64(32),
+    publicKey: base64Bytes(32),
     listenPort: integer(1, 65535),
     advertise: optional(address),
     reconnects: integer(0, Number.MAX_SAFE_INTEGER),
     client: clientName,
-    signature: base64(64),
+    signature: base64Bytes(64),
   }),
   heartbeat: object({ type: oneOf("heartbeat"), seq }),
   snapshot_request: object({ type: oneOf("snapshot_request") }),
@@ -215,7 +209,7 @@ export const parseRegistryToPeer: Parser<RegistryToPeer> = messageUnion<Registry
   challenge: object({
     type: oneOf("challenge"),
     protocol: integer(0, 65535),
-    nonce: base64(32),
+    nonce: base64Bytes(32),
     epoch,
     registry: clientName,
   }),

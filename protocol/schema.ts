@@ -55,6 +55,24 @@ export function string(rule: StringRule = {}): Parser<string> {
   };
 }
 
+/**
+ * A base64 string that decodes to exactly `bytes` bytes (kept as the string).
+ * Checking the decode here means no later `fromBase64` can throw on it.
+ */
+export function base64Bytes(bytes: number): Parser<string> {
+  const expected = `${bytes} bytes in base64`;
+  const length = Math.ceil(bytes / 3) * 4;
+  return function parseBase64(value, path) {
+    if (typeof value !== "string" || value.length !== length) throw invalid(path, expected, value);
+    try {
+      if (Uint8Array.fromBase64(value).length === bytes) return value;
+    } catch {
+      // not base64: reported below
+    }
+    throw invalid(path, expected, value);
+  };
+}
+
 /** A safe integer within `[min, max]`. */
 export function integer(min: number, max: number): Parser<number> {
   return function parseInteger(value, path) {

@@ -8,6 +8,7 @@
  */
 
 export { Registry, type RegistryOptions } from "./registry.ts";
+export type { PeerHistory, SessionEnd, SessionRecord } from "./peer_history.ts";
 export type {
   PeerRecord,
   RegistryChange,

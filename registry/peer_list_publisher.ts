@@ -45,6 +45,7 @@ export class PeerListPublisher {
   #awaitingSnapshot = new Set<ListSubscriber>();
   #timer: ReturnType<typeof setTimeout> | undefined;
   #lastFlushAt = -Infinity;
+  #closed = false;
 
   constructor(options: PeerListPublisherOptions) {
     this.epoch = options.epoch;
@@ -59,12 +60,14 @@ export class PeerListPublisher {
 
   /** Queues a change for everyone who already has the list. */
   publish(change: PeerChange): void {
+    if (this.#closed) return;
     this.#pending.push(change);
     this.#schedule();
   }
 
   /** Sends `subscriber` a snapshot at the next flush, then deltas. */
   subscribe(subscriber: ListSubscriber): void {
+    if (this.#closed) return;
     this.#subscribers.delete(subscriber);
     this.#awaitingSnapshot.add(subscriber);
     this.#schedule();
@@ -106,8 +109,9 @@ export class PeerListPublisher {
     }
   }
 
-  /** Stops the timer; nothing more is sent. */
+  /** Stops the timer; nothing more is sent, later calls are ignored. */
   close(): void {
+    this.#closed = true;
     clearTimeout(this.#timer);
     this.#timer = undefined;
     this.#subscribers.clear();

@@ -33,6 +33,8 @@ export interface SessionHost {
   readonly registerTimeoutMs: number;
   /** Decides on a verified registration; throws {@linkcode ProtocolError} to refuse. */
   admit(session: PeerSession, registration: RegisterMessage): PeerRecord;
+  /** A registration failed its proof of identity; it is about to be refused. */
+  refused(session: PeerSession, registration: RegisterMessage, error: ProtocolError): void;
   heartbeat(session: PeerSession): void;
   /** Send the session a snapshot of the peer list, then deltas. */
   requestSnapshot(session: PeerSession): void;
@@ -51,6 +53,7 @@ export class PeerSession {
   readonly #host: SessionHost;
   /** The registered peer's ID, once registration succeeded. */
   peerId: string | undefined;
+  #timedOut = false;
 
   constructor(conn: Deno.Conn, host: SessionHost, streamOptions: FrameStreamOptions = {}) {
     this.channel = new MessageChannel(new FrameStream(conn, streamOptions), parsePeerToRegistry);
@@ -64,9 +67,8 @@ export class PeerSession {
 
   /** Serves the connection until it ends; never throws for the peer's faults. */
   async run(): Promise<void> {
-    let timedOut = false;
     const deadline = setTimeout(() => {
-      timedOut = true;
+      this.#timedOut = true;
       const error = new ProtocolError(
         "timeout",
         `Registration not completed within ${this.#host.registerTimeoutMs} ms`,
@@ -80,7 +82,7 @@ export class PeerSession {
       if (registered) await this.#serve();
     } catch (error) {
       if (!(error instanceof ProtocolError)) throw error;
-      if (!timedOut && !this.channel.stream.closed) {
+      if (!this.#timedOut && !this.channel.stream.closed) {
         this.#host.rejected(this, error);
         await this.channel.refuse(error);
       }
@@ -131,8 +133,13 @@ export class PeerSession {
     const registration = await this.channel.receive();
     if (registration === null) return false;
     if (registration.type !== "register") throw unexpected(registration.type, "register");
-    await verifyRegistration(nonce, registration);
-    if (this.channel.stream.closed) return false; // the deadline passed meanwhile
+    try {
+      await verifyRegistration(nonce, registration);
+    } catch (error) {
+      if (error instanceof ProtocolError) this.#host.refused(this, registration, error);
+      throw error;
+    }
+    if (this.#timedOut || this.channel.stream.closed) return false; // the deadline passed meanwhile
     const record = this.#host.admit(this, registration);
     this.peerId = record.id;
     this.channel.send({

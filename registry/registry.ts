@@ -21,6 +21,7 @@ import {
 import { type Logger, silentLogger } from "../log/mod.ts";
 import { EventLog } from "./event_log.ts";
 import { HeartbeatMonitor } from "./heartbeat_monitor.ts";
+import { type PeerHistory, PeerHistoryBook } from "./peer_history.ts";
 import { PeerListPublisher } from "./peer_list_publisher.ts";
 import { PeerSession, type SessionHost } from "./peer_session.ts";
 import { PeerTable } from "./peer_table.ts";
@@ -90,6 +91,7 @@ export class Registry implements RegistryView, AsyncDisposable {
   readonly #publisher: PeerListPublisher;
   readonly #monitor: HeartbeatMonitor;
   readonly #events: EventLog;
+  readonly #histories = new PeerHistoryBook();
   readonly #host: SessionHost;
   readonly #listeners = new Set<(change: RegistryChange) => void>();
   readonly #stats: RegistryStats = {
@@ -123,6 +125,7 @@ export class Registry implements RegistryView, AsyncDisposable {
       evictAfter: options.evictAfter,
       registerTimeoutMs: options.registerTimeoutMs,
       admit: (session, registration) => this.#admitOrRefuse(session, registration),
+      refused: (_session, registration, error) => this.#countRefusal(registration, error),
       heartbeat: (session) => this.#heartbeat(session),
       requestSnapshot: (session) => this.#publisher.subscribe(session),
       depart: (session, reason) => this.#remove(session, reason),
@@ -196,6 +199,10 @@ export class Registry implements RegistryView, AsyncDisposable {
     return entry && { ...entry.record };
   }
 
+  peerHistory(id: string): PeerHistory | undefined {
+    return this.#histories.get(id);
+  }
+
   recentEvents(limit?: number): RegistryEvent[] {
     return this.#events.recent(limit);
   }
@@ -265,16 +272,18 @@ export class Registry implements RegistryView, AsyncDisposable {
     try {
       return this.#admit(session, registration);
     } catch (error) {
-      if (error instanceof ProtocolError) {
-        this.#stats.registrationsRefused++;
-        this.#log("refuse", {
-          id: registration.id,
-          name: registration.name,
-          detail: error.message,
-        });
-      }
+      if (error instanceof ProtocolError) this.#countRefusal(registration, error);
       throw error;
     }
+  }
+
+  #countRefusal(registration: RegisterMessage, error: ProtocolError): void {
+    this.#stats.registrationsRefused++;
+    this.#log("refuse", {
+      id: registration.id,
+      name: registration.name,
+      detail: `${error.code}: ${error.message}`,
+    });
   }
 
   #heartbeat(session: PeerSession): void {
@@ -282,6 +291,7 @@ export class Registry implements RegistryView, AsyncDisposable {
     if (!record) return;
     record.lastHeartbeatAt = Date.now();
     record.heartbeats++;
+    this.#histories.heartbeat(record.id, record.lastHeartbeatAt);
     this.#stats.heartbeats++;
     if (this.#listeners.size > 0) this.#notify({ kind: "heartbeat", peer: { ...record } });
   }
@@ -295,8 +305,10 @@ export class Registry implements RegistryView, AsyncDisposable {
   ): void {
     this.#publisher.unsubscribe(session);
     const record = this.#ownRecord(session);
-    if (!record) return;
+    // At shutdown everyone goes at once and already knows why: no departures to record.
+    if (!record || this.#shutdown) return;
     this.#table.delete(record.id);
+    this.#histories.sessionEnded(record.id, reason);
     this.#stats.leaves[reason]++;
     this.#publisher.publish({ op: "left", id: record.id, reason });
     this.#log(eventKind, { ...eventFields(record), detail });
@@ -353,6 +365,12 @@ export class Registry implements RegistryView, AsyncDisposable {
       heartbeats: 0,
     };
     this.#table.set({ record, session });
+    this.#histories.sessionStarted(record.id, name, {
+      connectedAt: now,
+      address,
+      reconnects: record.reconnects,
+      version: record.version,
+    });
     this.#stats.registrations++;
     if (registration.reconnects > 0) this.#stats.peerReconnects++;
     if (previous) {

@@ -6,6 +6,7 @@
  */
 
 import type { LeaveReason } from "../protocol/mod.ts";
+import type { PeerHistory } from "./peer_history.ts";
 
 /** One online peer, as the registry knows it. */
 export interface PeerRecord {
@@ -36,7 +37,7 @@ export interface RegistryStats {
   registrations: number;
   /** Registrations of an ID whose earlier session was still open. */
   sessionReplacements: number;
-  /** Sum of the reconnect counts peers reported on (re-)registering. */
+  /** Registrations by peers that had lost the registry before (reported reconnects > 0). */
   peerReconnects: number;
   registrationsRefused: number;
   leaves: { bye: number; timeout: number; kicked: number };
@@ -92,6 +93,8 @@ export interface RegistryView {
   /** Online peers, oldest session first. Copies: safe to keep. */
   peers(): PeerRecord[];
   peer(id: string): PeerRecord | undefined;
+  /** Sessions and heartbeat rhythm of a peer seen recently (online or not). */
+  peerHistory(id: string): PeerHistory | undefined;
   /** The newest `limit` events, oldest first. */
   recentEvents(limit?: number): RegistryEvent[];
   /** Calls `listener` for every change until the returned function is called. */
