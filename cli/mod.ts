@@ -7,6 +7,7 @@
  */
 
 import { APP_VERSION } from "../protocol/mod.ts";
+import { DEMO_USAGE, runDemoCommand } from "./demo_command.ts";
 import { UsageError } from "./flags.ts";
 import { PEER_USAGE, runPeer } from "./peer_command.ts";
 import { printError, printLine } from "./process.ts";
@@ -23,6 +24,7 @@ export const MAIN_USAGE =
 Usage:
   p2pchat registry [flags]         run the registry (see p2pchat registry --help)
   p2pchat peer --name NAME [flags] join the chat   (see p2pchat peer --help)
+  p2pchat demo                     registry, dashboard and three chatting peers
   p2pchat --version`;
 
 /**
@@ -31,13 +33,21 @@ Usage:
  */
 export async function runCli(args: string[]): Promise<number> {
   const [role, ...rest] = args;
-  const usage = role === "registry" ? REGISTRY_USAGE : role === "peer" ? PEER_USAGE : MAIN_USAGE;
+  const usage = role === "registry"
+    ? REGISTRY_USAGE
+    : role === "peer"
+    ? PEER_USAGE
+    : role === "demo"
+    ? DEMO_USAGE
+    : MAIN_USAGE;
   try {
     switch (role) {
       case "registry":
         return await runRegistry(rest);
       case "peer":
         return await runPeer(rest);
+      case "demo":
+        return await runDemoCommand(rest);
       case "--version":
       case "version":
         printLine(`p2pchat ${APP_VERSION}`);
@@ -50,7 +60,7 @@ export async function runCli(args: string[]): Promise<number> {
       case undefined:
         throw new UsageError("Missing role: registry or peer");
       default:
-        throw new UsageError(`Unknown role ${JSON.stringify(role)}: use registry or peer`);
+        throw new UsageError(`Unknown role ${JSON.stringify(role)}: use registry, peer or demo`);
     }
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;

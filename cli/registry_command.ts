@@ -1,8 +1,15 @@
 /** `p2pchat registry`: flags, start-up lines, and a clean exit on signals. */
 
+import { Dashboard, generateAdminToken } from "../dashboard/mod.ts";
 import { createLogger } from "../log/mod.ts";
 import { Registry, type RegistryOptions } from "../registry/mod.ts";
-import { APP_VERSION, PROTOCOL_VERSION } from "../protocol/mod.ts";
+import {
+  APP_VERSION,
+  formatHostPort,
+  type HostPort,
+  isLoopback,
+  PROTOCOL_VERSION,
+} from "../protocol/mod.ts";
 import {
   choiceFlag,
   envName,
@@ -11,6 +18,7 @@ import {
   hostPortFlag,
   integerFlag,
   parseFlags,
+  UsageError,
 } from "./flags.ts";
 import { onShutdownSignal, printLine } from "./process.ts";
 
@@ -21,6 +29,21 @@ const FLAGS: FlagSpec[] = [
     value: "HOST:PORT",
     help: "TCP address peers connect to; port 0 picks a free one",
     defaultText: "0.0.0.0:7070",
+  },
+  {
+    name: "dashboard",
+    type: "string",
+    value: "HOST:PORT",
+    help: "admin dashboard (HTTP); non-loopback needs --admin-token",
+    defaultText: "127.0.0.1:7080",
+  },
+  { name: "no-dashboard", type: "boolean", help: "do not serve the dashboard" },
+  {
+    name: "admin-token",
+    type: "string",
+    value: "TOKEN",
+    help: "bearer token for dashboard actions (kick)",
+    defaultText: "generated, printed once",
   },
   {
     name: "heartbeat-ms",
@@ -65,10 +88,27 @@ ${formatFlags(FLAGS)}
 On start it prints the address it actually bound. SIGINT or SIGTERM tells
 every peer the registry is going away and exits with status 0.`;
 
+const DEFAULT_DASHBOARD: HostPort = { hostname: "127.0.0.1", port: 7080 };
+
 /** Reads registry flags into options. Throws `UsageError`. */
 export function registryOptions(args: string[], env?: Record<string, string | undefined>) {
   const flags = parseFlags(args, FLAGS, env);
   if (flags.help) return { help: true as const };
+  const dashboard = flags["no-dashboard"] === true
+    ? undefined
+    : typeof flags.dashboard === "string"
+    ? hostPortFlag("dashboard", flags.dashboard, "127.0.0.1")
+    : DEFAULT_DASHBOARD;
+  const adminToken = typeof flags["admin-token"] === "string" ? flags["admin-token"] : undefined;
+  if (adminToken !== undefined && adminToken.length < 16) {
+    throw new UsageError("Invalid value for --admin-token: use at least 16 characters");
+  }
+  if (dashboard && !isLoopback(dashboard.hostname) && adminToken === undefined) {
+    throw new UsageError(
+      `The dashboard on ${formatHostPort(dashboard)} would be reachable from other machines: ` +
+        `choose an admin token with --admin-token (or ${envName("admin-token")})`,
+    );
+  }
   const options: RegistryOptions = {};
   if (typeof flags.listen === "string") {
     options.listen = hostPortFlag("listen", flags.listen, "0.0.0.0");
@@ -85,7 +125,7 @@ export function registryOptions(args: string[], env?: Record<string, string | un
   const logFormat = typeof flags["log-format"] === "string"
     ? choiceFlag("log-format", flags["log-format"], ["text", "json"])
     : "text";
-  return { help: false as const, options, logFormat };
+  return { help: false as const, options, logFormat, dashboard, adminToken };
 }
 
 /** Runs the registry until a shutdown signal. Returns the exit status. */
@@ -110,6 +150,29 @@ export async function runRegistry(args: string[]): Promise<number> {
   const info = registry.info();
   printLine(`p2pchat registry ${APP_VERSION} (protocol ${PROTOCOL_VERSION}, epoch ${info.epoch})`);
   printLine(`listening for peers on ${info.listen}`);
+  let dashboard: Dashboard | undefined;
+  if (parsed.dashboard) {
+    const adminToken = parsed.adminToken ?? generateAdminToken();
+    try {
+      dashboard = Dashboard.start({ view: registry, listen: parsed.dashboard, adminToken, logger });
+    } catch (error) {
+      if (
+        !(error instanceof Deno.errors.AddrInUse || error instanceof Deno.errors.AddrNotAvailable)
+      ) {
+        throw error;
+      }
+      logger.error(
+        `cannot serve the dashboard on ${formatHostPort(parsed.dashboard)}: ${error.message}`,
+      );
+      await registry.shutdown();
+      return 1;
+    }
+    printLine(`dashboard on ${dashboard.url}`);
+    // Printed once, here, for the operator; never written to the log.
+    if (!parsed.adminToken) {
+      printLine(`admin token (generated; set --admin-token to choose): ${adminToken}`);
+    }
+  }
   logger.info("registry started", {
     listen: info.listen,
     heartbeatMs: info.heartbeatMs,
@@ -117,6 +180,7 @@ export async function runRegistry(args: string[]): Promise<number> {
   });
   await onShutdownSignal();
   logger.info("shutting down", { peers: registry.stats().peersOnline });
+  await dashboard?.shutdown();
   await registry.shutdown();
   return 0;
 }

@@ -195,9 +195,9 @@ export class Messenger {
     this.#options.emit({ event: status, id, to: this.#peerInfo(peerId) });
   }
 
-  /** The peer as the directory knows it, or a placeholder for an unlisted one. */
+  /** The peer as the directory knows (or knew) it, or a placeholder for a stranger. */
   #peerInfo(peerId: string): PeerInfo {
-    return this.#options.directory.get(peerId) ??
+    return this.#options.directory.lastKnown(peerId) ??
       { id: peerId, name: shortId(peerId), address: "" };
   }
 }

@@ -33,6 +33,8 @@ export const MIN_ID_PREFIX = 6;
 export class PeerDirectory {
   readonly selfId: string;
   #peers = new Map<string, PeerInfo>();
+  /** Peers that left, so messages they still send can show a name. */
+  #departed = new Map<string, PeerInfo>();
   #epoch: string | undefined;
   #seq = 0;
   #partial: { epoch: string; seq: number; peers: PeerInfo[] } | undefined;
@@ -60,6 +62,11 @@ export class PeerDirectory {
 
   get(id: string): PeerInfo | undefined {
     return this.#peers.get(id);
+  }
+
+  /** The peer if online, else how it looked when it was last listed. */
+  lastKnown(id: string): PeerInfo | undefined {
+    return this.#peers.get(id) ?? this.#departed.get(id);
   }
 
   /**
@@ -93,7 +100,10 @@ export class PeerDirectory {
     const changes: DirectoryChange[] = [];
     for (const [id, peer] of this.#peers) {
       // Gone while we were not listening: no reason was recorded.
-      if (!next.has(id)) changes.push({ kind: "left", peer, reason: "timeout" });
+      if (!next.has(id)) {
+        changes.push({ kind: "left", peer, reason: "timeout" });
+        this.#remember(peer);
+      }
     }
     for (const [id, peer] of next) {
       const previous = this.#peers.get(id);
@@ -118,6 +128,7 @@ export class PeerDirectory {
         const peer = this.#peers.get(change.id);
         if (peer && this.#peers.delete(change.id)) {
           changes.push({ kind: "left", peer, reason: change.reason });
+          this.#remember(peer);
         }
         continue;
       }
@@ -130,7 +141,18 @@ export class PeerDirectory {
     }
     return { kind: "applied", changes };
   }
+
+  #remember(peer: PeerInfo): void {
+    this.#departed.delete(peer.id);
+    this.#departed.set(peer.id, peer);
+    if (this.#departed.size > DEPARTED_KEPT) {
+      this.#departed.delete(this.#departed.keys().next().value!);
+    }
+  }
 }
+
+/** How many departed peers are remembered for display. */
+const DEPARTED_KEPT = 1000;
 
 function differs(a: PeerInfo, b: PeerInfo): boolean {
   return a.name !== b.name || a.address !== b.address;

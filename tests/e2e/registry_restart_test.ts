@@ -74,3 +74,36 @@ Deno.test("a registry stopped with SIGTERM says goodbye and exits 0", async () =
   const lost = await alice.waitFor("registry_lost", { after: mark });
   assert.match(lost.reason, /shutting down/);
 });
+
+Deno.test(
+  "a frozen registry is noticed through missing heartbeat acks and rejoined when it thaws",
+  {
+    ignore: Deno.build.os === "windows",
+  },
+  async () => {
+    await using dir = await tempDir();
+    await using registry = await RegistryProcess.start();
+    await using alice = await PeerProcess.start("alice", {
+      registry: registry.address,
+      dataDir: `${dir.path}/a`,
+    });
+    await using bob = await PeerProcess.start("bob", {
+      registry: registry.address,
+      dataDir: `${dir.path}/b`,
+    });
+    await alice.waitFor("peer_joined", { test: (e) => e.peer.id === bob.id });
+
+    const mark = alice.mark();
+    registry.kill("SIGSTOP"); // its sockets stay open: only silence gives it away
+    try {
+      const lost = await alice.waitFor("registry_lost", { after: mark });
+      assert.match(lost.reason, /no answer from the registry for \d+ ms/);
+      await alice.command({ cmd: "send", to: "bob", text: "while frozen" });
+      await bob.waitFor("message", { test: (e) => e.text === "while frozen" });
+    } finally {
+      registry.kill("SIGCONT");
+    }
+    const again = await alice.waitFor("registered", { after: mark, timeoutMs: 20_000 });
+    assert.equal(again.reconnects, 1);
+  },
+);

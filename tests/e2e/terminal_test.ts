@@ -136,7 +136,8 @@ Deno.test({
 function collect(stream: ReadableStream<Uint8Array>): { text: string; done: Promise<void> } {
   const sink = { text: "", done: Promise.resolve() };
   sink.done = (async () => {
-    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) sink.text += chunk;
+    const decoder = new TextDecoder();
+    for await (const chunk of stream) sink.text += decoder.decode(chunk, { stream: true });
   })();
   return sink;
 }

@@ -125,9 +125,12 @@ class RoleProcess implements AsyncDisposable {
     stream: ReadableStream<Uint8Array>,
     onLine: (line: string) => void,
   ): Promise<void> {
+    // A TextDecoder rather than TextDecoderStream: it types the same with or
+    // without the DOM library (the browser tests load it).
+    const decoder = new TextDecoder();
     let buffered = "";
-    for await (const text of stream.pipeThrough(new TextDecoderStream())) {
-      buffered += text;
+    for await (const chunk of stream) {
+      buffered += decoder.decode(chunk, { stream: true });
       let newline;
       while ((newline = buffered.indexOf("\n")) >= 0) {
         onLine(buffered.slice(0, newline));
@@ -156,15 +159,38 @@ async function spawn(role: "registry" | "peer", args: string[]): Promise<Deno.Ch
 export class RegistryProcess extends RoleProcess {
   /** `HOST:PORT` peers connect to, as the registry printed it. */
   address = "";
+  /** The dashboard's URL, if it serves one. */
+  dashboardUrl = "";
+  /** The admin token it generated (or was given). */
+  adminToken = "";
 
-  /** Starts a registry on a free loopback port (fast heartbeats unless overridden). */
+  /**
+   * Starts a registry on a free loopback port, with its dashboard on another
+   * (fast heartbeats unless overridden).
+   */
   static async start(args: string[] = []): Promise<RegistryProcess> {
     const defaults = ["--listen", "127.0.0.1:0", "--heartbeat-ms", "200", "--evict-after", "3"];
+    if (!args.includes("--no-dashboard") && !args.includes("--dashboard")) {
+      defaults.push("--dashboard", "127.0.0.1:0");
+    }
     const registry = new RegistryProcess(await spawn("registry", [...defaults, ...args]));
+    const printed = (pattern: RegExp) =>
+      registry.lines.map((l) => pattern.exec(l)?.[1]).find((v) => v !== undefined);
     registry.address = await registry.until(
-      () => registry.lines.map((l) => /^listening for peers on (\S+)$/.exec(l)?.[1]).find(Boolean),
+      () => printed(/^listening for peers on (\S+)$/),
       "the registry to listen",
     );
+    if (!args.includes("--no-dashboard")) {
+      registry.dashboardUrl = await registry.until(
+        () => printed(/^dashboard on (\S+)$/),
+        "the dashboard to listen",
+      );
+      const tokenIndex = args.indexOf("--admin-token");
+      registry.adminToken = tokenIndex >= 0 ? args[tokenIndex + 1] : await registry.until(
+        () => printed(/^admin token \(generated; set --admin-token to choose\): (\S+)$/),
+        "the admin token",
+      );
+    }
     return registry;
   }
 

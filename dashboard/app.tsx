@@ -1,0 +1,178 @@
+/**
+ * The dashboard's routes, as a Hono app over a {@linkcode RegistryView}. It
+ * only reads registry state, except for kicking, which needs the admin token.
+ */
+
+import { Hono } from "hono";
+import { renderToString } from "preact-render-to-string";
+import type { VNode } from "preact";
+import type { RegistryView } from "../registry/mod.ts";
+import { dashboardClient } from "./assets/client.ts";
+import * as format from "./assets/format.ts";
+import { DASHBOARD_CSS, FAVICON_SVG } from "./assets/styles.ts";
+import { eventJson, historyJson, peerJson, statsJson } from "./api_shapes.ts";
+import { liveFeed } from "./live_feed.ts";
+import { renderMetrics } from "./metrics.ts";
+import { HomePage, SORT_KEYS, type SortKey } from "./pages/home_page.tsx";
+import { NotFoundPage, PeerPage } from "./pages/peer_page.tsx";
+import { bearerToken, SECURITY_HEADERS, tokenMatches } from "./security.ts";
+
+/** What the app needs to run. */
+export interface DashboardAppOptions {
+  view: RegistryView;
+  /** Bearer token required for kicking. */
+  adminToken: string;
+  /** Decides whether a request's `Host` header is one we answer. */
+  isAllowedHost: (host: string | undefined) => boolean;
+  /** Aborted at shutdown to end live streams. */
+  signal?: AbortSignal;
+  /** Tick of the live feed; default a quarter heartbeat interval (see `liveFeed`). */
+  liveTickMs?: number;
+}
+
+// The browser script is this source text: the client function applied to the
+// shared formatters, so both sides format ages and times identically.
+const CLIENT_JS = `"use strict";
+(${dashboardClient.toString()})({
+${
+  Object.entries(format).map(([name, fn]) => `  ${JSON.stringify(name)}: ${String(fn)},`)
+    .join("\n")
+}
+});
+`;
+
+/** Builds the dashboard app. Test it with `app.request()`. */
+export function createDashboardApp(options: DashboardAppOptions): Hono {
+  const { view } = options;
+  const signal = options.signal ?? new AbortController().signal;
+  const app = new Hono();
+
+  app.use(async function guard(c, next) {
+    if (!options.isAllowedHost(c.req.header("host"))) {
+      return c.text("Misdirected request: this dashboard does not answer to that Host.\n", 421);
+    }
+    await next();
+    for (const [name, value] of Object.entries(SECURITY_HEADERS)) c.header(name, value);
+  });
+
+  app.get("/", (c) => {
+    const sort = (SORT_KEYS as readonly string[]).includes(c.req.query("sort") ?? "")
+      ? c.req.query("sort") as SortKey
+      : "name";
+    const now = Date.now();
+    return c.html(page(
+      <HomePage
+        info={view.info()}
+        stats={view.stats()}
+        peers={view.peers()}
+        events={view.recentEvents(50)}
+        now={now}
+        filter={c.req.query("q") ?? ""}
+        sort={sort}
+        descending={c.req.query("dir") === "desc"}
+      />,
+    ));
+  });
+
+  app.get("/peers/:id", (c) => {
+    const id = c.req.param("id");
+    const peer = view.peer(id);
+    const history = view.peerHistory(id);
+    const now = Date.now();
+    if (!peer && !history) {
+      return c.html(page(<NotFoundPage info={view.info()} id={id} now={now} />), 404);
+    }
+    const events = view.recentEvents().filter((e) => e.id === id).slice(-50);
+    return c.html(page(
+      <PeerPage
+        info={view.info()}
+        id={id}
+        peer={peer}
+        history={history}
+        events={events}
+        now={now}
+      />,
+    ));
+  });
+
+  app.get("/assets/dashboard.css", (c) => {
+    c.header("Cache-Control", "public, max-age=300");
+    return c.body(DASHBOARD_CSS, 200, { "Content-Type": "text/css; charset=utf-8" });
+  });
+  app.get("/assets/dashboard.js", (c) => {
+    c.header("Cache-Control", "public, max-age=300");
+    return c.body(CLIENT_JS, 200, { "Content-Type": "text/javascript; charset=utf-8" });
+  });
+
+  app.get("/favicon.svg", (c) => {
+    c.header("Cache-Control", "public, max-age=86400");
+    return c.body(FAVICON_SVG, 200, { "Content-Type": "image/svg+xml" });
+  });
+  app.get("/favicon.ico", (c) => c.redirect("/favicon.svg", 301));
+
+  app.get("/api/peers", (c) => {
+    const now = Date.now();
+    return c.json({ peers: view.peers().map((p) => peerJson(p, now)) });
+  });
+
+  app.get("/api/peers/:id", (c) => {
+    const id = c.req.param("id");
+    const peer = view.peer(id);
+    const history = view.peerHistory(id);
+    if (!peer && !history) return c.json({ error: `No peer with ID ${id} is known` }, 404);
+    return c.json({
+      peer: peer ? peerJson(peer, Date.now()) : null,
+      history: history ? historyJson(history) : null,
+    });
+  });
+
+  app.get("/api/stats", (c) => c.json(statsJson(view.stats(), view.info(), Date.now())));
+
+  app.get("/api/recent-events", (c) => {
+    const limit = Math.min(1000, Math.max(1, Number(c.req.query("limit")) || 100));
+    return c.json({ events: view.recentEvents(limit).map(eventJson) });
+  });
+
+  app.get("/api/events", (c) => liveFeed(c, { view, signal, tickMs: options.liveTickMs }));
+
+  app.get("/metrics", (c) =>
+    c.body(renderMetrics(view.stats(), view.info()), 200, {
+      "Content-Type": "text/plain; version=0.0.4; charset=utf-8",
+    }));
+
+  app.get("/healthz", (c) => {
+    const info = view.info();
+    return c.json({
+      status: "ok",
+      epoch: info.epoch,
+      version: info.version,
+      peersOnline: view.stats().peersOnline,
+      uptimeMs: Date.now() - info.startedAt,
+    });
+  });
+
+  app.post("/api/peers/:id/kick", async (c) => {
+    const presented = bearerToken(c.req.header("authorization"));
+    if (presented === undefined || !await tokenMatches(presented, options.adminToken)) {
+      c.header("WWW-Authenticate", 'Bearer realm="p2pchat registry"');
+      return c.json(
+        { error: "A valid admin token is required (Authorization: Bearer TOKEN)" },
+        401,
+      );
+    }
+    const id = c.req.param("id");
+    if (!view.kick(id)) return c.json({ error: `No online peer has ID ${id}` }, 404);
+    return c.json({ kicked: id });
+  });
+
+  app.notFound((c) => c.json({ error: `Nothing at ${c.req.method} ${c.req.path}` }, 404));
+  app.onError((error, c) => {
+    console.error(error);
+    return c.json({ error: "Internal error" }, 500);
+  });
+  return app;
+}
+
+function page(vnode: VNode): string {
+  return "<!doctype html>" + renderToString(vnode);
+}

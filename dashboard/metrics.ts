@@ -1,0 +1,128 @@
+/** The registry's counters in Prometheus text exposition format (0.0.4). */
+
+import type { RegistryInfo, RegistryStats } from "../registry/mod.ts";
+
+interface Metric {
+  name: string;
+  type: "counter" | "gauge";
+  help: string;
+  samples: [labels: Record<string, string>, value: number][];
+}
+
+/** Renders every metric, named `p2pchat_*`. */
+export function renderMetrics(stats: RegistryStats, info: RegistryInfo, now = Date.now()): string {
+  const one = (value: number): Metric["samples"] => [[{}, value]];
+  const metrics: Metric[] = [
+    {
+      name: "p2pchat_peers_online",
+      type: "gauge",
+      help: "Peers currently registered.",
+      samples: one(stats.peersOnline),
+    },
+    {
+      name: "p2pchat_connections_open",
+      type: "gauge",
+      help: "Open TCP connections from peers, registered or not.",
+      samples: one(stats.connectionsOpen),
+    },
+    {
+      name: "p2pchat_connections_accepted_total",
+      type: "counter",
+      help: "TCP connections accepted.",
+      samples: one(stats.connectionsAccepted),
+    },
+    {
+      name: "p2pchat_registrations_total",
+      type: "counter",
+      help: "Successful registrations, reconnects included.",
+      samples: one(stats.registrations),
+    },
+    {
+      name: "p2pchat_registrations_refused_total",
+      type: "counter",
+      help: "Registrations refused (name taken, bad signature, full, ...).",
+      samples: one(stats.registrationsRefused),
+    },
+    {
+      name: "p2pchat_peer_reconnects_total",
+      type: "counter",
+      help: "Registrations by peers that had lost the registry before.",
+      samples: one(stats.peerReconnects),
+    },
+    {
+      name: "p2pchat_session_replacements_total",
+      type: "counter",
+      help: "Registrations that replaced a still-open session of the same peer.",
+      samples: one(stats.sessionReplacements),
+    },
+    {
+      name: "p2pchat_leaves_total",
+      type: "counter",
+      help: "Peers that left the list, by reason.",
+      samples: [
+        [{ reason: "bye" }, stats.leaves.bye],
+        [{ reason: "timeout" }, stats.leaves.timeout],
+        [{ reason: "kicked" }, stats.leaves.kicked],
+      ],
+    },
+    {
+      name: "p2pchat_evictions_total",
+      type: "counter",
+      help: "Peers evicted for missing heartbeats.",
+      samples: one(stats.evictions),
+    },
+    {
+      name: "p2pchat_heartbeats_total",
+      type: "counter",
+      help: "Heartbeats received.",
+      samples: one(stats.heartbeats),
+    },
+    {
+      name: "p2pchat_frames_rejected_total",
+      type: "counter",
+      help: "Frames or messages refused with an error frame.",
+      samples: one(stats.framesRejected),
+    },
+    {
+      name: "p2pchat_deltas_sent_total",
+      type: "counter",
+      help: "Peer-list delta frames written (one per receiving peer).",
+      samples: one(stats.deltasSent),
+    },
+    {
+      name: "p2pchat_snapshots_sent_total",
+      type: "counter",
+      help: "Peer-list snapshots sent.",
+      samples: one(stats.snapshotsSent),
+    },
+    {
+      name: "p2pchat_uptime_seconds",
+      type: "gauge",
+      help: "Seconds since the registry started.",
+      samples: one(Math.floor((now - info.startedAt) / 1000)),
+    },
+    {
+      name: "p2pchat_info",
+      type: "gauge",
+      help: "Version, protocol and epoch of this registry run.",
+      samples: [[{ version: info.version, protocol: String(info.protocol), epoch: info.epoch }, 1]],
+    },
+  ];
+  const lines: string[] = [];
+  for (const metric of metrics) {
+    lines.push(`# HELP ${metric.name} ${metric.help}`, `# TYPE ${metric.name} ${metric.type}`);
+    for (const [labels, value] of metric.samples) {
+      lines.push(`${metric.name}${formatLabels(labels)} ${value}`);
+    }
+  }
+  return lines.join("\n") + "\n";
+}
+
+function formatLabels(labels: Record<string, string>): string {
+  const entries = Object.entries(labels);
+  if (entries.length === 0) return "";
+  const escaped = entries.map(([key, value]) =>
+    `${key}="${value.replaceAll("\\", "\\\\").replaceAll('"', '\\"').replaceAll("\n", "\\n")}"`
+  );
+  return `{${escaped.join(",")}}`;
+}

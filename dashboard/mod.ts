@@ -1,0 +1,16 @@
+/**
+ * The registry's admin dashboard: a live web page (server-rendered with
+ * Preact, kept current over server-sent events), a JSON API, Prometheus
+ * metrics and a health check. It reads the registry only through
+ * `RegistryView`; the one action it takes, kicking a peer, needs the admin
+ * token. Every asset is served from here: no CDN, works offline and inside
+ * the compiled executable.
+ *
+ * @module
+ */
+
+export { Dashboard, type DashboardOptions } from "./server.ts";
+export { createDashboardApp, type DashboardAppOptions } from "./app.tsx";
+export { generateAdminToken, hostChecker, tokenMatches } from "./security.ts";
+export { renderMetrics } from "./metrics.ts";
+export type { PeerJson } from "./api_shapes.ts";

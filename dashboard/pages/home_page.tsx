@@ -1,0 +1,234 @@
+/** `/`: totals, the peers table and the recent events, rendered on the server. */
+
+import type { PeerRecord, RegistryEvent, RegistryInfo, RegistryStats } from "../../registry/mod.ts";
+import { shortId } from "../../protocol/mod.ts";
+import { formatAge, formatClock, formatDuration, heartbeatState } from "../assets/format.ts";
+import { Layout } from "./layout.tsx";
+
+/** Columns the table can be sorted by (also without JavaScript, via `?sort=`). */
+export const SORT_KEYS = ["name", "address", "since", "age", "reconnects", "version"] as const;
+export type SortKey = typeof SORT_KEYS[number];
+
+/** Everything the home page shows. */
+export interface HomePageProps {
+  info: RegistryInfo;
+  stats: RegistryStats;
+  peers: PeerRecord[];
+  events: RegistryEvent[];
+  now: number;
+  filter: string;
+  sort: SortKey;
+  descending: boolean;
+}
+
+const COLUMNS: [SortKey | null, string][] = [
+  ["name", "Name"],
+  [null, "ID"],
+  ["address", "Address"],
+  ["since", "Connected"],
+  ["age", "Heartbeat"],
+  ["reconnects", "Reconnects"],
+  ["version", "Version"],
+];
+
+export function HomePage(props: HomePageProps) {
+  const { info, stats, now } = props;
+  const shown = sortPeers(
+    props.peers.filter((p) => p.name.toLowerCase().includes(props.filter.toLowerCase())),
+    props.sort,
+    props.descending,
+  );
+  return (
+    <Layout title={`p2pchat registry — ${stats.peersOnline} online`} info={info} now={now}>
+      <section class="totals" aria-label="Totals">
+        <Total label="Online" stat="peersOnline" value={stats.peersOnline} />
+        <Total
+          label="Joined"
+          stat="registrations"
+          value={stats.registrations}
+          hint="registrations since start"
+        />
+        <Total label="Left" stat="leaves.bye" value={stats.leaves.bye} hint="said bye" />
+        <Total
+          label="Lost"
+          stat="leaves.timeout"
+          value={stats.leaves.timeout}
+          hint="went without a bye: connection dropped or evicted"
+        />
+        <Total label="Evicted" stat="evictions" value={stats.evictions} hint="missed heartbeats" />
+        <Total label="Kicked" stat="leaves.kicked" value={stats.leaves.kicked} />
+        <Total
+          label="Reconnects"
+          stat="peerReconnects"
+          value={stats.peerReconnects}
+          hint="re-registrations"
+        />
+        <Total label="Rejected frames" stat="framesRejected" value={stats.framesRejected} />
+        <div class="card">
+          <span class="label">Uptime</span>
+          <span class="value" id="uptime">{formatDuration(now - info.startedAt)}</span>
+        </div>
+        <div class="card">
+          <span class="label">Heartbeat</span>
+          <span class="value small">{info.heartbeatMs} ms × {info.evictAfter}</span>
+        </div>
+      </section>
+
+      <section class="peers" aria-label="Peers">
+        <div class="toolbar">
+          <form method="get" class="filter" role="search">
+            <input
+              id="filter"
+              name="q"
+              type="search"
+              placeholder="Filter by name"
+              value={props.filter}
+              autocomplete="off"
+            />
+            <input type="hidden" name="sort" value={props.sort} />
+            <noscript>
+              <button type="submit">Filter</button>
+            </noscript>
+          </form>
+          <span id="peer-count" class="count">
+            {shown.length} of {props.peers.length} shown
+          </span>
+          <form id="token-form" class="token" hidden>
+            <input id="token" type="password" placeholder="Admin token" autocomplete="off" />
+            <button type="submit">Unlock</button>
+            <span id="token-status" class="status" />
+          </form>
+        </div>
+        <div class="table-wrap">
+          <table id="peers-table">
+            <thead>
+              <tr>
+                {COLUMNS.map(([key, label]) => (
+                  <th
+                    key={label}
+                    scope="col"
+                    data-sort={key ?? undefined}
+                    aria-sort={ariaSort(key, props)}
+                  >
+                    {key ? <a href={sortLink(key, props)}>{label}</a> : label}
+                  </th>
+                ))}
+                <th scope="col" class="actions">
+                  <span class="visually-hidden">Actions</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody id="peers">
+              {shown.map((peer) => <PeerRow key={peer.id} peer={peer} info={info} now={now} />)}
+            </tbody>
+          </table>
+        </div>
+        <p id="no-peers" class="empty" hidden={shown.length > 0}>
+          {props.peers.length === 0 ? "No peers online." : "No peer matches the filter."}
+        </p>
+      </section>
+
+      <section class="events" aria-label="Recent events">
+        <h2>Recent events</h2>
+        <ol id="events">
+          {[...props.events].reverse().map((event) => <EventItem key={event.seq} event={event} />)}
+        </ol>
+      </section>
+    </Layout>
+  );
+}
+
+function Total(props: { label: string; stat: string; value: number; hint?: string }) {
+  return (
+    <div class="card" title={props.hint}>
+      <span class="label">{props.label}</span>
+      <span class="value" data-stat={props.stat}>{props.value}</span>
+    </div>
+  );
+}
+
+/** One table row; the browser script builds identical ones for new peers. */
+export function PeerRow(
+  { peer, info, now }: { peer: PeerRecord; info: RegistryInfo; now: number },
+) {
+  const age = now - peer.lastHeartbeatAt;
+  return (
+    <tr
+      data-id={peer.id}
+      data-name={peer.name}
+      data-connected-at={peer.connectedAt}
+      data-last-heartbeat-at={peer.lastHeartbeatAt}
+      data-state={heartbeatState(age, info.heartbeatMs, info.evictAfter)}
+    >
+      <td class="name">
+        <a href={`/peers/${peer.id}`}>{peer.name}</a>
+      </td>
+      <td class="id">
+        <code title={peer.id}>{shortId(peer.id)}</code>
+      </td>
+      <td class="address">{peer.address}</td>
+      <td class="since">
+        <time
+          datetime={new Date(peer.connectedAt).toISOString()}
+          title={new Date(peer.connectedAt).toISOString()}
+        >
+          {formatDuration(now - peer.connectedAt)}
+        </time>
+      </td>
+      <td class="age">{formatAge(age)}</td>
+      <td class="reconnects">{peer.reconnects}</td>
+      <td class="version">{peer.version}</td>
+      <td class="actions" />
+    </tr>
+  );
+}
+
+export function EventItem({ event }: { event: RegistryEvent }) {
+  return (
+    <li data-kind={event.kind}>
+      <time datetime={new Date(event.at).toISOString()}>{formatClock(event.at)}</time>{" "}
+      <span class="kind">{event.kind}</span>{" "}
+      {event.name !== undefined && <strong>{event.name}</strong>}{" "}
+      {event.id !== undefined && <code title={event.id}>{shortId(event.id)}</code>}{" "}
+      {event.address && <span class="address">{event.address}</span>}{" "}
+      {event.detail && <span class="detail">{event.detail}</span>}
+    </li>
+  );
+}
+
+function sortPeers(peers: PeerRecord[], key: SortKey, descending: boolean): PeerRecord[] {
+  const value = (p: PeerRecord): string | number => {
+    switch (key) {
+      case "name":
+        return p.name.toLowerCase();
+      case "address":
+        return p.address;
+      case "since":
+        return p.connectedAt;
+      case "age":
+        return -p.lastHeartbeatAt;
+      case "reconnects":
+        return p.reconnects;
+      case "version":
+        return p.version;
+    }
+  };
+  const sorted = [...peers].sort((a, b) => {
+    const [x, y] = [value(a), value(b)];
+    return x < y ? -1 : x > y ? 1 : a.name.localeCompare(b.name);
+  });
+  return descending ? sorted.reverse() : sorted;
+}
+
+function sortLink(key: SortKey, props: HomePageProps): string {
+  const descending = props.sort === key && !props.descending;
+  const params = new URLSearchParams({ sort: key });
+  if (descending) params.set("dir", "desc");
+  if (props.filter) params.set("q", props.filter);
+  return `?${params}`;
+}
+
+function ariaSort(key: SortKey | null, props: HomePageProps) {
+  if (key === null || key !== props.sort) return undefined;
+  return props.descending ? "descending" : "ascending";
+}

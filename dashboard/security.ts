@@ -1,0 +1,67 @@
+/**
+ * The dashboard's defences: which `Host` headers it answers (against DNS
+ * rebinding), the admin token and its constant-time check, and the response
+ * headers that keep pages from being framed or fed foreign scripts.
+ */
+
+import { timingSafeEqual } from "node:crypto";
+import { isLoopback } from "../protocol/mod.ts";
+
+/** A random admin token: 32 bytes, base64url. */
+export function generateAdminToken(): string {
+  return crypto.getRandomValues(new Uint8Array(32)).toBase64({
+    alphabet: "base64url",
+    omitPadding: true,
+  });
+}
+
+/**
+ * Compares a presented token with the real one in time that does not depend
+ * on where they differ. Both are hashed first so lengths cannot leak either.
+ */
+export async function tokenMatches(presented: string, expected: string): Promise<boolean> {
+  const encoder = new TextEncoder();
+  const [a, b] = await Promise.all([
+    crypto.subtle.digest("SHA-256", encoder.encode(presented)),
+    crypto.subtle.digest("SHA-256", encoder.encode(expected)),
+  ]);
+  return timingSafeEqual(new Uint8Array(a), new Uint8Array(b));
+}
+
+/** The bearer token in an `Authorization` header, if any. */
+export function bearerToken(header: string | undefined): string | undefined {
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? "");
+  return match?.[1];
+}
+
+/**
+ * Decides which `Host` headers the dashboard bound at `hostname:port`
+ * answers. A DNS-rebinding page reaches us under the attacker's host name, so
+ * only the bound address, IP literals and `localhost` (with our port) pass.
+ */
+export function hostChecker(hostname: string, port: number): (host: string | undefined) => boolean {
+  const wildcard = hostname === "0.0.0.0" || hostname === "::";
+  return function isAllowedHost(host) {
+    if (!host) return false;
+    const match = /^(\[[0-9a-fA-F:.]+\]|[^:]+)(?::(\d+))?$/.exec(host.trim().toLowerCase());
+    if (!match || Number(match[2] ?? 80) !== port) return false;
+    const name = match[1].replace(/^\[|\]$/g, "");
+    if (name === hostname.toLowerCase() || name === "localhost" || isLoopback(name)) return true;
+    return wildcard && isIpLiteral(name);
+  };
+}
+
+function isIpLiteral(name: string): boolean {
+  return /^\d{1,3}(\.\d{1,3}){3}$/.test(name) || name.includes(":");
+}
+
+/** Headers sent with every response. */
+export const SECURITY_HEADERS: Record<string, string> = {
+  // Scripts and styles come only from the registry itself; nothing inline.
+  "Content-Security-Policy":
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+    "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+  "X-Content-Type-Options": "nosniff",
+  "Referrer-Policy": "no-referrer",
+  "X-Frame-Options": "DENY",
+};

@@ -1,0 +1,103 @@
+/**
+ * A TCP relay that can go silent: while frozen it forwards nothing and
+ * accepts nobody, like a network that drops packets, and on thawing it cuts
+ * the connections it held. The demo routes one peer to the registry through
+ * it, so heartbeat ages grow, the peer is evicted, and it reconnects.
+ */
+
+import type { HostPort } from "../protocol/mod.ts";
+
+/** A relay from a local port to `target`. */
+export class FlakyProxy implements AsyncDisposable {
+  readonly address: Deno.NetAddr;
+  readonly #listener: Deno.TcpListener;
+  readonly #target: HostPort;
+  readonly #pairs = new Set<[Deno.TcpConn, Deno.TcpConn]>();
+  readonly #tasks = new Set<Promise<void>>();
+  #frozen = false;
+  #accepting: Promise<void>;
+
+  constructor(target: HostPort) {
+    this.#target = target;
+    this.#listener = Deno.listen({ hostname: "127.0.0.1", port: 0, transport: "tcp" });
+    this.address = this.#listener.addr;
+    this.#accepting = this.#accept();
+  }
+
+  get frozen(): boolean {
+    return this.#frozen;
+  }
+
+  /** Stops forwarding; held connections stay open but silent. */
+  freeze(): void {
+    this.#frozen = true;
+  }
+
+  /** Forwards again; connections held while frozen are cut. */
+  thaw(): void {
+    this.#frozen = false;
+    for (const pair of this.#pairs) for (const conn of pair) close(conn);
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.#listener.close();
+    await this.#accepting;
+    this.thaw();
+    await Promise.all(this.#tasks);
+  }
+
+  async #accept(): Promise<void> {
+    try {
+      for await (const inbound of this.#listener) {
+        if (this.#frozen) {
+          close(inbound);
+          continue;
+        }
+        const task = this.#relay(inbound).finally(() => this.#tasks.delete(task));
+        this.#tasks.add(task);
+      }
+    } catch (error) {
+      if (!(error instanceof Deno.errors.BadResource)) throw error;
+    }
+  }
+
+  async #relay(inbound: Deno.TcpConn): Promise<void> {
+    let outbound: Deno.TcpConn;
+    try {
+      outbound = await Deno.connect({ ...this.#target, transport: "tcp" });
+    } catch {
+      close(inbound);
+      return;
+    }
+    const pair: [Deno.TcpConn, Deno.TcpConn] = [inbound, outbound];
+    this.#pairs.add(pair);
+    await Promise.all([this.#pump(inbound, outbound), this.#pump(outbound, inbound)]);
+    this.#pairs.delete(pair);
+  }
+
+  async #pump(from: Deno.TcpConn, to: Deno.TcpConn): Promise<void> {
+    const buffer = new Uint8Array(16 * 1024);
+    try {
+      while (true) {
+        const n = await from.read(buffer);
+        if (n === null) break;
+        // Frozen: swallow the bytes, as a dead link would.
+        if (this.#frozen) continue;
+        let offset = 0;
+        while (offset < n) offset += await to.write(buffer.subarray(offset, n));
+      }
+    } catch {
+      // either side went away; close both below
+    }
+    close(from);
+    close(to);
+  }
+}
+
+function close(conn: Deno.Conn): void {
+  try {
+    conn.close();
+  } catch {
+    // already closed
+  }
+}

@@ -1,0 +1,9 @@
+/**
+ * The demo: a registry, its dashboard and three chatting peers in one
+ * process, one of them on a link that drops out now and then.
+ *
+ * @module
+ */
+
+export { type DemoOptions, runDemo } from "./demo.ts";
+export { FlakyProxy } from "./flaky_proxy.ts";
