@@ -48,11 +48,11 @@ export function createDashboardApp(options: DashboardAppOptions): Hono {
   const app = new Hono();
 
   app.use(async function guard(c, next) {
+    for (const [name, value] of Object.entries(SECURITY_HEADERS)) c.header(name, value);
     if (!options.isAllowedHost(c.req.header("host"))) {
       return c.text("Misdirected request: this dashboard does not answer to that Host.\n", 421);
     }
     await next();
-    for (const [name, value] of Object.entries(SECURITY_HEADERS)) c.header(name, value);
   });
 
   app.get("/", (c) => {
@@ -129,7 +129,9 @@ export function createDashboardApp(options: DashboardAppOptions): Hono {
   app.get("/api/stats", (c) => c.json(statsJson(view.stats(), view.info(), Date.now())));
 
   app.get("/api/recent-events", (c) => {
-    const limit = Math.min(1000, Math.max(1, Number(c.req.query("limit")) || 100));
+    // Missing or unreadable: 100; otherwise clamped to 1..1000.
+    const asked = Math.trunc(Number(c.req.query("limit") ?? NaN));
+    const limit = Number.isNaN(asked) ? 100 : Math.min(1000, Math.max(1, asked));
     return c.json({ events: view.recentEvents(limit).map(eventJson) });
   });
 

@@ -61,7 +61,13 @@ export function liveFeed(c: Context, options: LiveFeedOptions): Response {
           queue.push({ event: "log", data: eventJson(change.event) });
           break;
       }
-      if (queue.length > MAX_QUEUED_EVENTS) stop();
+      if (queue.length > MAX_QUEUED_EVENTS) {
+        // Stuck on a write to this browser: let go of it entirely.
+        queue.length = 0;
+        unsubscribe();
+        stop();
+        stream.abort();
+      }
       wake?.();
     });
     stream.onAbort(stop);

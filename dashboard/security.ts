@@ -46,7 +46,9 @@ export function hostChecker(hostname: string, port: number): (host: string | und
     const match = /^(\[[0-9a-fA-F:.]+\]|[^:]+)(?::(\d+))?$/.exec(host.trim().toLowerCase());
     if (!match || Number(match[2] ?? 80) !== port) return false;
     const name = match[1].replace(/^\[|\]$/g, "");
-    if (name === hostname.toLowerCase() || name === "localhost" || isLoopback(name)) return true;
+    // Only IP literals count as loopback: "127.0.0.1.evil.example" is a name.
+    if (name === hostname.toLowerCase() || name === "localhost") return true;
+    if (isIpLiteral(name) && isLoopback(name)) return true;
     return wildcard && isIpLiteral(name);
   };
 }

@@ -30,5 +30,5 @@ export function parseHostPort(text: string, defaultHost?: string): HostPort {
 
 /** True for addresses only this machine can reach. */
 export function isLoopback(hostname: string): boolean {
-  return hostname === "localhost" || hostname === "::1" || /^127\./.test(hostname);
+  return hostname === "localhost" || hostname === "::1" || /^127(\.\d{1,3}){3}$/.test(hostname);
 }

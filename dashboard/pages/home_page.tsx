@@ -86,6 +86,7 @@ export function HomePage(props: HomePageProps) {
               autocomplete="off"
             />
             <input type="hidden" name="sort" value={props.sort} />
+            {props.descending && <input type="hidden" name="dir" value="desc" />}
             <noscript>
               <button type="submit">Filter</button>
             </noscript>
