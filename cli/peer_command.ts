@@ -4,11 +4,13 @@ import * as readline from "node:readline";
 import process from "node:process";
 import { createLogger } from "../log/mod.ts";
 import {
+  DataDirBusyError,
   defaultDataDir,
   IdentityError,
   JsonInterface,
   Peer,
   type PeerOptions,
+  StoreError,
   TerminalInterface,
 } from "../peer/mod.ts";
 import { formatHostPort, nameProblem, normalizeName } from "../protocol/mod.ts";
@@ -49,7 +51,7 @@ const FLAGS: FlagSpec[] = [
     name: "data-dir",
     type: "string",
     value: "DIR",
-    help: "where your identity key is kept",
+    help: "where your identity key and messages are kept",
     defaultText: defaultDataDir("NAME").replace(Deno.env.get("HOME") ?? "\0", "~"),
   },
   {
@@ -101,7 +103,9 @@ export function peerOptions(
   if (problem) throw new UsageError(`Invalid value for --name: ${problem}`);
   const options: ParsedPeerArgs["options"] = {
     name,
-    dataDir: typeof flags["data-dir"] === "string" ? flags["data-dir"] : defaultDataDir(name),
+    dataDir: typeof flags["data-dir"] === "string"
+      ? flags["data-dir"]
+      : defaultDataDir(name, env ?? Deno.env.toObject()),
   };
   if (typeof flags.registry === "string") {
     options.registry = hostPortFlag("registry", flags.registry, "127.0.0.1");
@@ -146,7 +150,10 @@ export async function runPeer(args: string[]): Promise<number> {
       onEvent: (event) => (json ?? terminal!).render(event),
     });
   } catch (error) {
-    if (error instanceof IdentityError) {
+    if (
+      error instanceof IdentityError || error instanceof DataDirBusyError ||
+      error instanceof StoreError
+    ) {
       printError(`error: ${error.message}`);
       return 1;
     }

@@ -1,8 +1,8 @@
 /**
- * A TCP relay that can go silent: while frozen it forwards nothing and
- * accepts nobody, like a network that drops packets, and on thawing it cuts
- * the connections it held. The demo routes one peer to the registry through
- * it, so heartbeat ages grow, the peer is evicted, and it reconnects.
+ * A TCP relay that can fail like a network: it can cut every connection it
+ * relays, or go silent (forward nothing, accept nobody, like a network that
+ * drops packets) and cut the connections it held when it comes back. The demo
+ * routes one peer to the registry through it; tests cut links under traffic.
  */
 
 import type { HostPort } from "../protocol/mod.ts";
@@ -11,7 +11,7 @@ import type { HostPort } from "../protocol/mod.ts";
 export class FlakyProxy implements AsyncDisposable {
   readonly address: Deno.NetAddr;
   readonly #listener: Deno.TcpListener;
-  readonly #target: HostPort;
+  #target: HostPort;
   readonly #pairs = new Set<[Deno.TcpConn, Deno.TcpConn]>();
   readonly #tasks = new Set<Promise<void>>();
   #frozen = false;
@@ -28,6 +28,21 @@ export class FlakyProxy implements AsyncDisposable {
     return this.#frozen;
   }
 
+  /** Sends new connections to `target` from now on. */
+  retarget(target: HostPort): void {
+    this.#target = target;
+  }
+
+  /** Cuts every connection it is relaying now, as a network failure would. */
+  cut(): number {
+    let cut = 0;
+    for (const pair of this.#pairs) {
+      for (const conn of pair) close(conn);
+      cut++;
+    }
+    return cut;
+  }
+
   /** Stops forwarding; held connections stay open but silent. */
   freeze(): void {
     this.#frozen = true;
@@ -36,7 +51,7 @@ export class FlakyProxy implements AsyncDisposable {
   /** Forwards again; connections held while frozen are cut. */
   thaw(): void {
     this.#frozen = false;
-    for (const pair of this.#pairs) for (const conn of pair) close(conn);
+    this.cut();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

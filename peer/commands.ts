@@ -13,6 +13,8 @@ export type PeerCommand =
   | { cmd: "peers" }
   | { cmd: "history"; with: string; limit: number }
   | { cmd: "read"; id: string }
+  | { cmd: "outbox" }
+  | { cmd: "cancel"; id: string }
   | { cmd: "quit" };
 
 /** A command line that cannot be understood; its message is shown as is. */
@@ -25,9 +27,10 @@ export class CommandError extends Error {
 
 /** Default and largest `limit` for history requests. */
 export const DEFAULT_HISTORY_LIMIT = 20;
-export const MAX_HISTORY_LIMIT = 1000;
+export const MAX_HISTORY_LIMIT = 10_000;
 
-const JSON_COMMANDS = '"send", "broadcast", "peers", "history", "read" or "quit"';
+const JSON_COMMANDS =
+  '"send", "broadcast", "peers", "history", "read", "outbox", "cancel" or "quit"';
 
 /** Parses one `--json` input line. Throws {@linkcode CommandError}. */
 export function parseJsonCommand(line: string): PeerCommand {
@@ -59,6 +62,10 @@ export function parseJsonCommand(line: string): PeerCommand {
       return { cmd: "history", with: text("with"), limit: historyLimit(command.limit) };
     case "read":
       return { cmd: "read", id: text("id") };
+    case "outbox":
+      return { cmd: "outbox" };
+    case "cancel":
+      return { cmd: "cancel", id: text("id") };
     case "quit":
       return { cmd: "quit" };
     case undefined:
@@ -92,6 +99,8 @@ export const TERMINAL_HELP = `Commands:
   /chat NAME             talk to NAME: plain lines go to NAME until /chat alone
   /all TEXT              send TEXT to everyone online
   /history NAME [N]      the last N messages with NAME (default ${DEFAULT_HISTORY_LIMIT})
+  /outbox                messages not delivered yet (recipient offline)
+  /cancel ID             withdraw an undelivered message (ID from /outbox)
   /help                  this list
   /quit                  leave (others see you go at once)
 Plain lines go to your /chat partner; without one, use /msg, @NAME or /all.
@@ -142,6 +151,14 @@ export function parseTerminalLine(line: string, chatWith: string | undefined): T
       }
       return { kind: "command", command: { cmd: "history", with: withWhom, limit } };
     }
+    case "outbox":
+    case "pending":
+      return { kind: "command", command: { cmd: "outbox" } };
+    case "cancel": {
+      const id = rest.trim();
+      if (!id) throw new CommandError("Usage: /cancel ID (see /outbox)");
+      return { kind: "command", command: { cmd: "cancel", id } };
+    }
     case "help":
     case "?":
       return { kind: "help" };
@@ -177,6 +194,12 @@ export async function runCommand(peer: Peer, command: PeerCommand): Promise<void
       return;
     case "read":
       await peer.markRead(command.id);
+      return;
+    case "outbox":
+      peer.listOutbox();
+      return;
+    case "cancel":
+      await peer.cancel(command.id);
       return;
     case "quit":
       return;

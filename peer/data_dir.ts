@@ -8,8 +8,8 @@
  */
 export function defaultDataDir(
   name: string,
-  env = Deno.env.toObject(),
-  os = Deno.build.os,
+  env: Record<string, string | undefined> = Deno.env.toObject(),
+  os: string = Deno.build.os,
 ): string {
   if (os === "windows") {
     const base = env.LOCALAPPDATA ?? env.APPDATA ?? `${env.USERPROFILE ?? "."}\\AppData\\Local`;

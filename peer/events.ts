@@ -17,6 +17,15 @@ export interface HistoryEntry {
   status: MessageStatus;
 }
 
+/** One undelivered message, as `outbox` reports it. */
+export interface OutboxEntry {
+  id: string;
+  to: PeerInfo;
+  text: string;
+  sentAt: number;
+  status: MessageStatus;
+}
+
 /** The `--json` event stream. Each has `event`; peers are `{id, name, address}`. */
 export type PeerEvent =
   | { event: "ready"; id: string; name: string; listen: string }
@@ -39,6 +48,7 @@ export type PeerEvent =
   | { event: "read"; id: string; to: PeerInfo }
   | { event: "failed"; id: string; to: PeerInfo; reason: string }
   | { event: "history"; with: PeerInfo; messages: HistoryEntry[] }
+  | { event: "outbox"; messages: OutboxEntry[] }
   | { event: "key_changed"; name: string; oldId: string; newId: string }
   | { event: "error"; message: string }
   | { event: "bye" };

@@ -112,27 +112,27 @@ export class Identity {
       throw damaged("missing version, publicKey or privateKey");
     }
     let identity: Identity;
+    let matches: boolean;
     try {
       identity = await Identity.#fromKeys(
         Uint8Array.fromBase64(file.publicKey),
         Uint8Array.fromBase64(file.privateKey),
       );
+      // A private key that does not match the public key would make every
+      // registration fail with a confusing signature error later.
+      const probe = crypto.getRandomValues(new Uint8Array(32));
+      const publicKey = await crypto.subtle.importKey(
+        "raw",
+        identity.publicKey as Uint8Array<ArrayBuffer>,
+        "Ed25519",
+        false,
+        ["verify"],
+      );
+      matches = await crypto.subtle.verify("Ed25519", publicKey, await identity.sign(probe), probe);
     } catch {
       throw damaged("the keys cannot be read");
     }
-    // A private key that does not match the public key would make every
-    // registration fail with a confusing signature error later.
-    const probe = crypto.getRandomValues(new Uint8Array(32));
-    const publicKey = await crypto.subtle.importKey(
-      "raw",
-      identity.publicKey as Uint8Array<ArrayBuffer>,
-      "Ed25519",
-      false,
-      ["verify"],
-    );
-    if (!await crypto.subtle.verify("Ed25519", publicKey, await identity.sign(probe), probe)) {
-      throw damaged("the private key does not match the public key");
-    }
+    if (!matches) throw damaged("the private key does not match the public key");
     return identity;
   }
 

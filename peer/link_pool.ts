@@ -18,6 +18,7 @@ import {
   parseLinkMessage,
   type PeerInfo,
   ProtocolError,
+  type ReceiptAckMessage,
   type ReceiptMessage,
   shortId,
 } from "../protocol/mod.ts";
@@ -28,7 +29,7 @@ import type { Identity } from "./identity.ts";
 import { acceptHandshake, dialHandshake } from "./link_handshake.ts";
 
 /** Messages that reach the application once a link is up. */
-export type LinkPayload = ChatMessage | AckMessage | ReceiptMessage;
+export type LinkPayload = ChatMessage | AckMessage | ReceiptMessage | ReceiptAckMessage;
 
 /** What the pool reports. */
 export interface LinkPoolHandler {
@@ -230,6 +231,7 @@ export class LinkPool implements AsyncDisposable {
           case "chat":
           case "ack":
           case "receipt":
+          case "receipt_ack":
             this.#options.handler.message(link, message);
             break;
           case "bye":

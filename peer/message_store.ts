@@ -1,112 +1,344 @@
 /**
- * Where a peer keeps its messages. The interface is what delivery needs:
- * insert-once by ID (so a retried message is stored once), status updates
- * that only move forward, and conversations in order.
+ * Where a peer keeps its messages: Deno KV in its data directory (SQLite
+ * underneath, transactional, nothing to run). A message is committed here
+ * before it is sent, and before an incoming one is acknowledged.
+ *
+ * Keys (all under the peer's own database):
+ *
+ * | key | value |
+ * | --- | --- |
+ * | `["conversation", peerId, messageId, direction]` | {@linkcode StoredMessage}; UUIDv7 IDs sort by time, so a prefix scan is a conversation in order |
+ * | `["outbox", peerId, messageId]` | `true` while an outgoing message awaits its `ack` |
+ * | `["dedup", peerId, messageId]` | receive time; expires after {@linkcode DEDUP_WINDOW_MS} |
+ * | `["incoming", messageId, peerId]` | `true`: finds a received message by ID alone (`read`) |
+ * | `["receipts", peerId, messageId]` | `true` while a read receipt awaits its `receipt_ack` |
+ * | `["peers", peerId]` | {@linkcode KnownPeer}: the last name and address seen |
  */
 
-/** Where a message stands. `in` messages are `delivered` until read. */
-export type MessageStatus = "sending" | "pending" | "sent" | "failed" | "delivered" | "read";
+import type { PeerInfo } from "../protocol/mod.ts";
+
+/**
+ * Where a message stands. Outgoing: `pending` (stored, not yet on a link),
+ * `sent`, `delivered` (the receiver stored it), `read`; `failed` once
+ * cancelled. Incoming: `delivered` until the user has seen it, then `read`.
+ */
+export type MessageStatus = "pending" | "sent" | "failed" | "delivered" | "read";
+
+/** Which way a message went, from this peer's point of view. */
+export type Direction = "out" | "in";
 
 /** One message in one conversation. */
 export interface StoredMessage {
   id: string;
-  /** The other party of the conversation. */
+  /** The other party. */
   peerId: string;
-  direction: "out" | "in";
+  direction: Direction;
   text: string;
+  /** Sender's clock, ms since the Unix epoch. */
   sentAt: number;
   broadcast: boolean;
   status: MessageStatus;
 }
 
-/** Which way a message went, from this peer's point of view. */
-export type Direction = StoredMessage["direction"];
-
-/**
- * Persistence for messages; see `MemoryMessageStore`. A message is identified
- * by its conversation, direction and ID: a peer cannot clash with our IDs.
- */
-export interface MessageStore {
-  /** Stores `message` unless it is already stored; `false` then. */
-  add(message: StoredMessage): Promise<boolean>;
-  get(peerId: string, direction: Direction, id: string): Promise<StoredMessage | undefined>;
-  /** Incoming messages with this ID (normally one). */
-  findIncoming(id: string): Promise<StoredMessage[]>;
-  /**
-   * Moves a message to `status` if that is progress (a late `delivered` never
-   * overwrites `read`). Returns the message if it changed.
-   */
-  advance(
-    peerId: string,
-    direction: Direction,
-    id: string,
-    status: MessageStatus,
-  ): Promise<StoredMessage | undefined>;
-  /** The newest `limit` messages with `peerId`, oldest first. */
-  conversation(peerId: string, limit: number): Promise<StoredMessage[]>;
-  close(): void;
+/** A peer this peer has seen, remembered across restarts. */
+export interface KnownPeer extends PeerInfo {
+  lastSeenAt: number;
 }
 
+/** A store operation failed; the message was not (or not fully) saved. */
+export class StoreError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = this.constructor.name;
+  }
+}
+
+/** How long a received message ID is remembered for dropping duplicates. */
+export const DEDUP_WINDOW_MS = 30 * 24 * 3600 * 1000;
+
+/** File name of the database inside the data directory. */
+export const STORE_FILE = "messages.kv";
+
 const PROGRESS: Record<MessageStatus, number> = {
-  sending: 0,
-  pending: 1,
-  failed: 2,
-  sent: 2,
-  delivered: 3,
-  read: 4,
+  pending: 0,
+  failed: 1,
+  sent: 1,
+  delivered: 2,
+  read: 3,
 };
 
 /** True if moving from `from` to `to` is forward. */
 export function isProgress(from: MessageStatus, to: MessageStatus): boolean {
-  return PROGRESS[to] > PROGRESS[from] || (from === "failed" && to === "sent");
+  if (from === "failed") return false; // cancelled stays cancelled
+  return PROGRESS[to] > PROGRESS[from] || (from === "pending" && to === "failed");
 }
 
-/** A store that forgets everything when the process ends. */
-export class MemoryMessageStore implements MessageStore {
-  #conversations = new Map<string, StoredMessage[]>();
-  #byKey = new Map<string, StoredMessage>();
+// Deno KV allows 1000 mutations per atomic commit; an incoming message takes 3
+// (conversation, index, dedup).
+const MESSAGES_PER_COMMIT = 250;
 
-  add(message: StoredMessage): Promise<boolean> {
-    const key = keyOf(message.peerId, message.direction, message.id);
-    if (this.#byKey.has(key)) return Promise.resolve(false);
-    const copy = { ...message };
-    this.#byKey.set(key, copy);
-    let conversation = this.#conversations.get(message.peerId);
-    if (!conversation) this.#conversations.set(message.peerId, conversation = []);
-    conversation.push(copy);
-    return Promise.resolve(true);
+/** Persistent messages, outbox, dedup window, receipts and known peers. */
+export class MessageStore {
+  readonly path: string;
+  readonly #kv: Deno.Kv;
+  // One operation at a time: every read-modify-write sees the previous one's result.
+  #tail: Promise<unknown> = Promise.resolve();
+  #closed = false;
+
+  private constructor(kv: Deno.Kv, path: string) {
+    this.#kv = kv;
+    this.path = path;
   }
 
-  get(peerId: string, direction: Direction, id: string): Promise<StoredMessage | undefined> {
-    const found = this.#byKey.get(keyOf(peerId, direction, id));
-    return Promise.resolve(found && { ...found });
+  /** Opens (creating if needed) the store at `path`; `":memory:"` keeps nothing. */
+  static async open(path: string): Promise<MessageStore> {
+    try {
+      return new MessageStore(await Deno.openKv(path), path);
+    } catch (error) {
+      throw new StoreError(`Cannot open the message store ${path}: ${(error as Error).message}`, {
+        cause: error,
+      });
+    }
   }
 
+  // ---- outgoing ----------------------------------------------------------------
+
+  /** Stores new outgoing messages (status `pending`) and queues them for delivery. */
+  saveOutgoing(messages: StoredMessage[]): Promise<void> {
+    return this.#run("save outgoing messages", async () => {
+      for (const batch of chunks(messages, MESSAGES_PER_COMMIT)) {
+        const op = this.#kv.atomic();
+        for (const m of batch) {
+          op.set(conversationKey(m), m).set(["outbox", m.peerId, m.id], true);
+        }
+        await commit(op);
+      }
+    });
+  }
+
+  /** Outgoing messages still awaiting delivery, oldest first per peer. */
+  outbox(peerId?: string): Promise<StoredMessage[]> {
+    return this.#run("read the outbox", async () => {
+      const prefix = peerId === undefined ? ["outbox"] : ["outbox", peerId];
+      const messages: StoredMessage[] = [];
+      for await (const entry of this.#kv.list({ prefix })) {
+        const [, peer, id] = entry.key as [string, string, string];
+        const stored = await this.#kv.get<StoredMessage>(["conversation", peer, id, "out"]);
+        if (stored.value) messages.push(stored.value);
+      }
+      return messages;
+    });
+  }
+
+  /**
+   * Moves outgoing messages forward (`sent`, `delivered`, `read`). Once
+   * delivered, a message leaves the outbox. Returns the messages that changed.
+   */
+  advanceOutgoing(peerId: string, ids: string[], status: MessageStatus): Promise<StoredMessage[]> {
+    return this.#advance(peerId, "out", ids, status, (op, m) => {
+      if (PROGRESS[status] >= PROGRESS.delivered) op.delete(["outbox", peerId, m.id]);
+    });
+  }
+
+  /** Withdraws a message that was not delivered yet. Returns it, now `failed`. */
+  async cancel(peerId: string, id: string): Promise<StoredMessage | undefined> {
+    const [changed] = await this.#advance(peerId, "out", [id], "failed", (op) => {
+      op.delete(["outbox", peerId, id]);
+    }, (m) => m.status === "pending" || m.status === "sent");
+    return changed;
+  }
+
+  // ---- incoming ----------------------------------------------------------------
+
+  /**
+   * Stores incoming messages, dropping any whose ID was seen from that peer
+   * within the dedup window. Returns, per message, whether it was new.
+   */
+  saveIncoming(messages: StoredMessage[]): Promise<boolean[]> {
+    return this.#run("save incoming messages", async () => {
+      const isNew: boolean[] = [];
+      const seenInBatch = new Set<string>();
+      for (const m of messages) {
+        const key = `${m.peerId}/${m.id}`;
+        const seen = seenInBatch.has(key) ||
+          (await this.#kv.get(["dedup", m.peerId, m.id])).versionstamp !== null;
+        seenInBatch.add(key);
+        isNew.push(!seen);
+      }
+      const fresh = messages.filter((_, i) => isNew[i]);
+      for (const batch of chunks(fresh, MESSAGES_PER_COMMIT)) {
+        const op = this.#kv.atomic();
+        for (const m of batch) {
+          op.set(conversationKey(m), m)
+            .set(["incoming", m.id, m.peerId], true)
+            .set(["dedup", m.peerId, m.id], Date.now(), { expireIn: DEDUP_WINDOW_MS });
+        }
+        await commit(op);
+      }
+      return isNew;
+    });
+  }
+
+  /**
+   * Marks a received message read and queues a receipt for its sender.
+   * Returns the messages that changed (none if already read or unknown).
+   */
+  async markRead(peerId: string, ids: string[]): Promise<StoredMessage[]> {
+    return await this.#advance(peerId, "in", ids, "read", (op, m) => {
+      op.set(["receipts", peerId, m.id], true);
+    });
+  }
+
+  /** Incoming messages with this ID (normally one sender). */
   findIncoming(id: string): Promise<StoredMessage[]> {
-    const found = [...this.#byKey.values()].filter((m) => m.id === id && m.direction === "in");
-    return Promise.resolve(found.map((m) => ({ ...m })));
+    return this.#run("look up a message", async () => {
+      const found: StoredMessage[] = [];
+      for await (const entry of this.#kv.list<boolean>({ prefix: ["incoming", id] })) {
+        const stored = await this.#kv.get<StoredMessage>([
+          "conversation",
+          entry.key[2] as string,
+          id,
+          "in",
+        ]);
+        if (stored.value) found.push(stored.value);
+      }
+      return found;
+    });
   }
 
-  advance(
+  /** Read receipts not yet acknowledged by their senders. */
+  pendingReceipts(peerId: string): Promise<string[]> {
+    return this.#run("read pending receipts", async () => {
+      const ids: string[] = [];
+      for await (const entry of this.#kv.list({ prefix: ["receipts", peerId] })) {
+        ids.push(entry.key[2] as string);
+      }
+      return ids;
+    });
+  }
+
+  /** Peers with receipts waiting. */
+  peersWithPendingReceipts(): Promise<string[]> {
+    return this.#run("read pending receipts", async () => {
+      const peers = new Set<string>();
+      for await (const entry of this.#kv.list({ prefix: ["receipts"] })) {
+        peers.add(entry.key[1] as string);
+      }
+      return [...peers];
+    });
+  }
+
+  receiptsAcknowledged(peerId: string, ids: string[]): Promise<void> {
+    return this.#run("settle receipts", async () => {
+      for (const batch of chunks(ids, 900)) {
+        const op = this.#kv.atomic();
+        for (const id of batch) op.delete(["receipts", peerId, id]);
+        await commit(op);
+      }
+    });
+  }
+
+  // ---- history and peers ---------------------------------------------------------
+
+  /** The newest `limit` messages with `peerId`, oldest first. */
+  conversation(peerId: string, limit: number): Promise<StoredMessage[]> {
+    return this.#run("read history", async () => {
+      const newestFirst: StoredMessage[] = [];
+      const entries = this.#kv.list<StoredMessage>({ prefix: ["conversation", peerId] }, {
+        reverse: true,
+        limit,
+      });
+      for await (const entry of entries) newestFirst.push(entry.value);
+      return newestFirst.reverse();
+    });
+  }
+
+  /** Remembers a peer's current name and address. */
+  rememberPeers(peers: PeerInfo[]): Promise<void> {
+    return this.#run("remember peers", async () => {
+      const now = Date.now();
+      for (const batch of chunks(peers, 900)) {
+        const op = this.#kv.atomic();
+        for (const p of batch) {
+          op.set(["peers", p.id], { id: p.id, name: p.name, address: p.address, lastSeenAt: now });
+        }
+        await commit(op);
+      }
+    });
+  }
+
+  /** Every peer seen so far. */
+  knownPeers(): Promise<KnownPeer[]> {
+    return this.#run("read known peers", async () => {
+      const peers: KnownPeer[] = [];
+      for await (const entry of this.#kv.list<KnownPeer>({ prefix: ["peers"] })) {
+        peers.push(entry.value);
+      }
+      return peers;
+    });
+  }
+
+  /** Waits for pending operations, then closes the database. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#tail.catch(() => {});
+    this.#kv.close();
+  }
+
+  #advance(
     peerId: string,
     direction: Direction,
-    id: string,
+    ids: string[],
     status: MessageStatus,
-  ): Promise<StoredMessage | undefined> {
-    const message = this.#byKey.get(keyOf(peerId, direction, id));
-    if (!message || !isProgress(message.status, status)) return Promise.resolve(undefined);
-    message.status = status;
-    return Promise.resolve({ ...message });
+    extra: (op: Deno.AtomicOperation, message: StoredMessage) => void,
+    allowed: (message: StoredMessage) => boolean = (m) => isProgress(m.status, status),
+  ): Promise<StoredMessage[]> {
+    return this.#run(`mark messages ${status}`, async () => {
+      const changed: StoredMessage[] = [];
+      for (const id of ids) {
+        const stored = await this.#kv.get<StoredMessage>(["conversation", peerId, id, direction]);
+        if (stored.value && allowed(stored.value)) changed.push({ ...stored.value, status });
+      }
+      for (const batch of chunks(changed, MESSAGES_PER_COMMIT)) {
+        const op = this.#kv.atomic();
+        for (const m of batch) {
+          op.set(conversationKey(m), m);
+          extra(op, m);
+        }
+        await commit(op);
+      }
+      return changed;
+    });
   }
 
-  conversation(peerId: string, limit: number): Promise<StoredMessage[]> {
-    const all = this.#conversations.get(peerId) ?? [];
-    return Promise.resolve(all.slice(Math.max(0, all.length - limit)).map((m) => ({ ...m })));
+  /** Runs `task` after every earlier one; wraps failures in {@linkcode StoreError}. */
+  #run<T>(what: string, task: () => Promise<T>): Promise<T> {
+    if (this.#closed) {
+      return Promise.reject(new StoreError(`Cannot ${what}: the message store is closed`));
+    }
+    const result = this.#tail.then(task, task).catch((error) => {
+      if (error instanceof StoreError) throw error;
+      throw new StoreError(`Cannot ${what} in ${this.path}: ${(error as Error).message}`, {
+        cause: error,
+      });
+    });
+    this.#tail = result.catch(() => {});
+    return result;
   }
-
-  close(): void {}
 }
 
-function keyOf(peerId: string, direction: Direction, id: string): string {
-  return `${peerId}/${direction}/${id}`;
+function conversationKey(m: StoredMessage): Deno.KvKey {
+  return ["conversation", m.peerId, m.id, m.direction];
+}
+
+async function commit(op: Deno.AtomicOperation): Promise<void> {
+  const result = await op.commit();
+  if (!result.ok) throw new StoreError("A store transaction was refused");
+}
+
+function chunks<T>(items: T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
 }

@@ -1,20 +1,17 @@
 /**
- * Chat over direct links: sends messages and waits for their acknowledgement,
- * receives messages (once each, however often they arrive), and passes read
- * receipts both ways. Every message is stored before it is sent or
- * acknowledged.
+ * Chat over direct links with nothing lost or doubled: every message is
+ * stored before it is sent, delivered by the {@linkcode Courier} until the
+ * recipient acknowledges it, received by the {@linkcode Inbox} (stored, then
+ * acknowledged, each ID once), and read receipts travel back the same way.
  */
 
-import {
-  type ChatMessage,
-  MAX_TEXT_LENGTH,
-  newMessageId,
-  type PeerInfo,
-  shortId,
-} from "../protocol/mod.ts";
+import { MAX_TEXT_LENGTH, newMessageId, type PeerInfo } from "../protocol/mod.ts";
 import type { Logger } from "../log/mod.ts";
+import type { BackoffOptions } from "./backoff.ts";
+import { Courier } from "./courier.ts";
 import type { DirectLink } from "./direct_link.ts";
 import type { HistoryEntry, PeerEvent } from "./events.ts";
+import { Inbox } from "./inbox.ts";
 import type { LinkPayload, LinkPool } from "./link_pool.ts";
 import type { MessageStore, StoredMessage } from "./message_store.ts";
 import type { PeerDirectory } from "./peer_directory.ts";
@@ -26,8 +23,9 @@ export interface MessengerOptions {
   store: MessageStore;
   emit: (event: PeerEvent) => void;
   logger: Logger;
-  /** How long a sent message may wait for its acknowledgement. Default 10 s. */
+  /** See `CourierOptions.ackTimeoutMs`. */
   ackTimeoutMs?: number;
+  retry?: BackoffOptions;
 }
 
 /** Why a text cannot be sent, or `null` if it can. */
@@ -39,74 +37,77 @@ export function textProblem(text: string): string | null {
   return null;
 }
 
-/** Sends, receives and acknowledges chat messages. */
+/** Sends, receives, acknowledges and remembers chat messages. */
 export class Messenger {
   readonly #options: MessengerOptions;
-  readonly #awaitingAck = new Map<string, ReturnType<typeof setTimeout>>();
+  readonly #courier: Courier;
+  readonly #inbox: Inbox;
 
   constructor(options: MessengerOptions) {
     this.#options = options;
+    this.#courier = new Courier(options);
+    this.#inbox = new Inbox({ ...options, courier: this.#courier });
+  }
+
+  /** Picks up messages and receipts earlier runs left undelivered. */
+  async restore(): Promise<void> {
+    await this.#courier.restore();
   }
 
   /**
-   * Stores and sends `text` to `peer`. Progress arrives as events: `sent`,
-   * then `delivered` (or `failed`). Returns the message ID.
+   * Stores `text` for `peer` and starts delivering it. Resolves with the
+   * message ID once it is stored (from then on it cannot be lost). Progress
+   * arrives as `sent` or `pending`, then `delivered` and `read` events.
    */
-  async send(peer: PeerInfo, text: string, options: { id?: string; broadcast?: boolean } = {}) {
-    const message: StoredMessage = {
-      id: options.id ?? newMessageId(),
-      peerId: peer.id,
-      direction: "out",
-      text,
-      sentAt: Date.now(),
-      broadcast: options.broadcast ?? false,
-      status: "sending",
-    };
-    await this.#options.store.add(message);
-    await this.#transmit(peer, message);
+  async send(peer: PeerInfo, text: string): Promise<string> {
+    const [message] = await this.#save([peer], text, false);
     return message.id;
   }
 
-  /** Sends `text` to every known peer under one message ID. */
+  /** Sends `text` to every online peer under one ID; each recipient acknowledges it. */
   async broadcast(text: string): Promise<string | undefined> {
     const peers = this.#options.directory.list();
     if (peers.length === 0) return undefined;
-    const id = newMessageId();
-    await Promise.all(peers.map((peer) => this.send(peer, text, { id, broadcast: true })));
-    return id;
+    return (await this.#save(peers, text, true))[0].id;
   }
 
   /** Handles a chat-level message from an authenticated link. */
-  async receive(link: DirectLink, message: LinkPayload): Promise<void> {
-    switch (message.type) {
-      case "chat":
-        return await this.#receiveChat(link, message);
-      case "ack":
-        return await this.#settle(link.peerId, message.id, "delivered");
-      case "receipt":
-        return await this.#settle(link.peerId, message.id, "read");
-    }
+  receive(link: DirectLink, message: LinkPayload): void {
+    this.#inbox.receive(link, message);
   }
 
-  /** Marks an incoming message read and tells its sender. */
+  /** Marks a received message read and tells its sender (reliably). */
   async markRead(id: string): Promise<boolean> {
     const found = await this.#options.store.findIncoming(id);
-    if (found.length === 0) return false;
     for (const message of found) {
-      const changed = await this.#options.store.advance(message.peerId, "in", id, "read");
-      if (!changed) continue;
-      const peer = this.#peerInfo(message.peerId);
-      try {
-        const link = await this.#options.links.linkTo(peer);
-        link.send({ type: "receipt", id });
-      } catch (error) {
-        this.#options.logger.warn("read receipt not sent", {
-          peer: shortId(peer.id),
-          reason: (error as Error).message,
-        });
-      }
+      const changed = await this.#options.store.markRead(message.peerId, [id]);
+      if (changed.length > 0) this.#courier.enqueueReceipt(message.peerId, id);
     }
-    return true;
+    return found.length > 0;
+  }
+
+  /** Withdraws a message not delivered yet; its recipients get `failed`. */
+  async cancel(id: string): Promise<boolean> {
+    const waiting = this.#courier.pending().filter((m) => m.id === id);
+    let cancelled = false;
+    for (const message of waiting) {
+      this.#courier.withdraw(message.peerId, id);
+      const changed = await this.#options.store.cancel(message.peerId, id);
+      if (!changed) continue;
+      cancelled = true;
+      this.#options.emit({
+        event: "failed",
+        id,
+        to: this.#peer(message.peerId),
+        reason: "cancelled before delivery",
+      });
+    }
+    return cancelled;
+  }
+
+  /** Outgoing messages not yet delivered, oldest first per recipient. */
+  pending(): StoredMessage[] {
+    return this.#courier.pending();
   }
 
   /** The newest `limit` messages exchanged with `peer`, oldest first. */
@@ -122,82 +123,44 @@ export class Messenger {
     }));
   }
 
-  /** Stops waiting for acknowledgements. */
-  close(): void {
-    for (const timer of this.#awaitingAck.values()) clearTimeout(timer);
-    this.#awaitingAck.clear();
+  linkOpened(link: DirectLink): void {
+    this.#courier.linkOpened(link);
   }
 
-  async #transmit(peer: PeerInfo, message: StoredMessage): Promise<void> {
-    let link: DirectLink;
-    try {
-      link = await this.#options.links.linkTo(peer);
-    } catch (error) {
-      await this.#fail(peer, message.id, (error as Error).message);
-      return;
-    }
-    const chat: ChatMessage = {
-      type: "chat",
-      id: message.id,
-      text: message.text,
-      sentAt: message.sentAt,
-      broadcast: message.broadcast,
-    };
-    link.send(chat);
-    await this.#options.store.advance(peer.id, "out", message.id, "sent");
-    this.#options.emit({ event: "sent", id: message.id, to: peer });
-    const key = `${peer.id}/${message.id}`;
-    const timeoutMs = this.#options.ackTimeoutMs ?? 10_000;
-    this.#awaitingAck.set(
-      key,
-      setTimeout(() => {
-        this.#awaitingAck.delete(key);
-        void this.#fail(peer, message.id, `no acknowledgement within ${timeoutMs} ms`);
-      }, timeoutMs),
-    );
+  linkClosed(link: DirectLink): void {
+    this.#courier.linkClosed(link);
   }
 
-  async #fail(peer: PeerInfo, id: string, reason: string): Promise<void> {
-    await this.#options.store.advance(peer.id, "out", id, "failed");
-    this.#options.emit({ event: "failed", id, to: peer, reason });
+  /** The peer is listed again by the registry: deliver what waits for it. */
+  peerAvailable(peerId: string): void {
+    this.#courier.peerAvailable(peerId);
   }
 
-  async #receiveChat(link: DirectLink, message: ChatMessage): Promise<void> {
-    const isNew = await this.#options.store.add({
-      id: message.id,
-      peerId: link.peerId,
-      direction: "in",
-      text: message.text,
-      sentAt: message.sentAt,
-      broadcast: message.broadcast,
-      status: "delivered",
-    });
-    // Acknowledge duplicates too: the sender retried because it missed our ack.
-    link.send({ type: "ack", id: message.id });
-    if (!isNew) return;
-    this.#options.emit({
-      event: "message",
-      id: message.id,
-      from: this.#peerInfo(link.peerId),
-      text: message.text,
-      sentAt: message.sentAt,
-      broadcast: message.broadcast,
-    });
+  /** Stops delivering and waits for work in progress. */
+  async close(): Promise<void> {
+    await this.#inbox.settled();
+    await this.#courier.close();
   }
 
-  async #settle(peerId: string, id: string, status: "delivered" | "read"): Promise<void> {
-    const key = `${peerId}/${id}`;
-    clearTimeout(this.#awaitingAck.get(key));
-    this.#awaitingAck.delete(key);
-    const changed = await this.#options.store.advance(peerId, "out", id, status);
-    // Only our own messages get acknowledged; an ack for anything else is ignored.
-    if (!changed) return;
-    this.#options.emit({ event: status, id, to: this.#peerInfo(peerId) });
+  async #save(peers: PeerInfo[], text: string, broadcast: boolean): Promise<StoredMessage[]> {
+    const id = newMessageId();
+    const sentAt = Date.now();
+    const messages: StoredMessage[] = peers.map((peer) => ({
+      id,
+      peerId: peer.id,
+      direction: "out",
+      text,
+      sentAt,
+      broadcast,
+      status: "pending",
+    }));
+    await this.#options.store.saveOutgoing(messages);
+    this.#courier.enqueue(messages);
+    return messages;
   }
 
-  /** The peer as the directory knows (or knew) it, or a placeholder for a stranger. */
-  #peerInfo(peerId: string): PeerInfo {
+  #peer(peerId: string): PeerInfo {
     return this.#options.directory.lastKnown(peerId) ??
-      { id: peerId, name: shortId(peerId), address: "" };
+      { id: peerId, name: peerId.slice(0, 8), address: "" };
   }
 }

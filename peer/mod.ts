@@ -10,7 +10,8 @@
  */
 
 export { Peer, type PeerOptions } from "./peer.ts";
-export type { HistoryEntry, PeerEvent, PeerEventListener } from "./events.ts";
+export type { HistoryEntry, OutboxEntry, PeerEvent, PeerEventListener } from "./events.ts";
+export { DataDirBusyError } from "./data_dir_lock.ts";
 export { Identity, IdentityError } from "./identity.ts";
 export { defaultDataDir } from "./data_dir.ts";
 export { backoffDelay, type BackoffOptions } from "./backoff.ts";
@@ -27,8 +28,9 @@ export { JsonInterface } from "./json_interface.ts";
 export { TerminalInterface, type TerminalOptions } from "./terminal_interface.ts";
 export { type DeltaOutcome, type DirectoryChange, PeerDirectory } from "./peer_directory.ts";
 export {
-  MemoryMessageStore,
+  type KnownPeer,
   type MessageStatus,
-  type MessageStore,
+  MessageStore,
   type StoredMessage,
+  StoreError,
 } from "./message_store.ts";

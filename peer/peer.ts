@@ -1,7 +1,8 @@
 /**
- * A running peer: its identity, its listener for direct links, its link to
- * the registry and its copy of the peer list, wired together. User interfaces
- * drive it through the methods here and hear back through {@linkcode PeerEvent}s.
+ * A running peer: its identity, its store, its listener for direct links,
+ * its link to the registry and its copy of the peer list, wired together.
+ * User interfaces drive it through the methods here and hear back through
+ * {@linkcode PeerEvent}s.
  */
 
 import {
@@ -14,10 +15,11 @@ import {
 } from "../protocol/mod.ts";
 import { type Logger, silentLogger } from "../log/mod.ts";
 import type { BackoffOptions } from "./backoff.ts";
+import { DataDirLock } from "./data_dir_lock.ts";
 import type { PeerEvent, PeerEventListener } from "./events.ts";
 import { Identity } from "./identity.ts";
 import { LinkPool } from "./link_pool.ts";
-import { MemoryMessageStore, type MessageStore } from "./message_store.ts";
+import { MessageStore, STORE_FILE, type StoredMessage } from "./message_store.ts";
 import { Messenger, textProblem } from "./messenger.ts";
 import { type DirectoryChange, PeerDirectory } from "./peer_directory.ts";
 import { RegistryClient } from "./registry_client.ts";
@@ -31,12 +33,16 @@ export interface PeerOptions {
   listen?: HostPort;
   /** `HOST:PORT` to publish instead of the observed address. */
   advertise?: string;
-  /** Directory holding the identity (and later history). Required unless `identity` is given. */
+  /**
+   * Directory holding the identity and the message store (locked while the
+   * peer runs). Without it, `identity` is required and nothing is kept.
+   */
   dataDir?: string;
   /** Use this identity instead of the one in `dataDir` (tests, benchmarks). */
   identity?: Identity;
-  store?: MessageStore;
+  /** Reconnect timing for the registry. */
   backoff?: BackoffOptions;
+  /** See `CourierOptions.ackTimeoutMs`. */
   ackTimeoutMs?: number;
   /** Hears every event, from `ready` on. */
   onEvent?: PeerEventListener;
@@ -52,13 +58,23 @@ const PERMANENT_REFUSALS = new Set([
   "unsupported_version",
 ]);
 
+interface PeerParts {
+  identity: Identity;
+  store: MessageStore;
+  lock: DataDirLock | undefined;
+}
+
 /** One running peer. */
 export class Peer implements AsyncDisposable {
   readonly id: string;
   readonly name: string;
   /** Where direct links are accepted, as bound. */
   readonly listen: string;
-  readonly #identity: Identity;
+  /**
+   * Settles when the peer is done: resolves after {@linkcode shutdown},
+   * rejects if the registry refused it for good (for example, name taken).
+   */
+  readonly finished: Promise<void>;
   readonly #logger: Logger;
   readonly #listeners = new Set<PeerEventListener>();
   readonly #directory: PeerDirectory;
@@ -66,32 +82,28 @@ export class Peer implements AsyncDisposable {
   readonly #messenger: Messenger;
   readonly #client: RegistryClient;
   readonly #store: MessageStore;
+  readonly #lock: DataDirLock | undefined;
   #firstSnapshot = true;
   #stopping: Promise<void> | undefined;
   #fatal: ((error: Error) => void) | undefined;
   #resolveFinished: (() => void) | undefined;
-  /**
-   * Settles when the peer is done: resolves after {@linkcode shutdown},
-   * rejects if the registry refused it for good (for example, name taken).
-   */
-  readonly finished: Promise<void>;
 
-  private constructor(options: PeerOptions & { identity: Identity }) {
-    this.#identity = options.identity;
+  private constructor(options: PeerOptions, parts: PeerParts) {
     this.#logger = options.logger ?? silentLogger;
-    this.id = options.identity.id;
+    this.id = parts.identity.id;
     this.name = options.name;
+    this.#store = parts.store;
+    this.#lock = parts.lock;
     if (options.onEvent) this.#listeners.add(options.onEvent);
     this.#directory = new PeerDirectory(this.id);
-    this.#store = options.store ?? new MemoryMessageStore();
     this.#links = LinkPool.start({
-      identity: this.#identity,
+      identity: parts.identity,
       listen: options.listen ?? { hostname: "0.0.0.0", port: 0 },
       logger: this.#logger,
       handler: {
-        message: (link, message) => {
-          this.#messenger.receive(link, message).catch((error) => this.#reportError(error));
-        },
+        message: (link, message) => this.#messenger.receive(link, message),
+        linkOpened: (link) => this.#messenger.linkOpened(link),
+        linkClosed: (link) => this.#messenger.linkClosed(link),
       },
     });
     this.listen = formatHostPort(this.#links.address);
@@ -105,7 +117,7 @@ export class Peer implements AsyncDisposable {
     });
     this.#client = new RegistryClient({
       registry: options.registry ?? { hostname: "127.0.0.1", port: 7070 },
-      identity: this.#identity,
+      identity: parts.identity,
       name: this.name,
       directory: this.#directory,
       listenPort: this.#links.address.port,
@@ -134,21 +146,34 @@ export class Peer implements AsyncDisposable {
   }
 
   /**
-   * Loads (or creates) the identity, binds the listener, emits `ready` and
-   * starts registering in the background.
+   * Loads (or creates) the identity, locks the data directory, opens the
+   * store, binds the listener, emits `ready`, picks up undelivered messages
+   * and starts registering in the background.
    */
   static async start(options: PeerOptions): Promise<Peer> {
-    let identity = options.identity;
-    if (!identity) {
-      if (options.dataDir === undefined) {
-        throw new TypeError("PeerOptions needs dataDir or identity");
-      }
-      identity = (await Identity.loadOrCreate(options.dataDir)).identity;
+    const { dataDir } = options;
+    if (dataDir === undefined && !options.identity) {
+      throw new TypeError("PeerOptions needs dataDir or identity");
     }
-    const peer = new Peer({ ...options, identity });
-    peer.#emit({ event: "ready", id: peer.id, name: peer.name, listen: peer.listen });
-    peer.#client.start();
-    return peer;
+    const lock = dataDir === undefined ? undefined : await DataDirLock.acquire(dataDir);
+    let store: MessageStore | undefined;
+    try {
+      const identity = options.identity ?? (await Identity.loadOrCreate(dataDir!)).identity;
+      store = await MessageStore.open(
+        dataDir === undefined ? ":memory:" : `${dataDir}/${STORE_FILE}`,
+      );
+      const known = await store.knownPeers();
+      const peer = new Peer(options, { identity, store, lock });
+      peer.#directory.rememberDeparted(known);
+      peer.#emit({ event: "ready", id: peer.id, name: peer.name, listen: peer.listen });
+      await peer.#messenger.restore();
+      peer.#client.start();
+      return peer;
+    } catch (error) {
+      await store?.close();
+      lock?.release();
+      throw error;
+    }
   }
 
   /** Adds an event listener; returns a function that removes it. */
@@ -157,7 +182,7 @@ export class Peer implements AsyncDisposable {
     return () => this.#listeners.delete(listener);
   }
 
-  /** Other peers this peer knows of, by name. */
+  /** Other peers online now, by name. */
   peers(): PeerInfo[] {
     return this.#directory.list();
   }
@@ -167,45 +192,75 @@ export class Peer implements AsyncDisposable {
     return this.#client.registered;
   }
 
-  /** Finds a peer by name, ID or ID prefix. */
+  /** Finds a peer by name, ID or ID prefix, online or seen before. */
   findPeer(nameOrId: string): PeerInfo | undefined {
-    return this.#directory.resolve(nameOrId);
+    return this.#directory.resolve(nameOrId, { offline: true });
   }
 
-  /** Sends `text` to one peer. Problems are reported as `error`/`failed` events. */
+  /**
+   * Sends `text` to one peer, online or not (it waits in the outbox).
+   * Resolves with the message ID once stored; problems become `error` events.
+   */
   async send(to: string, text: string): Promise<string | undefined> {
     const problem = textProblem(text);
     if (problem) return void this.#emit({ event: "error", message: problem });
     const peer = this.#recipient(to);
     if (!peer) return undefined;
-    return await this.#messenger.send(peer, text);
+    return await this.#stored(() => this.#messenger.send(peer, text));
   }
 
-  /** Sends `text` to every known peer. */
+  /** Sends `text` to every peer online now. */
   async broadcast(text: string): Promise<string | undefined> {
     const problem = textProblem(text);
     if (problem) return void this.#emit({ event: "error", message: problem });
-    const id = await this.#messenger.broadcast(text);
-    if (id === undefined) this.#emit({ event: "error", message: "No other peer is online" });
-    return id;
+    if (this.#directory.size === 0) {
+      return void this.#emit({ event: "error", message: "No other peer is online" });
+    }
+    return await this.#stored(() => this.#messenger.broadcast(text));
   }
 
   /** Emits the conversation with `withWhom` as a `history` event. */
   async history(withWhom: string, limit = 20): Promise<void> {
     const peer = this.#recipient(withWhom);
     if (!peer) return;
-    this.#emit({
-      event: "history",
-      with: peer,
-      messages: await this.#messenger.history(peer, limit),
-    });
+    const messages = await this.#stored(() => this.#messenger.history(peer, limit));
+    if (messages) this.#emit({ event: "history", with: peer, messages });
   }
 
   /** Marks a received message read; its sender gets a `read` receipt. */
   async markRead(id: string): Promise<void> {
-    if (!await this.#messenger.markRead(id)) {
+    const found = await this.#stored(() => this.#messenger.markRead(id));
+    if (found === false) {
       this.#emit({ event: "error", message: `No received message has ID ${id}` });
     }
+  }
+
+  /** Withdraws a message that was not delivered yet. */
+  async cancel(id: string): Promise<void> {
+    const cancelled = await this.#stored(() => this.#messenger.cancel(id));
+    if (cancelled === false) {
+      this.#emit({ event: "error", message: `No undelivered message has ID ${id}` });
+    }
+  }
+
+  /** Undelivered outgoing messages, oldest first per recipient. */
+  pending(): StoredMessage[] {
+    return this.#messenger.pending();
+  }
+
+  /** Emits the undelivered messages as an `outbox` event. */
+  listOutbox(): void {
+    this.#emit({
+      event: "outbox",
+      messages: this.pending().map((m) => ({
+        id: m.id,
+        to: this.#directory.lastKnown(m.peerId) ??
+          { id: m.peerId, name: shortId(m.peerId), address: "" },
+        text: m.text,
+        sentAt: m.sentAt,
+        status: m.status,
+      })),
+    });
   }
 
   /** Emits the list as a `peers` event. */
@@ -213,13 +268,14 @@ export class Peer implements AsyncDisposable {
     this.#emit({ event: "peers", peers: this.peers() });
   }
 
-  /** Deregisters, closes every link, emits `bye`. Idempotent. */
+  /** Deregisters, closes every link and the store, emits `bye`. Idempotent. */
   shutdown(): Promise<void> {
     this.#stopping ??= (async () => {
       await this.#client.stop();
-      this.#messenger.close();
       await this.#links.shutdown();
-      this.#store.close();
+      await this.#messenger.close();
+      await this.#store.close();
+      this.#lock?.release();
       this.#emit({ event: "bye" });
       this.#resolveFinished?.();
     })();
@@ -230,12 +286,23 @@ export class Peer implements AsyncDisposable {
     await this.shutdown();
   }
 
+  /** Runs a store-backed task; a store failure becomes an `error` event. */
+  async #stored<T>(task: () => Promise<T>): Promise<T | undefined> {
+    try {
+      return await task();
+    } catch (error) {
+      this.#logger.error("store failure", { error: String(error) });
+      this.#emit({ event: "error", message: (error as Error).message });
+      return undefined;
+    }
+  }
+
   #recipient(nameOrId: string): PeerInfo | undefined {
     if (nameKey(nameOrId) === nameKey(this.name) || nameOrId === this.id) {
       this.#emit({ event: "error", message: "That is this peer; pick someone else (see /peers)" });
       return undefined;
     }
-    const peer = this.#directory.resolve(nameOrId);
+    const peer = this.#directory.resolve(nameOrId, { offline: true });
     if (!peer) {
       this.#emit({
         event: "error",
@@ -247,16 +314,26 @@ export class Peer implements AsyncDisposable {
 
   #peersChanged(changes: DirectoryChange[], source: "snapshot" | "delta"): void {
     const quiet = source === "snapshot" && this.#firstSnapshot;
+    const seen: PeerInfo[] = [];
     for (const change of changes) {
       if (change.kind === "left") this.#links.closeLinksTo(change.peer.id);
       if (change.kind === "updated" && change.peer.address !== change.previous.address) {
         this.#links.closeLinksTo(change.peer.id);
+      }
+      if (change.kind !== "left") {
+        seen.push(change.peer);
+        this.#messenger.peerAvailable(change.peer.id);
       }
       if (quiet) continue;
       if (change.kind === "joined") this.#emit({ event: "peer_joined", peer: change.peer });
       if (change.kind === "left") {
         this.#emit({ event: "peer_left", peer: change.peer, reason: change.reason });
       }
+    }
+    if (seen.length > 0) {
+      this.#store.rememberPeers(seen).catch((error) =>
+        this.#logger.warn("could not remember peers", { error: String(error) })
+      );
     }
     if (source === "snapshot") {
       this.#firstSnapshot = false;
@@ -271,11 +348,6 @@ export class Peer implements AsyncDisposable {
     // rather than retry forever under a name someone else holds.
     this.#fatal?.(error);
     return false;
-  }
-
-  #reportError(error: unknown): void {
-    this.#logger.error("peer error", { error: String(error) });
-    this.#emit({ event: "error", message: String((error as Error)?.message ?? error) });
   }
 
   #emit(event: PeerEvent): void {

@@ -70,17 +70,23 @@ export class PeerDirectory {
   }
 
   /**
-   * Finds a peer by name (case-insensitive), by full ID, or by an unambiguous
-   * ID prefix of at least {@linkcode MIN_ID_PREFIX} characters.
+   * Finds an online peer by name (case-insensitive), by full ID, or by an
+   * unambiguous ID prefix of at least {@linkcode MIN_ID_PREFIX} characters.
+   * With `offline: true`, peers seen before but not online now are found too
+   * (online ones win), so messages can wait for them in the outbox.
    */
-  resolve(nameOrId: string): PeerInfo | undefined {
-    const exact = this.#peers.get(nameOrId);
-    if (exact) return exact;
-    const key = nameKey(nameOrId);
-    for (const peer of this.#peers.values()) if (nameKey(peer.name) === key) return peer;
-    if (nameOrId.length < MIN_ID_PREFIX) return undefined;
-    const matches = [...this.#peers.values()].filter((peer) => peer.id.startsWith(nameOrId));
-    return matches.length === 1 ? matches[0] : undefined;
+  resolve(nameOrId: string, options: { offline?: boolean } = {}): PeerInfo | undefined {
+    const online = findIn([...this.#peers.values()], nameOrId);
+    if (online || !options.offline) return online;
+    // Most recently seen first: a name reused by a new identity means the newest.
+    return findIn([...this.#departed.values()].reverse(), nameOrId);
+  }
+
+  /** Seeds the peers seen in earlier runs (not online until listed). */
+  rememberDeparted(peers: PeerInfo[]): void {
+    for (const peer of peers) {
+      if (!this.#peers.has(peer.id) && peer.id !== this.selfId) this.#remember(peer);
+    }
   }
 
   /**
@@ -151,8 +157,18 @@ export class PeerDirectory {
   }
 }
 
+function findIn(peers: PeerInfo[], nameOrId: string): PeerInfo | undefined {
+  const exact = peers.find((peer) => peer.id === nameOrId);
+  if (exact) return exact;
+  const key = nameKey(nameOrId);
+  const named = peers.find((peer) => nameKey(peer.name) === key);
+  if (named || nameOrId.length < MIN_ID_PREFIX) return named;
+  const matches = peers.filter((peer) => peer.id.startsWith(nameOrId));
+  return matches.length === 1 ? matches[0] : undefined;
+}
+
 /** How many departed peers are remembered for display. */
-const DEPARTED_KEPT = 1000;
+const DEPARTED_KEPT = 10_000;
 
 function differs(a: PeerInfo, b: PeerInfo): boolean {
   return a.name !== b.name || a.address !== b.address;

@@ -144,8 +144,9 @@ export class TerminalInterface {
         return `${dim(clock(event.sentAt))} ${who}${to}: ${event.text}`;
       }
       case "sent":
-      case "pending":
         return undefined;
+      case "pending":
+        return dim(`  ⏳ ${event.to.name} is not reachable now; the message waits in the outbox`);
       case "delivered":
         return dim(`  ✓ delivered to ${event.to.name}`);
       case "read":
@@ -154,6 +155,11 @@ export class TerminalInterface {
         return this.#paint("31", `! not delivered to ${event.to.name}: ${event.reason}`);
       case "history":
         return this.#history(event.with, event.messages);
+      case "outbox":
+        return event.messages.length === 0 ? "* outbox empty: everything was delivered" : [
+          `* ${event.messages.length} undelivered (cancel with /cancel ID):`,
+          ...event.messages.map((m) => `  ${m.id}  to ${m.to.name}: ${m.text}`),
+        ].join("\n");
       case "key_changed":
         return this.#paint(
           "31",

@@ -18,8 +18,11 @@ import {
   string,
 } from "./schema.ts";
 
-/** Longest chat text, in UTF-16 code units (well inside one frame). */
-export const MAX_TEXT_LENGTH = 65536;
+/**
+ * Longest chat text, in UTF-16 code units. At most 3 UTF-8 bytes each, so a
+ * stored message stays inside one 64 KiB Deno KV value and one frame.
+ */
+export const MAX_TEXT_LENGTH = 16384;
 
 /** Dialler → listener: who it wants to reach, with a fresh nonce. */
 export interface LinkHelloMessage {
@@ -59,9 +62,15 @@ export interface AckMessage {
   id: string;
 }
 
-/** The receiver's user has seen the message (`read`). */
+/** The receiver's user has seen the message (`read`). Resent until acknowledged. */
 export interface ReceiptMessage {
   type: "receipt";
+  id: string;
+}
+
+/** The sender has recorded the read receipt. */
+export interface ReceiptAckMessage {
+  type: "receipt_ack";
   id: string;
 }
 
@@ -76,6 +85,7 @@ export type LinkMessage =
   | ChatMessage
   | AckMessage
   | ReceiptMessage
+  | ReceiptAckMessage
   | LinkByeMessage
   | ErrorMessage;
 
@@ -107,6 +117,7 @@ export const parseLinkMessage: Parser<LinkMessage> = messageUnion<LinkMessage>({
   }),
   ack: object({ type: oneOf("ack"), id: messageId }),
   receipt: object({ type: oneOf("receipt"), id: messageId }),
+  receipt_ack: object({ type: oneOf("receipt_ack"), id: messageId }),
   bye: object({ type: oneOf("bye") }),
   error: object({
     type: oneOf("error"),

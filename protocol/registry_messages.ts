@@ -173,7 +173,7 @@ const errorMessage: Parser<ErrorMessage> = object({
 });
 
 const peerChange: Parser<PeerChange> = function parsePeerChange(value, path) {
-  const op = (value as { op?: unknown } | null)?.op;
+  const op = object({ op: oneOf("joined", "updated", "left") })(value, path).op;
   if (op === "left") {
     return object({
       op: oneOf("left"),

@@ -1,0 +1,326 @@
+/**
+ * Delivers what this peer owes others: stored outgoing messages until each is
+ * acknowledged, and read receipts until each is acknowledged. One mailbox per
+ * recipient keeps its messages in order; everything unacknowledged is sent
+ * again, in order, whenever a link to that peer comes up.
+ */
+
+import { type PeerInfo, shortId } from "../protocol/mod.ts";
+import type { Logger } from "../log/mod.ts";
+import { backoffDelay, type BackoffOptions } from "./backoff.ts";
+import type { DirectLink } from "./direct_link.ts";
+import type { PeerEvent } from "./events.ts";
+import { LinkError, type LinkPool } from "./link_pool.ts";
+import type { MessageStore, StoredMessage } from "./message_store.ts";
+import type { PeerDirectory } from "./peer_directory.ts";
+
+/** Options for {@linkcode Courier}. */
+export interface CourierOptions {
+  links: LinkPool;
+  directory: PeerDirectory;
+  store: MessageStore;
+  emit: (event: PeerEvent) => void;
+  logger: Logger;
+  /**
+   * A link whose oldest unacknowledged message waits longer than this is
+   * presumed dead: it is closed and everything is resent on a new one. Default 10 s.
+   */
+  ackTimeoutMs?: number;
+  /** Waits between attempts to reach a recipient that is listed but unreachable. */
+  retry?: BackoffOptions;
+}
+
+/** Everything owed to one peer. */
+interface Mailbox {
+  peerId: string;
+  /** Unacknowledged outgoing messages, oldest first (in flight or not). */
+  queue: StoredMessage[];
+  /** Message ID → the link it was last written to, and when. */
+  inFlight: Map<string, { link: DirectLink; at: number }>;
+  /** Read receipts to deliver; ID → link it was last written to, if any. */
+  receipts: Map<string, DirectLink | undefined>;
+  /** Messages the user was told are pending (said once). */
+  announced: Set<string>;
+  attempt: number;
+  retryTimer: ReturnType<typeof setTimeout> | undefined;
+  flushing: boolean;
+  flushAgain: boolean;
+}
+
+/** Sends and resends until acknowledged. */
+export class Courier {
+  readonly #options: CourierOptions;
+  readonly #mailboxes = new Map<string, Mailbox>();
+  readonly #watchdog: ReturnType<typeof setInterval>;
+  readonly #flushes = new Set<Promise<void>>();
+  #closed = false;
+
+  constructor(options: CourierOptions) {
+    this.#options = options;
+    const ackTimeoutMs = options.ackTimeoutMs ?? 10_000;
+    this.#watchdog = setInterval(() => this.#closeStalledLinks(), Math.max(50, ackTimeoutMs / 4));
+  }
+
+  /** Loads what earlier runs left undelivered. Flushing starts as recipients appear. */
+  async restore(): Promise<void> {
+    const { store } = this.#options;
+    for (const message of await store.outbox()) this.#mailbox(message.peerId).queue.push(message);
+    for (const peerId of await store.peersWithPendingReceipts()) {
+      for (const id of await store.pendingReceipts(peerId)) {
+        this.#mailbox(peerId).receipts.set(id, undefined);
+      }
+    }
+    for (const mailbox of this.#mailboxes.values()) this.#flushSoon(mailbox, 0);
+  }
+
+  /** Queues stored messages (already committed, status `pending`). */
+  enqueue(messages: StoredMessage[]): void {
+    const touched = new Set<Mailbox>();
+    for (const message of messages) {
+      const mailbox = this.#mailbox(message.peerId);
+      mailbox.queue.push(message);
+      touched.add(mailbox);
+    }
+    for (const mailbox of touched) this.#flush(mailbox);
+  }
+
+  /** Queues a read receipt for `peerId`'s message `id`. */
+  enqueueReceipt(peerId: string, id: string): void {
+    const mailbox = this.#mailbox(peerId);
+    mailbox.receipts.set(id, undefined);
+    this.#flush(mailbox);
+  }
+
+  /** Outgoing messages not yet acknowledged, per recipient, oldest first. */
+  pending(): StoredMessage[] {
+    return [...this.#mailboxes.values()].flatMap((m) => m.queue);
+  }
+
+  /** Drops a not yet delivered message from its queue (the store marks it failed). */
+  withdraw(peerId: string, id: string): void {
+    const mailbox = this.#mailboxes.get(peerId);
+    if (!mailbox) return;
+    mailbox.queue = mailbox.queue.filter((m) => m.id !== id);
+    mailbox.inFlight.delete(id);
+  }
+
+  /** The recipient's messages up to these IDs are stored on its side. */
+  async acknowledged(peerId: string, ids: string[]): Promise<void> {
+    const mailbox = this.#mailboxes.get(peerId);
+    if (mailbox) this.#settle(mailbox, ids);
+    const delivered = await this.#options.store.advanceOutgoing(peerId, ids, "delivered");
+    const to = this.#peer(peerId);
+    for (const message of delivered) this.#options.emit({ event: "delivered", id: message.id, to });
+  }
+
+  /** The recipient's user has seen these messages. */
+  async readByRecipient(peerId: string, ids: string[]): Promise<void> {
+    const mailbox = this.#mailboxes.get(peerId);
+    if (mailbox) this.#settle(mailbox, ids);
+    const read = await this.#options.store.advanceOutgoing(peerId, ids, "read");
+    const to = this.#peer(peerId);
+    for (const message of read) this.#options.emit({ event: "read", id: message.id, to });
+  }
+
+  /** Our receipts up to these IDs were recorded by `peerId`. */
+  async receiptsRecorded(peerId: string, ids: string[]): Promise<void> {
+    const mailbox = this.#mailboxes.get(peerId);
+    for (const id of ids) mailbox?.receipts.delete(id);
+    await this.#options.store.receiptsAcknowledged(peerId, ids);
+  }
+
+  /** A link to `peerId` opened (either direction): send what is owed. */
+  linkOpened(link: DirectLink): void {
+    const mailbox = this.#mailboxes.get(link.peerId);
+    if (mailbox) {
+      mailbox.attempt = 0;
+      this.#flush(mailbox);
+    }
+  }
+
+  /** A link closed: what was in flight on it must go again. */
+  linkClosed(link: DirectLink): void {
+    const mailbox = this.#mailboxes.get(link.peerId);
+    if (!mailbox) return;
+    for (const [id, flight] of mailbox.inFlight) {
+      if (flight.link === link) mailbox.inFlight.delete(id);
+    }
+    for (const [id, via] of mailbox.receipts) if (via === link) mailbox.receipts.set(id, undefined);
+    if (hasWork(mailbox)) this.#flushSoon(mailbox, this.#retryDelay(mailbox));
+  }
+
+  /** The recipient is (again) in the peer list: try at once. */
+  peerAvailable(peerId: string): void {
+    const mailbox = this.#mailboxes.get(peerId);
+    if (!mailbox || !hasWork(mailbox)) return;
+    mailbox.attempt = 0;
+    this.#flush(mailbox);
+  }
+
+  /** Stops timers and waits for flushes in progress. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    clearInterval(this.#watchdog);
+    for (const mailbox of this.#mailboxes.values()) clearTimeout(mailbox.retryTimer);
+    while (this.#flushes.size > 0) await Promise.allSettled(this.#flushes);
+  }
+
+  #mailbox(peerId: string): Mailbox {
+    let mailbox = this.#mailboxes.get(peerId);
+    if (!mailbox) {
+      mailbox = {
+        peerId,
+        queue: [],
+        inFlight: new Map(),
+        receipts: new Map(),
+        announced: new Set(),
+        attempt: 0,
+        retryTimer: undefined,
+        flushing: false,
+        flushAgain: false,
+      };
+      this.#mailboxes.set(peerId, mailbox);
+    }
+    return mailbox;
+  }
+
+  #settle(mailbox: Mailbox, ids: string[]): void {
+    const done = new Set(ids);
+    mailbox.queue = mailbox.queue.filter((m) => !done.has(m.id));
+    for (const id of ids) {
+      mailbox.inFlight.delete(id);
+      mailbox.announced.delete(id);
+    }
+  }
+
+  #flushSoon(mailbox: Mailbox, delayMs: number): void {
+    if (this.#closed) return;
+    clearTimeout(mailbox.retryTimer);
+    mailbox.retryTimer = setTimeout(() => {
+      mailbox.retryTimer = undefined;
+      this.#flush(mailbox);
+    }, delayMs);
+  }
+
+  /** Sends what is owed to one peer, if it can be reached. Never overlaps itself. */
+  #flush(mailbox: Mailbox): void {
+    if (this.#closed) return;
+    if (mailbox.flushing) {
+      mailbox.flushAgain = true;
+      return;
+    }
+    mailbox.flushing = true;
+    const running = this.#deliver(mailbox)
+      .catch((error) => {
+        this.#options.logger.error("delivery failed", {
+          peer: shortId(mailbox.peerId),
+          error: String(error),
+        });
+        this.#options.emit({
+          event: "error",
+          message: `Delivery to ${this.#peer(mailbox.peerId).name} failed: ${error.message}`,
+        });
+      })
+      .finally(() => {
+        mailbox.flushing = false;
+        this.#flushes.delete(running);
+        if (mailbox.flushAgain) {
+          mailbox.flushAgain = false;
+          this.#flush(mailbox);
+        }
+      });
+    this.#flushes.add(running);
+  }
+
+  async #deliver(mailbox: Mailbox): Promise<void> {
+    if (!hasWork(mailbox)) return;
+    const listed = this.#options.directory.get(mailbox.peerId);
+    let link = this.#options.links.openLink(mailbox.peerId);
+    if (!link && !listed) {
+      // Offline: wait for the registry to list it again (peerAvailable).
+      this.#announcePending(mailbox, "offline");
+      return;
+    }
+    if (!link) {
+      try {
+        link = await this.#options.links.linkTo(listed!);
+      } catch (error) {
+        if (!(error instanceof LinkError)) throw error;
+        this.#announcePending(mailbox, error.message);
+        this.#flushSoon(mailbox, this.#retryDelay(mailbox));
+        return;
+      }
+    }
+    mailbox.attempt = 0;
+    const now = Date.now();
+    const firstSends: string[] = [];
+    for (const message of mailbox.queue) {
+      if (mailbox.inFlight.get(message.id)?.link === link) continue;
+      link.send({
+        type: "chat",
+        id: message.id,
+        text: message.text,
+        sentAt: message.sentAt,
+        broadcast: message.broadcast,
+      });
+      mailbox.inFlight.set(message.id, { link, at: now });
+      if (message.status === "pending") firstSends.push(message.id);
+    }
+    for (const [id, via] of mailbox.receipts) {
+      if (via === link) continue;
+      link.send({ type: "receipt", id });
+      mailbox.receipts.set(id, link);
+    }
+    if (firstSends.length === 0) return;
+    const sent = await this.#options.store.advanceOutgoing(mailbox.peerId, firstSends, "sent");
+    const to = this.#peer(mailbox.peerId);
+    const sentIds = new Set(sent.map((m) => m.id));
+    for (const message of mailbox.queue) {
+      if (!sentIds.has(message.id)) continue;
+      message.status = "sent";
+      this.#options.emit({ event: "sent", id: message.id, to });
+    }
+  }
+
+  /** Tells the user, once per message, that it waits in the outbox. */
+  #announcePending(mailbox: Mailbox, reason: string): void {
+    const to = this.#peer(mailbox.peerId);
+    for (const message of mailbox.queue) {
+      if (mailbox.announced.has(message.id)) continue;
+      mailbox.announced.add(message.id);
+      this.#options.emit({ event: "pending", id: message.id, to });
+    }
+    this.#options.logger.debug("recipient unreachable", { peer: shortId(mailbox.peerId), reason });
+  }
+
+  #retryDelay(mailbox: Mailbox): number {
+    return backoffDelay(
+      mailbox.attempt++,
+      this.#options.retry ?? { initialMs: 500, maxMs: 15_000 },
+    );
+  }
+
+  #closeStalledLinks(): void {
+    const limit = Date.now() - (this.#options.ackTimeoutMs ?? 10_000);
+    for (const mailbox of this.#mailboxes.values()) {
+      for (const { link, at } of mailbox.inFlight.values()) {
+        if (at < limit && !link.closed) {
+          this.#options.logger.warn("no acknowledgement; reconnecting", {
+            peer: shortId(mailbox.peerId),
+          });
+          link.close();
+          break;
+        }
+      }
+    }
+  }
+
+  #peer(peerId: string): PeerInfo {
+    return this.#options.directory.lastKnown(peerId) ??
+      { id: peerId, name: shortId(peerId), address: "" };
+  }
+}
+
+function hasWork(mailbox: Mailbox): boolean {
+  return mailbox.queue.length > 0 || mailbox.receipts.size > 0;
+}

@@ -1,0 +1,328 @@
+import assert from "node:assert/strict";
+import { envName, type FlagSpec, parseFlags, UsageError } from "../../cli/flags.ts";
+import { peerOptions, registryOptions } from "../../cli/mod.ts";
+import { defaultDataDir } from "../../peer/data_dir.ts";
+
+const SPECS: FlagSpec[] = [
+  { name: "listen", type: "string", value: "HOST:PORT", help: "where to listen" },
+  { name: "data-dir", type: "string", value: "DIR", help: "where data goes" },
+  { name: "json", type: "boolean", help: "JSON lines" },
+  { name: "help", short: "h", type: "boolean", help: "show help" },
+];
+
+function usageError(message: string | RegExp) {
+  return (error: unknown) => {
+    assert.ok(error instanceof UsageError, `expected a UsageError, got ${error}`);
+    assert.equal(error.name, "UsageError");
+    if (typeof message === "string") assert.equal(error.message, message);
+    else assert.match(error.message, message);
+    return true;
+  };
+}
+
+// ---- parseFlags --------------------------------------------------------------------------------
+
+Deno.test("flags are read from the command line", () => {
+  assert.deepEqual(
+    parseFlags(["--listen", "127.0.0.1:0", "--json", "--data-dir=/tmp/x"], SPECS, {}),
+    { listen: "127.0.0.1:0", json: true, "data-dir": "/tmp/x" },
+  );
+  assert.deepEqual(parseFlags(["-h"], SPECS, {}), { help: true });
+  assert.deepEqual(parseFlags([], SPECS, {}), {});
+});
+
+Deno.test("an unknown flag is named, with the closest known flag suggested", () => {
+  assert.throws(
+    () => parseFlags(["--listn", "1.2.3.4:5"], SPECS, {}),
+    usageError("Unknown flag --listn (did you mean --listen?)"),
+  );
+  assert.throws(
+    () => parseFlags(["--data", "x"], SPECS, {}),
+    usageError("Unknown flag --data (did you mean --data-dir?)"),
+  );
+  assert.throws(() => parseFlags(["--bogus"], SPECS, {}), usageError("Unknown flag --bogus"));
+  assert.throws(() => parseFlags(["-x"], SPECS, {}), usageError("Unknown flag -x"));
+});
+
+Deno.test("a flag given without its value says which value it needs", () => {
+  assert.throws(
+    () => parseFlags(["--listen"], SPECS, {}),
+    usageError("Flag --listen needs a value (HOST:PORT)"),
+  );
+  assert.throws(
+    () => parseFlags(["--listen", "--json"], SPECS, {}),
+    usageError("Flag --listen needs a value (HOST:PORT)"),
+  );
+  assert.throws(
+    () => parseFlags(["--json=yes"], SPECS, {}),
+    usageError("Flag --json takes no value"),
+  );
+});
+
+Deno.test("a stray argument is refused with a hint that values belong to flags", () => {
+  assert.throws(
+    () => parseFlags(["alice"], SPECS, {}),
+    usageError('Unexpected argument "alice": values belong to a flag, as in --name alice'),
+  );
+  assert.throws(
+    () => parseFlags(["--listen", ":1", "extra"], SPECS, {}),
+    usageError(/^Unexpected argument "extra"/),
+  );
+});
+
+Deno.test("flags missing from the command line come from P2PCHAT_ variables", () => {
+  assert.equal(envName("listen"), "P2PCHAT_LISTEN");
+  assert.equal(envName("data-dir"), "P2PCHAT_DATA_DIR");
+  assert.deepEqual(
+    parseFlags([], SPECS, { P2PCHAT_LISTEN: "0.0.0.0:9", P2PCHAT_DATA_DIR: "/d", LISTEN: "x" }),
+    { listen: "0.0.0.0:9", "data-dir": "/d" },
+  );
+});
+
+Deno.test("a flag on the command line wins over its environment variable", () => {
+  assert.deepEqual(
+    parseFlags(["--listen", "127.0.0.1:1"], SPECS, { P2PCHAT_LISTEN: "0.0.0.0:9" }),
+    { listen: "127.0.0.1:1" },
+  );
+});
+
+Deno.test("an empty environment variable counts as unset", () => {
+  assert.deepEqual(parseFlags([], SPECS, { P2PCHAT_LISTEN: "", P2PCHAT_JSON: "" }), {});
+});
+
+Deno.test("boolean environment variables accept the usual spellings and refuse others", () => {
+  for (const yes of ["1", "true", "TRUE", "yes", "on"]) {
+    assert.deepEqual(parseFlags([], SPECS, { P2PCHAT_JSON: yes }), { json: true }, yes);
+  }
+  for (const no of ["0", "false", "No", "off"]) {
+    assert.deepEqual(parseFlags([], SPECS, { P2PCHAT_JSON: no }), { json: false }, no);
+  }
+  assert.throws(
+    () => parseFlags([], SPECS, { P2PCHAT_JSON: "maybe" }),
+    usageError('P2PCHAT_JSON must be true or false, got "maybe"'),
+  );
+});
+
+// ---- registry options --------------------------------------------------------------------------
+
+Deno.test("registry options are absent unless given, so the registry's defaults apply", () => {
+  const parsed = registryOptions([], {});
+  assert.ok(!parsed.help);
+  assert.deepEqual(parsed.options, {});
+  assert.equal(parsed.logFormat, "text");
+  assert.deepEqual(registryOptions(["--help"], {}), { help: true });
+});
+
+Deno.test("registry options are read from flags and from the environment", () => {
+  const parsed = registryOptions(
+    ["--listen", ":0", "--heartbeat-ms", "500", "--evict-after", "5", "--log-format", "json"],
+    { P2PCHAT_MAX_PEERS: "100" },
+  );
+  assert.ok(!parsed.help);
+  assert.deepEqual(parsed.options, {
+    listen: { hostname: "0.0.0.0", port: 0 },
+    heartbeatMs: 500,
+    evictAfter: 5,
+    maxPeers: 100,
+  });
+  assert.equal(parsed.logFormat, "json");
+  assert.deepEqual(
+    (registryOptions([], { P2PCHAT_LISTEN: "[::1]:7070" }) as typeof parsed).options,
+    { listen: { hostname: "::1", port: 7070 } },
+  );
+});
+
+Deno.test("registry options refuse a bad heartbeat interval naming the flag and value", () => {
+  for (const bad of ["fast", "9", "3600001", "1.5", "-1", "", "1e3"]) {
+    assert.throws(
+      () => registryOptions([`--heartbeat-ms=${bad}`], {}),
+      usageError(
+        `Invalid value for --heartbeat-ms: ${
+          JSON.stringify(bad)
+        } is not a whole number from 10 to 3600000`,
+      ),
+    );
+  }
+  assert.throws(
+    () => registryOptions([], { P2PCHAT_HEARTBEAT_MS: "soon" }),
+    usageError(/^Invalid value for --heartbeat-ms: "soon"/),
+  );
+});
+
+Deno.test("registry options refuse a bad address, eviction count or log format", () => {
+  assert.throws(
+    () => registryOptions(["--listen", "nowhere"], {}),
+    usageError(
+      'Invalid value for --listen: "nowhere" is not HOST:PORT with a port from 0 to 65535',
+    ),
+  );
+  assert.throws(
+    () => registryOptions(["--listen", "host:70000"], {}),
+    usageError(/^Invalid value for --listen: "host:70000"/),
+  );
+  assert.throws(
+    () => registryOptions(["--evict-after", "0"], {}),
+    usageError('Invalid value for --evict-after: "0" is not a whole number from 1 to 1000'),
+  );
+  assert.throws(
+    () => registryOptions(["--log-format", "xml"], {}),
+    usageError('Invalid value for --log-format: "xml"; use text or json'),
+  );
+});
+
+// ---- peer options ------------------------------------------------------------------------------
+
+Deno.test("peer options need a name, from the flag or P2PCHAT_NAME", () => {
+  assert.throws(
+    () => peerOptions([], {}),
+    usageError("Missing --name NAME (or P2PCHAT_NAME)"),
+  );
+  const parsed = peerOptions(["--data-dir", "/tmp/alice"], { P2PCHAT_NAME: "alice" });
+  assert.ok(!parsed.help);
+  assert.equal(parsed.options.name, "alice");
+  assert.deepEqual(peerOptions(["--help"], {}), { help: true });
+});
+
+Deno.test("peer options leave registry, listen and advertise to the defaults unless given", () => {
+  const parsed = peerOptions(["--name", "alice", "--data-dir", "/tmp/a"], {});
+  assert.deepEqual(parsed, {
+    help: false,
+    options: { name: "alice", dataDir: "/tmp/a" },
+    json: false,
+  });
+});
+
+Deno.test("peer options read every flag", () => {
+  const parsed = peerOptions([
+    "--name",
+    "Zoe\u0308",
+    "--registry",
+    ":7071",
+    "--listen",
+    ":0",
+    "--advertise",
+    "[2001:db8::1]:7000",
+    "--data-dir",
+    "/tmp/z",
+    "--reconnect-max-ms",
+    "5000",
+    "--json",
+  ], {});
+  assert.deepEqual(parsed, {
+    help: false,
+    options: {
+      name: "Zoë", // stored in NFC
+      dataDir: "/tmp/z",
+      registry: { hostname: "127.0.0.1", port: 7071 },
+      listen: { hostname: "0.0.0.0", port: 0 },
+      advertise: "[2001:db8::1]:7000",
+      backoff: { maxMs: 5000 },
+    },
+    json: true,
+  });
+});
+
+Deno.test("peer options refuse a name that breaks the naming rule, saying why", () => {
+  assert.throws(
+    () => peerOptions(["--name", "bob smith"], {}),
+    usageError(
+      'Invalid value for --name: Name "bob smith" is not allowed; use 1–32 letters, digits, "_", "-" or "." (not "." or "..")',
+    ),
+  );
+  assert.throws(
+    () => peerOptions(["--name", ".."], {}),
+    usageError(/^Invalid value for --name: Name "\.\." is not allowed/),
+  );
+  assert.throws(
+    () => peerOptions(["--name", "x".repeat(33)], {}),
+    usageError(/^Invalid value for --name: Name is 33 characters long/),
+  );
+  assert.throws(
+    () => peerOptions(["--name", ""], {}),
+    usageError(/^Missing --name|^Invalid value for --name: Name is empty/),
+  );
+});
+
+Deno.test("peer options refuse an advertised address nobody could dial", () => {
+  assert.throws(
+    () => peerOptions(["--name", "alice", "--advertise", "203.0.113.1:0"], {}),
+    usageError("Invalid value for --advertise: port 0 cannot be dialled"),
+  );
+  assert.throws(
+    () => peerOptions(["--name", "alice", "--advertise", ":7000"], {}),
+    usageError(/^Invalid value for --advertise: ":7000" is not HOST:PORT/),
+  );
+});
+
+Deno.test("peer options refuse a bad registry address or reconnect limit", () => {
+  assert.throws(
+    () => peerOptions(["--name", "alice", "--registry", "localhost"], {}),
+    usageError(/^Invalid value for --registry: "localhost" is not HOST:PORT/),
+  );
+  assert.throws(
+    () => peerOptions(["--name", "alice", "--reconnect-max-ms", "99"], {}),
+    usageError(
+      'Invalid value for --reconnect-max-ms: "99" is not a whole number from 100 to 3600000',
+    ),
+  );
+});
+
+Deno.test({
+  name: "peer options take the default data directory from the environment they are given",
+  fn() {
+    const env = {
+      HOME: "/home/test",
+      XDG_DATA_HOME: "/xdg-data",
+      LOCALAPPDATA: "C:\\Users\\test\\AppData\\Local",
+    };
+    const parsed = peerOptions(["--name", "alice"], env);
+    assert.ok(!parsed.help);
+    assert.equal(parsed.options.dataDir, defaultDataDir("alice", env));
+  },
+});
+
+// ---- the real command line -------------------------------------------------------------------
+
+const MAIN_DIR = new URL("../../", import.meta.url);
+
+/** Runs `deno run -A main.ts ...args` without any P2PCHAT_ variable leaking in. */
+async function runMain(...args: string[]) {
+  const env = Object.fromEntries(
+    Object.entries(Deno.env.toObject()).filter(([key]) => !key.startsWith("P2PCHAT_")),
+  );
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "main.ts", ...args],
+    cwd: MAIN_DIR,
+    env,
+    clearEnv: true,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const decoder = new TextDecoder();
+  return {
+    code: output.code,
+    stdout: decoder.decode(output.stdout),
+    stderr: decoder.decode(output.stderr),
+  };
+}
+
+Deno.test("an unknown registry flag exits 2 with one error line followed by the usage", async () => {
+  const { code, stdout, stderr } = await runMain("registry", "--bogus");
+  assert.equal(code, 2);
+  assert.equal(stdout, "");
+  const lines = stderr.split("\n");
+  assert.equal(lines[0], "error: Unknown flag --bogus");
+  assert.equal(lines[1], "");
+  assert.equal(lines[2], "Usage: p2pchat registry [flags]");
+  assert.match(stderr, /--listen HOST:PORT/);
+});
+
+Deno.test("peer --help exits 0 with the usage on stdout and nothing on stderr", async () => {
+  const { code, stdout, stderr } = await runMain("peer", "--help");
+  assert.equal(code, 0);
+  assert.equal(stderr, "");
+  assert.match(stdout, /^Usage: p2pchat peer --name NAME \[flags\]\n/);
+  assert.match(stdout, /--registry HOST:PORT/);
+  assert.match(stdout, /P2PCHAT_NAME/);
+});
