@@ -1,0 +1,54 @@
+import assert from "node:assert/strict";
+import { FlakyProxy } from "../../demo/mod.ts";
+import { parseHostPort } from "../../protocol/mod.ts";
+import { PeerProcess, RegistryProcess } from "../support/processes.ts";
+import { tempDir } from "../support/temp_dir.ts";
+import { knownPeers, waitUntil } from "../support/wait.ts";
+
+const COUNT = 300;
+
+Deno.test("links cut again and again under traffic lose nothing and double nothing", async () => {
+  await using dir = await tempDir();
+  await using registry = await RegistryProcess.start();
+  // Alice reaches bob only through a relay the test can cut.
+  await using relay = new FlakyProxy({ hostname: "127.0.0.1", port: 9 });
+  await using bob = await PeerProcess.start("bob", {
+    registry: registry.address,
+    dataDir: `${dir.path}/b`,
+    args: ["--advertise", `127.0.0.1:${relay.address.port}`],
+  });
+  relay.retarget(parseHostPort(bob.listen));
+  await using alice = await PeerProcess.start("alice", { registry: registry.address, dataDir: `${dir.path}/a` });
+  await waitUntil(() => knownPeers(alice).includes("bob"), "alice to see bob");
+
+  let cuts = 0;
+  const cutter = setInterval(() => cuts += relay.cut(), 120);
+  try {
+    for (let i = 0; i < COUNT; i++) {
+      await alice.command({ cmd: "send", to: "bob", text: `m${i}` });
+      if (i % 20 === 0) await new Promise((resolve) => setTimeout(resolve, 15));
+    }
+    await waitUntil(() => alice.all("sent").length + alice.all("pending").length >= COUNT, "all accepted");
+    await new Promise((resolve) => setTimeout(resolve, 600)); // a few more cuts mid-delivery
+  } finally {
+    clearInterval(cutter);
+  }
+  assert.ok(cuts >= 3, `the relay cut ${cuts} live connections`);
+
+  const accepted = new Set([...alice.all("sent"), ...alice.all("pending")].map((e) => e.id));
+  assert.equal(accepted.size, COUNT);
+  await waitUntil(
+    () => accepted.size === new Set(alice.all("delivered").map((e) => e.id)).size,
+    "every message delivered",
+    30_000,
+  );
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  const texts = bob.all("message").map((e) => e.text);
+  assert.equal(texts.length, COUNT, "each message shown exactly once");
+  assert.deepEqual(texts, Array.from({ length: COUNT }, (_, i) => `m${i}`), "in the order sent");
+  const mark = bob.mark();
+  await bob.command({ cmd: "history", with: "alice", limit: 1000 });
+  const history = await bob.waitFor("history", { after: mark });
+  assert.equal(history.messages.length, COUNT);
+  assert.equal(new Set(history.messages.map((m) => m.id)).size, COUNT, "no duplicate in history");
+});
