@@ -30,7 +30,8 @@ function random(seed: number): () => number {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 Deno.test({
-  name: "2,000 messages among 4 peers survive random SIGKILLs of peers and registry: 0 lost, 0 doubled",
+  name:
+    "2,000 messages among 4 peers survive random SIGKILLs of peers and registry: 0 lost, 0 doubled",
   async fn() {
     const seed = Number(Deno.env.get("CHAOS_SEED") ?? Date.now() % 100_000);
     const rand = random(seed);
@@ -74,7 +75,11 @@ Deno.test({
             const from = senders[Math.floor(rand() * senders.length)];
             const others = NAMES.filter((n) => n !== from);
             const to = others[Math.floor(rand() * others.length)];
-            await live.get(from)?.command({ cmd: "send", to, text: `chaos ${sentCommands} ${from}→${to}` })
+            await live.get(from)?.command({
+              cmd: "send",
+              to,
+              text: `chaos ${sentCommands} ${from}→${to}`,
+            })
               .catch(() => {}); // it may have just been killed
             sentCommands++;
           }
@@ -103,7 +108,9 @@ Deno.test({
       await Promise.all([sending, chaos]);
       for (const name of NAMES) if (!live.has(name)) await start(name);
       console.log(
-        `sent ${sentCommands} commands; killed peers ${[...kills.values()].reduce((a, b) => a + b)} times, ` +
+        `sent ${sentCommands} commands; killed peers ${
+          [...kills.values()].reduce((a, b) => a + b)
+        } times, ` +
           `the registry ${registryKills} times`,
       );
 
@@ -116,7 +123,10 @@ Deno.test({
           await peer.command({ cmd: "outbox" });
           const outbox = await peer.waitFor("outbox", { after: mark });
           if (outbox.messages.length === 0) break;
-          assert.ok(Date.now() < deadline, `${name} still has ${outbox.messages.length} undelivered`);
+          assert.ok(
+            Date.now() < deadline,
+            `${name} still has ${outbox.messages.length} undelivered`,
+          );
           await sleep(500);
         }
       }
@@ -148,21 +158,35 @@ Deno.test({
         const sentByThem = new Set<string>();
         for (const recipient of NAMES) {
           if (recipient === sender) continue;
-          const outgoing = history.get(`${sender}/${recipient}`)!.filter((m) => m.direction === "out");
-          const incoming = history.get(`${recipient}/${sender}`)!.filter((m) => m.direction === "in");
+          const outgoing = history.get(`${sender}/${recipient}`)!.filter((m) =>
+            m.direction === "out"
+          );
+          const incoming = history.get(`${recipient}/${sender}`)!.filter((m) =>
+            m.direction === "in"
+          );
           const incomingById = new Map<string, HistoryEntry[]>();
           for (const m of incoming) incomingById.set(m.id, [...(incomingById.get(m.id) ?? []), m]);
           for (const m of outgoing) {
             sentByThem.add(m.id);
             const copies = incomingById.get(m.id) ?? [];
-            assert.equal(copies.length, 1, `${sender}→${recipient} ${m.id} "${m.text}" arrived ${copies.length} times`);
+            assert.equal(
+              copies.length,
+              1,
+              `${sender}→${recipient} ${m.id} "${m.text}" arrived ${copies.length} times`,
+            );
             assert.equal(copies[0].text, m.text);
-            assert.ok(m.status === "delivered" || m.status === "read", `${m.id} is ${m.status} at ${sender}`);
+            assert.ok(
+              m.status === "delivered" || m.status === "read",
+              `${m.id} is ${m.status} at ${sender}`,
+            );
             if (delivered.has(m.id)) deliveredEvents++;
             checked++;
           }
           for (const m of incoming) {
-            assert.ok(outgoing.some((o) => o.id === m.id), `${recipient} holds ${m.id} that ${sender} never sent`);
+            assert.ok(
+              outgoing.some((o) => o.id === m.id),
+              `${recipient} holds ${m.id} that ${sender} never sent`,
+            );
           }
         }
         for (const id of accepted) {
@@ -172,7 +196,9 @@ Deno.test({
       // A SIGKILL between committing "delivered" and printing the event can
       // swallow that one event; the stored status above is what is promised.
       const missedEvents = checked - deliveredEvents;
-      console.log(`${checked} messages checked; ${missedEvents} delivered events lost to SIGKILL timing`);
+      console.log(
+        `${checked} messages checked; ${missedEvents} delivered events lost to SIGKILL timing`,
+      );
       assert.ok(checked >= MESSAGES * 0.8, `only ${checked} of ${MESSAGES} messages were accepted`);
       assert.ok(missedEvents <= checked * 0.01, `${missedEvents} delivered events missing`);
     } finally {

@@ -18,7 +18,10 @@ Deno.test("links cut again and again under traffic lose nothing and double nothi
     args: ["--advertise", `127.0.0.1:${relay.address.port}`],
   });
   relay.retarget(parseHostPort(bob.listen));
-  await using alice = await PeerProcess.start("alice", { registry: registry.address, dataDir: `${dir.path}/a` });
+  await using alice = await PeerProcess.start("alice", {
+    registry: registry.address,
+    dataDir: `${dir.path}/a`,
+  });
   await waitUntil(() => knownPeers(alice).includes("bob"), "alice to see bob");
 
   let cuts = 0;
@@ -28,7 +31,10 @@ Deno.test("links cut again and again under traffic lose nothing and double nothi
       await alice.command({ cmd: "send", to: "bob", text: `m${i}` });
       if (i % 20 === 0) await new Promise((resolve) => setTimeout(resolve, 15));
     }
-    await waitUntil(() => alice.all("sent").length + alice.all("pending").length >= COUNT, "all accepted");
+    await waitUntil(
+      () => alice.all("sent").length + alice.all("pending").length >= COUNT,
+      "all accepted",
+    );
     await new Promise((resolve) => setTimeout(resolve, 600)); // a few more cuts mid-delivery
   } finally {
     clearInterval(cutter);
