@@ -1,6 +1,7 @@
-/** One authenticated connection to another peer. */
+/** One authenticated, encrypted connection to another peer. */
 
-import type { LinkMessage, MessageChannel } from "../protocol/mod.ts";
+import type { LinkMessage } from "../protocol/mod.ts";
+import type { SealedLinkChannel } from "./link_handshake.ts";
 
 /** Who opened the link. */
 export type LinkDirection = "outgoing" | "incoming";
@@ -9,13 +10,9 @@ export type LinkDirection = "outgoing" | "incoming";
 export class DirectLink {
   readonly peerId: string;
   readonly direction: LinkDirection;
-  readonly channel: MessageChannel<LinkMessage, LinkMessage>;
+  readonly channel: SealedLinkChannel;
 
-  constructor(
-    channel: MessageChannel<LinkMessage, LinkMessage>,
-    peerId: string,
-    direction: LinkDirection,
-  ) {
+  constructor(channel: SealedLinkChannel, peerId: string, direction: LinkDirection) {
     this.channel = channel;
     this.peerId = peerId;
     this.direction = direction;

@@ -1,39 +1,63 @@
 /**
- * The start of every direct link: each side proves it holds the key behind
- * its peer ID by signing a transcript that includes the other side's fresh
- * nonce. The dialler also checks it reached the ID the registry published for
- * that address, so a wrong or forged address fails here, loudly.
+ * Opening a direct link (protocol version 2): a three-message handshake in
+ * the SIGMA sign-and-MAC shape (see protocol/link_crypto.ts). Both sides end
+ * up with the other's identity proved and fresh AES-256-GCM keys; the dialler
+ * also checks it reached the ID the registry published for that address, so
+ * a wrong address or a man in the middle fails here, loudly.
+ *
+ * ```
+ * dialler D                                      listener L
+ *   link_hello {protocol:2, from:D, to:L, ephemeral:eD}  ──▶
+ *   ◀── link_accept {id:L, publicKey, ephemeral:eL, signature, mac}
+ *   link_confirm {publicKey, signature, mac}             ──▶
+ *   ◀═══ sealed frames, both ways ═══▶
+ * ```
  */
 
 import {
+  decodeMessage,
+  deriveSessionKeys,
+  type EphemeralKey,
+  finishedMac,
+  finishedMacMatches,
+  formatHostPort,
+  type FrameStream,
+  LINK_PROTOCOL_VERSION,
+  type LinkHandshakeMessage,
   type LinkMessage,
-  linkTranscript,
-  type MessageChannel,
+  MessageChannel,
+  newEphemeralKey,
+  parseLinkHandshake,
+  parseLinkHelloVersion,
+  parseLinkMessage,
   peerIdFromPublicKey,
-  PROTOCOL_VERSION,
   ProtocolError,
+  readFrameWithin,
+  SealedChannel,
+  type SessionKeys,
   shortId,
+  signedPart,
+  transcriptBytes,
   verifySignature,
 } from "../protocol/mod.ts";
 import type { Identity } from "./identity.ts";
 
-type LinkChannel = MessageChannel<LinkMessage, LinkMessage>;
+type HandshakeChannel = MessageChannel<LinkHandshakeMessage, LinkHandshakeMessage>;
 
-function freshNonce(): string {
-  return crypto.getRandomValues(new Uint8Array(32)).toBase64();
-}
+/** An authenticated, encrypted link. */
+export type SealedLinkChannel = SealedChannel<LinkMessage>;
 
 function failed(message: string): ProtocolError {
   return new ProtocolError("handshake_failed", message);
 }
 
 /** Receives the next handshake message, which must be of `type`. */
-async function expect<T extends LinkMessage["type"]>(
-  channel: LinkChannel,
+async function expect<T extends LinkHandshakeMessage["type"]>(
+  channel: HandshakeChannel,
   type: T,
   timeoutMs: number,
   from: string,
-): Promise<Extract<LinkMessage, { type: T }>> {
+): Promise<Extract<LinkHandshakeMessage, { type: T }>> {
   const message = await channel.receiveWithin(timeoutMs, `"${type}" from ${from}`);
   if (message === null) throw failed(`${from} closed the connection during the handshake`);
   if (message.type === "error") {
@@ -44,122 +68,152 @@ async function expect<T extends LinkMessage["type"]>(
       `Unexpected "${message.type}" from ${from} during the handshake; expected "${type}"`,
     );
   }
-  return message as Extract<LinkMessage, { type: T }>;
-}
-
-/** Checks a `link_auth`: the key matches the ID, and the signature verifies. */
-async function verifyAuth(
-  auth: Extract<LinkMessage, { type: "link_auth" }>,
-  transcript: Uint8Array,
-  from: string,
-): Promise<void> {
-  const publicKey = Uint8Array.fromBase64(auth.publicKey);
-  if (await peerIdFromPublicKey(publicKey) !== auth.id) {
-    throw failed(`${from} presented a key that does not belong to ID ${shortId(auth.id)}`);
-  }
-  const signature = Uint8Array.fromBase64(auth.signature);
-  if (!await verifySignature(publicKey, signature, transcript)) {
-    throw failed(`${from} failed to prove it holds the key of ${shortId(auth.id)}`);
-  }
+  return message as Extract<LinkHandshakeMessage, { type: T }>;
 }
 
 /**
- * Runs the dialler's side. Resolves when the listener proved it is
- * `expectedId`; throws {@linkcode ProtocolError} `handshake_failed` otherwise.
+ * Checks one side's proof: its key hashes to `expectedId`, its signature
+ * covers the transcript in its role, and its MAC shows it holds the same
+ * session keys (so nobody in the middle could splice two handshakes).
+ */
+async function verifyProof(
+  proof: { publicKey: string; signature: string; mac: string },
+  expectedId: string,
+  role: "listener" | "dialler",
+  transcript: Uint8Array,
+  finishedKey: CryptoKey,
+  who: string,
+): Promise<void> {
+  const publicKey = Uint8Array.fromBase64(proof.publicKey);
+  if (await peerIdFromPublicKey(publicKey) !== expectedId) {
+    throw failed(`${who} presented a key that does not belong to ID ${shortId(expectedId)}`);
+  }
+  if (
+    !await verifySignature(
+      publicKey,
+      Uint8Array.fromBase64(proof.signature),
+      signedPart(role, transcript),
+    )
+  ) {
+    throw failed(`${who} failed to prove it holds the key of ${shortId(expectedId)}`);
+  }
+  if (!await finishedMacMatches(finishedKey, transcript, Uint8Array.fromBase64(proof.mac))) {
+    throw failed(`${who} derived different session keys (a man in the middle?)`);
+  }
+}
+
+async function sessionKeys(
+  role: "listener" | "dialler",
+  own: EphemeralKey,
+  otherEphemeral: Uint8Array,
+  transcript: Uint8Array,
+  who: string,
+): Promise<SessionKeys> {
+  try {
+    return await deriveSessionKeys(role, own, otherEphemeral, transcript);
+  } catch (error) {
+    throw failed(`${who} sent an unusable ephemeral key: ${(error as Error).message}`);
+  }
+}
+
+async function proofOf(
+  identity: Identity,
+  role: "listener" | "dialler",
+  transcript: Uint8Array,
+  keys: SessionKeys,
+): Promise<{ publicKey: string; signature: string; mac: string }> {
+  const finishedKey = role === "listener" ? keys.listenerFinished : keys.diallerFinished;
+  return {
+    publicKey: identity.publicKeyBase64,
+    signature: (await identity.sign(signedPart(role, transcript))).toBase64(),
+    mac: (await finishedMac(finishedKey, transcript)).toBase64(),
+  };
+}
+
+/**
+ * Runs the dialler's side on a fresh connection. Resolves with the sealed
+ * channel once the listener proved it is `expectedId`; throws
+ * {@linkcode ProtocolError} (`handshake_failed`, `timeout`, …) otherwise.
  */
 export async function dialHandshake(
-  channel: LinkChannel,
+  stream: FrameStream,
   identity: Identity,
   expectedId: string,
   timeoutMs: number,
-): Promise<void> {
-  const remote = `${
-    shortId(expectedId)
-  } at ${channel.stream.remoteAddr.hostname}:${channel.stream.remoteAddr.port}`;
-  const diallerNonce = freshNonce();
+): Promise<SealedLinkChannel> {
+  const remote = `peer ${shortId(expectedId)} at ${formatHostPort(stream.remoteAddr)}`;
+  const channel: HandshakeChannel = new MessageChannel(stream, parseLinkHandshake);
+  const ephemeral = await newEphemeralKey();
   channel.send({
     type: "link_hello",
-    protocol: PROTOCOL_VERSION,
+    protocol: LINK_PROTOCOL_VERSION,
+    from: identity.id,
     to: expectedId,
-    nonce: diallerNonce,
+    ephemeral: ephemeral.publicKey.toBase64(),
   });
-  const auth = await expect(channel, "link_auth", timeoutMs, `peer ${remote}`);
-  if (auth.id !== expectedId) {
+  const accept = await expect(channel, "link_accept", timeoutMs, remote);
+  if (accept.id !== expectedId) {
     throw failed(
-      `The peer at ${remote} is ${shortId(auth.id)}, not ${
-        shortId(expectedId)
-      } as the registry said`,
+      `The peer at ${formatHostPort(stream.remoteAddr)} is ${shortId(accept.id)}, ` +
+        `not ${shortId(expectedId)} as the registry said`,
     );
   }
-  const listenerNonce = auth.nonce;
-  await verifyAuth(
-    auth,
-    linkTranscript("listener", { diallerNonce, listenerNonce, listenerId: expectedId }),
-    `peer ${remote}`,
-  );
-  const transcript = linkTranscript("dialler", {
-    diallerNonce,
-    listenerNonce,
-    listenerId: expectedId,
+  const listenerEphemeral = Uint8Array.fromBase64(accept.ephemeral);
+  const transcript = transcriptBytes({
     diallerId: identity.id,
+    listenerId: expectedId,
+    diallerEphemeral: ephemeral.publicKey,
+    listenerEphemeral,
   });
-  channel.send({
-    type: "link_auth",
-    id: identity.id,
-    publicKey: identity.publicKeyBase64,
-    nonce: listenerNonce,
-    signature: (await identity.sign(transcript)).toBase64(),
-  });
+  const keys = await sessionKeys("dialler", ephemeral, listenerEphemeral, transcript, remote);
+  await verifyProof(accept, expectedId, "listener", transcript, keys.listenerFinished, remote);
+  channel.send({ type: "link_confirm", ...await proofOf(identity, "dialler", transcript, keys) });
+  return new SealedChannel(stream, keys, parseLinkMessage);
 }
 
 /**
- * Runs the listener's side. Resolves with the dialler's proven peer ID;
- * throws {@linkcode ProtocolError} otherwise.
+ * Runs the listener's side. Resolves with the dialler's proven ID and the
+ * sealed channel; throws {@linkcode ProtocolError} otherwise. A hello of any
+ * other version (such as the plaintext version 1) is refused: no downgrade.
  */
 export async function acceptHandshake(
-  channel: LinkChannel,
+  stream: FrameStream,
   identity: Identity,
   timeoutMs: number,
-): Promise<string> {
-  const remote = `${channel.stream.remoteAddr.hostname}:${channel.stream.remoteAddr.port}`;
-  const hello = await expect(channel, "link_hello", timeoutMs, `the dialler at ${remote}`);
-  if (hello.protocol !== PROTOCOL_VERSION) {
+): Promise<{ peerId: string; channel: SealedLinkChannel }> {
+  const remote = `the dialler at ${formatHostPort(stream.remoteAddr)}`;
+  const first = await readFrameWithin(stream, timeoutMs, `"link_hello" from ${remote}`);
+  if (first === null) throw failed(`${remote} closed the connection before saying hello`);
+  const version = decodeMessage(first, parseLinkHelloVersion).protocol;
+  if (version !== LINK_PROTOCOL_VERSION) {
     throw new ProtocolError(
       "unsupported_version",
-      `Link protocol version ${hello.protocol} is not supported; this peer speaks ${PROTOCOL_VERSION}`,
+      `Link protocol version ${version} is refused: this peer requires version ` +
+        `${LINK_PROTOCOL_VERSION} (encrypted)`,
     );
   }
+  const hello = decodeMessage(first, parseLinkHandshake);
+  if (hello.type !== "link_hello") throw failed(`Unexpected "${hello.type}" from ${remote}`);
   if (hello.to !== identity.id) {
     throw failed(`This is peer ${shortId(identity.id)}, not ${shortId(hello.to)}`);
   }
-  const listenerNonce = freshNonce();
-  const signature = await identity.sign(
-    linkTranscript("listener", {
-      diallerNonce: hello.nonce,
-      listenerNonce,
-      listenerId: identity.id,
-    }),
-  );
-  channel.send({
-    type: "link_auth",
-    id: identity.id,
-    publicKey: identity.publicKeyBase64,
-    nonce: listenerNonce,
-    signature: signature.toBase64(),
+  const channel: HandshakeChannel = new MessageChannel(stream, parseLinkHandshake);
+  const ephemeral = await newEphemeralKey();
+  const diallerEphemeral = Uint8Array.fromBase64(hello.ephemeral);
+  const transcript = transcriptBytes({
+    diallerId: hello.from,
+    listenerId: identity.id,
+    diallerEphemeral,
+    listenerEphemeral: ephemeral.publicKey,
   });
-  const auth = await expect(channel, "link_auth", timeoutMs, `the dialler at ${remote}`);
-  if (auth.nonce !== listenerNonce) {
-    throw failed(`The dialler at ${remote} answered a different challenge`);
-  }
-  await verifyAuth(
-    auth,
-    linkTranscript("dialler", {
-      diallerNonce: hello.nonce,
-      listenerNonce,
-      listenerId: identity.id,
-      diallerId: auth.id,
-    }),
-    `the dialler at ${remote}`,
-  );
-  return auth.id;
+  const keys = await sessionKeys("listener", ephemeral, diallerEphemeral, transcript, remote);
+  channel.send({
+    type: "link_accept",
+    id: identity.id,
+    ephemeral: ephemeral.publicKey.toBase64(),
+    ...await proofOf(identity, "listener", transcript, keys),
+  });
+  const confirm = await expect(channel, "link_confirm", timeoutMs, remote);
+  await verifyProof(confirm, hello.from, "dialler", transcript, keys.diallerFinished, remote);
+  return { peerId: hello.from, channel: new SealedChannel(stream, keys, parseLinkMessage) };
 }

@@ -12,10 +12,10 @@ import {
   FrameStream,
   type HostPort,
   isConnectionGone,
-  type LinkMessage,
+  type LinkHandshakeMessage,
   MessageChannel,
   parseHostPort,
-  parseLinkMessage,
+  parseLinkHandshake,
   type PeerInfo,
   ProtocolError,
   type ReceiptAckMessage,
@@ -26,7 +26,7 @@ import type { Logger } from "../log/mod.ts";
 import { connectWithin } from "./connect.ts";
 import { DirectLink, type LinkDirection } from "./direct_link.ts";
 import type { Identity } from "./identity.ts";
-import { acceptHandshake, dialHandshake } from "./link_handshake.ts";
+import { acceptHandshake, dialHandshake, type SealedLinkChannel } from "./link_handshake.ts";
 
 /** Messages that reach the application once a link is up. */
 export type LinkPayload = ChatMessage | AckMessage | ReceiptMessage | ReceiptAckMessage;
@@ -52,10 +52,17 @@ export interface LinkPoolOptions {
 /** Why a link to a peer could not be opened. */
 export class LinkError extends Error {
   readonly peerId: string;
-  constructor(peerId: string, message: string, options?: ErrorOptions) {
+  /**
+   * True when something answered at the peer's address but could not prove
+   * to be that peer: a wrong address, or an impostor. Retrying the same
+   * address cannot help.
+   */
+  readonly impostor: boolean;
+  constructor(peerId: string, message: string, options?: ErrorOptions & { impostor?: boolean }) {
     super(message, options);
     this.name = this.constructor.name;
     this.peerId = peerId;
+    this.impostor = options?.impostor ?? false;
   }
 }
 
@@ -68,6 +75,7 @@ export class LinkPool implements AsyncDisposable {
   readonly #dialling = new Map<string, Promise<DirectLink>>();
   readonly #tasks = new Set<Promise<void>>();
   readonly #accepting: Promise<void>;
+  readonly #stats = { handshakesFailed: 0, framesRejected: 0 };
   #closed = false;
 
   private constructor(listener: Deno.TcpListener, options: LinkPoolOptions) {
@@ -85,6 +93,11 @@ export class LinkPool implements AsyncDisposable {
 
   get #timeoutMs(): number {
     return this.#options.timeoutMs ?? 5000;
+  }
+
+  /** Link handshakes that failed, and established links closed for bad frames. */
+  get stats(): { handshakesFailed: number; framesRejected: number } {
+    return { ...this.#stats };
   }
 
   /** An open link to `peerId`, if there is one. */
@@ -155,20 +168,20 @@ export class LinkPool implements AsyncDisposable {
         { cause: error },
       );
     }
-    const channel = new MessageChannel<LinkMessage, LinkMessage>(
-      new FrameStream(conn),
-      parseLinkMessage,
-    );
+    const stream = new FrameStream(conn);
+    let channel: SealedLinkChannel;
     try {
-      await dialHandshake(channel, this.#options.identity, peer.id, this.#timeoutMs);
+      channel = await dialHandshake(stream, this.#options.identity, peer.id, this.#timeoutMs);
     } catch (error) {
       if (!(error instanceof ProtocolError)) {
-        channel.close();
+        stream.close();
         throw error;
       }
-      await channel.refuse(error);
+      this.#stats.handshakesFailed++;
+      await refuseInTheClear(stream, error);
       throw new LinkError(peer.id, `Link to ${peer.name} failed: ${error.message}`, {
         cause: error,
+        impostor: error.code === "handshake_failed",
       });
     }
     return this.#adopt(channel, peer.id, "outgoing");
@@ -186,32 +199,26 @@ export class LinkPool implements AsyncDisposable {
   }
 
   async #accept(conn: Deno.TcpConn): Promise<void> {
-    const channel = new MessageChannel<LinkMessage, LinkMessage>(
-      new FrameStream(conn),
-      parseLinkMessage,
-    );
-    let peerId: string;
+    const stream = new FrameStream(conn);
+    let established: { peerId: string; channel: SealedLinkChannel };
     try {
-      peerId = await acceptHandshake(channel, this.#options.identity, this.#timeoutMs);
+      established = await acceptHandshake(stream, this.#options.identity, this.#timeoutMs);
     } catch (error) {
       if (!(error instanceof ProtocolError)) throw error;
+      this.#stats.handshakesFailed++;
       this.#options.logger.warn("incoming link refused", {
-        remote: formatHostPort(channel.stream.remoteAddr),
+        remote: formatHostPort(stream.remoteAddr),
         code: error.code,
         reason: error.message,
       });
-      await channel.refuse(error);
+      await refuseInTheClear(stream, error);
       return;
     }
-    if (this.#closed) return channel.close();
-    this.#adopt(channel, peerId, "incoming");
+    if (this.#closed) return established.channel.close();
+    this.#adopt(established.channel, established.peerId, "incoming");
   }
 
-  #adopt(
-    channel: MessageChannel<LinkMessage, LinkMessage>,
-    peerId: string,
-    direction: LinkDirection,
-  ): DirectLink {
+  #adopt(channel: SealedLinkChannel, peerId: string, direction: LinkDirection): DirectLink {
     const link = new DirectLink(channel, peerId, direction);
     let set = this.#links.get(peerId);
     if (!set) this.#links.set(peerId, set = new Set());
@@ -243,21 +250,20 @@ export class LinkPool implements AsyncDisposable {
               reason: message.message,
             });
             return;
-          default:
-            throw new ProtocolError(
-              "unexpected_message",
-              `Unexpected "${message.type}" on an established link`,
-            );
         }
       }
     } catch (error) {
       if (!(error instanceof ProtocolError)) throw error;
-      this.#options.logger.warn("link protocol error", {
+      this.#stats.framesRejected++;
+      this.#options.logger.warn("link closed: protocol error", {
         peer: shortId(link.peerId),
         code: error.code,
         reason: error.message,
       });
-      await link.channel.refuse(error);
+      // A frame that fails authentication may not come from the peer at all:
+      // answer nothing, just drop the link.
+      if (error.code === "bad_ciphertext") link.close();
+      else await link.channel.refuse(error);
     } finally {
       link.close();
       const set = this.#links.get(link.peerId);
@@ -275,4 +281,10 @@ export class LinkPool implements AsyncDisposable {
     }).finally(() => this.#tasks.delete(tracked));
     this.#tasks.add(tracked);
   }
+}
+
+/** Sends a handshake refusal as a plaintext error frame, then closes. */
+async function refuseInTheClear(stream: FrameStream, error: ProtocolError): Promise<void> {
+  await new MessageChannel<LinkHandshakeMessage, LinkHandshakeMessage>(stream, parseLinkHandshake)
+    .refuse(error);
 }

@@ -18,6 +18,8 @@ export type ErrorCode =
   | "name_taken"
   | "registry_full"
   | "handshake_failed"
+  | "bad_ciphertext"
+  | "rate_limited"
   | "timeout"
   | "slow_consumer";
 

@@ -1,11 +1,12 @@
 /**
  * Messages on a direct link between two peers, and their validators. A link
- * starts with a three-message handshake in which each side proves it holds
- * the key behind its peer ID (see docs/PROTOCOL.md), then carries chat.
+ * opens with a three-message handshake in the clear (ephemeral X25519 keys,
+ * each side signing the transcript with its identity key), after which every
+ * frame is sealed with AES-256-GCM (see `link_crypto.ts`, docs/SECURITY.md).
  */
 
 import type { ErrorMessage } from "./registry_messages.ts";
-import { PEER_ID_PATTERN, signedTranscript } from "./identity.ts";
+import { PEER_ID_PATTERN } from "./identity.ts";
 import { MESSAGE_ID_PATTERN } from "./message_id.ts";
 import {
   base64Bytes,
@@ -24,26 +25,43 @@ import {
  */
 export const MAX_TEXT_LENGTH = 16384;
 
-/** Dialler → listener: who it wants to reach, with a fresh nonce. */
+/**
+ * The link protocol version this build speaks. Version 2 is encrypted;
+ * version 1 (authenticated but plaintext) is refused, so no downgrade.
+ */
+export const LINK_PROTOCOL_VERSION = 2;
+
+/** Dialler → listener: who it is, whom it wants, and a fresh X25519 key. */
 export interface LinkHelloMessage {
   type: "link_hello";
   protocol: number;
-  /** The ID the dialler expects to find at this address. */
+  /** The dialler's peer ID (proved in `link_confirm`). */
+  from: string;
+  /** The ID the dialler expects to find at this address (from the registry). */
   to: string;
-  nonce: string;
+  /** Ephemeral X25519 public key, raw, base64. */
+  ephemeral: string;
 }
 
-/**
- * Each side's proof of identity: its public key and a signature over the
- * handshake transcript (both nonces, both IDs, and which side signs).
- */
-export interface LinkAuthMessage {
-  type: "link_auth";
+/** Listener → dialler: its key, its ephemeral key, and proof of both. */
+export interface LinkAcceptMessage {
+  type: "link_accept";
   id: string;
+  /** Ed25519 identity public key, raw, base64. */
   publicKey: string;
-  /** The listener's nonce; the dialler repeats it back. */
-  nonce: string;
+  ephemeral: string;
+  /** Ed25519 signature over the listener transcript. */
   signature: string;
+  /** HMAC-SHA-256 over the transcript with the listener's finished key. */
+  mac: string;
+}
+
+/** Dialler → listener: the dialler's key and proof. */
+export interface LinkConfirmMessage {
+  type: "link_confirm";
+  publicKey: string;
+  signature: string;
+  mac: string;
 }
 
 /** A chat message. `id` is chosen by the sender and reused on retries. */
@@ -78,10 +96,15 @@ export interface LinkByeMessage {
   type: "bye";
 }
 
-/** Everything a link carries, both directions. */
-export type LinkMessage =
+/** Messages of the (plaintext) handshake that opens a link. */
+export type LinkHandshakeMessage =
   | LinkHelloMessage
-  | LinkAuthMessage
+  | LinkAcceptMessage
+  | LinkConfirmMessage
+  | ErrorMessage;
+
+/** Messages of an established (encrypted) link, both directions. */
+export type LinkMessage =
   | ChatMessage
   | AckMessage
   | ReceiptMessage
@@ -90,24 +113,50 @@ export type LinkMessage =
   | ErrorMessage;
 
 const peerId = string({ pattern: PEER_ID_PATTERN, expected: "a 52-character peer ID" });
-const nonce = base64Bytes(32);
+const key32 = base64Bytes(32);
 const messageId = string({ pattern: MESSAGE_ID_PATTERN, expected: "a UUIDv7 message ID" });
+const errorMessage = object({
+  type: oneOf("error"),
+  code: string({ min: 1, max: 64 }) as Parser<ErrorMessage["code"]>,
+  message: string({ max: 1024 }),
+});
 
-/** Validates anything received on a direct link. */
-export const parseLinkMessage: Parser<LinkMessage> = messageUnion<LinkMessage>({
+/** Reads only a hello's version, so an old or foreign hello is refused clearly. */
+export const parseLinkHelloVersion: Parser<{ type: "link_hello"; protocol: number }> = messageUnion<
+  { type: "link_hello"; protocol: number }
+>(
+  { link_hello: object({ type: oneOf("link_hello"), protocol: integer(0, 65535) }) },
+  "link-handshake",
+);
+
+/** Validates handshake messages. */
+export const parseLinkHandshake: Parser<LinkHandshakeMessage> = messageUnion<LinkHandshakeMessage>({
   link_hello: object({
     type: oneOf("link_hello"),
     protocol: integer(0, 65535),
+    from: peerId,
     to: peerId,
-    nonce,
+    ephemeral: key32,
   }),
-  link_auth: object({
-    type: oneOf("link_auth"),
+  link_accept: object({
+    type: oneOf("link_accept"),
     id: peerId,
-    publicKey: base64Bytes(32),
-    nonce,
+    publicKey: key32,
+    ephemeral: key32,
     signature: base64Bytes(64),
+    mac: key32,
   }),
+  link_confirm: object({
+    type: oneOf("link_confirm"),
+    publicKey: key32,
+    signature: base64Bytes(64),
+    mac: key32,
+  }),
+  error: errorMessage,
+}, "link-handshake");
+
+/** Validates messages on an established link. */
+export const parseLinkMessage: Parser<LinkMessage> = messageUnion<LinkMessage>({
   chat: object({
     type: oneOf("chat"),
     id: messageId,
@@ -119,31 +168,5 @@ export const parseLinkMessage: Parser<LinkMessage> = messageUnion<LinkMessage>({
   receipt: object({ type: oneOf("receipt"), id: messageId }),
   receipt_ack: object({ type: oneOf("receipt_ack"), id: messageId }),
   bye: object({ type: oneOf("bye") }),
-  error: object({
-    type: oneOf("error"),
-    code: string({ min: 1, max: 64 }) as Parser<ErrorMessage["code"]>,
-    message: string({ max: 1024 }),
-  }),
+  error: errorMessage,
 }, "link");
-
-/** Which side of a link signs a transcript. */
-export type LinkRole = "listener" | "dialler";
-
-/**
- * The bytes each side signs during the link handshake. Both nonces make it
- * fresh; the IDs bind it to this pair; the role in the label stops one side's
- * signature being reflected back as the other's. The listener signs before it
- * knows who dials, so only the dialler's transcript names the dialler.
- */
-export function linkTranscript(
-  role: LinkRole,
-  parts: { diallerNonce: string; listenerNonce: string; listenerId: string; diallerId?: string },
-): Uint8Array {
-  const ids = role === "dialler" ? [parts.diallerId ?? "", parts.listenerId] : [parts.listenerId];
-  return signedTranscript(
-    `p2pchat/link/v1/${role}`,
-    parts.diallerNonce,
-    parts.listenerNonce,
-    ...ids,
-  );
-}

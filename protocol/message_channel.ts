@@ -62,18 +62,8 @@ export class MessageChannel<In, Out extends object> {
    * closed and a `timeout` {@linkcode ProtocolError} names what was awaited.
    */
   async receiveWithin(ms: number, awaited: string): Promise<In | null> {
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      this.stream.close();
-    }, ms);
-    try {
-      const message = await this.receive();
-      if (timedOut) throw new ProtocolError("timeout", `No ${awaited} within ${ms} ms`);
-      return message;
-    } finally {
-      clearTimeout(timer);
-    }
+    const payload = await readFrameWithin(this.stream, ms, awaited);
+    return payload === null ? null : decodeMessage(payload, this.#parse);
   }
 
   /** Queues a message. */
@@ -101,6 +91,29 @@ export class MessageChannel<In, Out extends object> {
   /** Closes the connection at once. */
   close(): void {
     this.stream.close();
+  }
+}
+
+/**
+ * The next frame's payload, or a `timeout` {@linkcode ProtocolError} (and a
+ * closed connection) if none arrives within `ms`.
+ */
+export async function readFrameWithin(
+  stream: FrameStream,
+  ms: number,
+  awaited: string,
+): Promise<Uint8Array | null> {
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    stream.close();
+  }, ms);
+  try {
+    const payload = await stream.readFrame();
+    if (timedOut) throw new ProtocolError("timeout", `No ${awaited} within ${ms} ms`);
+    return payload;
+  } finally {
+    clearTimeout(timer);
   }
 }
 

@@ -17,7 +17,13 @@ export {
   type FrameDecoderOptions,
 } from "./frame_codec.ts";
 export { FrameStream, type FrameStreamOptions, isConnectionGone } from "./frame_stream.ts";
-export { decodeMessage, encodeMessage, flushWithin, MessageChannel } from "./message_channel.ts";
+export {
+  decodeMessage,
+  encodeMessage,
+  flushWithin,
+  MessageChannel,
+  readFrameWithin,
+} from "./message_channel.ts";
 export {
   base32,
   PEER_ID_PATTERN,
@@ -32,6 +38,18 @@ export {
 export * from "./registry_messages.ts";
 export * from "./link_messages.ts";
 export { MESSAGE_ID_PATTERN, newMessageId } from "./message_id.ts";
+export {
+  deriveSessionKeys,
+  type EphemeralKey,
+  finishedMac,
+  finishedMacMatches,
+  type HandshakeTranscript,
+  newEphemeralKey,
+  type SessionKeys,
+  signedPart,
+  transcriptBytes,
+} from "./link_crypto.ts";
+export { SealedChannel, type SealingKeys } from "./sealed_channel.ts";
 export { MAX_NAME_LENGTH, NAME_RULE, nameKey, nameProblem, normalizeName } from "./names.ts";
 export { formatHostPort, type HostPort, isLoopback, parseHostPort } from "./address.ts";
 export { APP_VERSION, CLIENT_NAME, PROTOCOL_VERSION } from "./version.ts";

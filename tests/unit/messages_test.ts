@@ -5,7 +5,12 @@ import {
   parseRegistryToPeer,
   registrationTranscript,
 } from "../../protocol/registry_messages.ts";
-import { linkTranscript, MAX_TEXT_LENGTH, parseLinkMessage } from "../../protocol/link_messages.ts";
+import {
+  MAX_TEXT_LENGTH,
+  parseLinkHandshake,
+  parseLinkMessage,
+} from "../../protocol/link_messages.ts";
+import { signedPart, transcriptBytes } from "../../protocol/link_crypto.ts";
 import { MAX_NAME_LENGTH, nameKey, nameProblem, normalizeName } from "../../protocol/names.ts";
 import { formatHostPort, isLoopback, parseHostPort } from "../../protocol/address.ts";
 import { MESSAGE_ID_PATTERN, newMessageId } from "../../protocol/message_id.ts";
@@ -195,11 +200,12 @@ Deno.test({
   fn() {
     const register = validPeerToRegistry[1];
     const auth = {
-      type: "link_auth",
+      type: "link_accept",
       id: ALICE,
       publicKey: KEY,
-      nonce: NONCE,
+      ephemeral: NONCE,
       signature: SIGNATURE,
+      mac: NONCE,
     };
     const notThirtyTwo = [
       new Uint8Array(31).toBase64(), // "AAAA…AA==", 44 characters
@@ -212,12 +218,12 @@ Deno.test({
         invalid(/^Field "publicKey" must be 32 bytes in base64/),
       );
       assert.throws(
-        () => parseLinkMessage({ ...auth, publicKey: bad }, ""),
+        () => parseLinkHandshake({ ...auth, publicKey: bad }, ""),
         invalid(/^Field "publicKey" must be 32 bytes in base64/),
       );
       assert.throws(
-        () => parseLinkMessage({ ...auth, nonce: bad }, ""),
-        invalid(/^Field "nonce" must be 32 bytes in base64/),
+        () => parseLinkHandshake({ ...auth, ephemeral: bad }, ""),
+        invalid(/^Field "ephemeral" must be 32 bytes in base64/),
       );
     }
     const notSixtyFour = [new Uint8Array(65).toBase64().slice(0, 88), "A".repeat(85) + "==="];
@@ -228,7 +234,7 @@ Deno.test({
         invalid(/^Field "signature" must be 64 bytes in base64/),
       );
       assert.throws(
-        () => parseLinkMessage({ ...auth, signature: bad }, ""),
+        () => parseLinkHandshake({ ...auth, signature: bad }, ""),
         invalid(/^Field "signature" must be 64 bytes in base64/),
       );
     }
@@ -396,9 +402,21 @@ Deno.test({
 
 // ---- direct links ----------------------------------------------------------------------
 
+const validHandshakeMessages = [
+  { type: "link_hello", protocol: 2, from: ALICE, to: BOB, ephemeral: NONCE },
+  {
+    type: "link_accept",
+    id: BOB,
+    publicKey: KEY,
+    ephemeral: NONCE,
+    signature: SIGNATURE,
+    mac: KEY,
+  },
+  { type: "link_confirm", publicKey: KEY, signature: SIGNATURE, mac: KEY },
+  { type: "error", code: "handshake_failed", message: "bad signature" },
+];
+
 const validLinkMessages = [
-  { type: "link_hello", protocol: 1, to: BOB, nonce: NONCE },
-  { type: "link_auth", id: ALICE, publicKey: KEY, nonce: NONCE, signature: SIGNATURE },
   {
     type: "chat",
     id: MESSAGE_ID,
@@ -409,34 +427,55 @@ const validLinkMessages = [
   { type: "chat", id: MESSAGE_ID, text: "x".repeat(MAX_TEXT_LENGTH), sentAt: 0, broadcast: true },
   { type: "ack", id: MESSAGE_ID },
   { type: "receipt", id: MESSAGE_ID },
+  { type: "receipt_ack", id: MESSAGE_ID },
   { type: "bye" },
-  { type: "error", code: "handshake_failed", message: "bad signature" },
+  { type: "error", code: "bad_ciphertext", message: "tampered" },
 ];
 
 Deno.test("link messages round-trip and lose unknown extra fields", () => {
+  for (const message of validHandshakeMessages) {
+    assert.deepEqual(parseLinkHandshake({ ...message, hop: 3 }, ""), message);
+  }
   for (const message of validLinkMessages) {
     assert.deepEqual(parseLinkMessage({ ...message, hop: 3 }, ""), message);
   }
 });
 
+Deno.test("handshake messages are refused on an established link and vice versa", () => {
+  for (const message of validHandshakeMessages.slice(0, 3)) {
+    assert.throws(() => parseLinkMessage(message, ""), unknownType);
+  }
+  for (const message of validLinkMessages.slice(0, 5)) {
+    assert.throws(() => parseLinkHandshake(message, ""), unknownType);
+  }
+});
+
 Deno.test("link validation names each bad field", async (t) => {
-  const [hello, auth, chat, , ack] = validLinkMessages;
-  const cases: [string, unknown, RegExp][] = [
+  const [hello, accept] = validHandshakeMessages;
+  const handshakeCases: [string, unknown, RegExp][] = [
     [
       "a hello to a bad ID",
       { ...hello, to: "bob" },
       /^Field "to" must be a 52-character peer ID, got "bob"$/,
     ],
     [
-      "a hello with a short nonce",
-      { ...hello, nonce: "AAAA" },
-      /^Field "nonce" must be 32 bytes in base64, got "AAAA"$/,
+      "a hello with a short ephemeral key",
+      { ...hello, ephemeral: "AAAA" },
+      /^Field "ephemeral" must be 32 bytes in base64, got "AAAA"$/,
     ],
     [
-      "an auth with a 63-byte signature",
-      { ...auth, signature: new Uint8Array(63).toBase64() },
+      "an accept with a 63-byte signature",
+      { ...accept, signature: new Uint8Array(63).toBase64() },
       /^Field "signature" must be 64 bytes in base64, got a 84-character string$/,
     ],
+  ];
+  for (const [what, message, expected] of handshakeCases) {
+    await t.step(`refuses ${what}`, () => {
+      assert.throws(() => parseLinkHandshake(message, ""), invalid(expected));
+    });
+  }
+  const [chat, , ack] = validLinkMessages;
+  const cases: [string, unknown, RegExp][] = [
     [
       "a chat with an empty text",
       { ...chat, text: "" },
@@ -498,31 +537,24 @@ Deno.test("the registration transcript changes when any signed field changes", (
   }
 });
 
-Deno.test("the link transcript changes with either nonce, either ID and the signing role", () => {
+Deno.test("the link transcript changes with either ID, either ephemeral key and the signing role", () => {
   const parts = {
-    diallerNonce: NONCE,
-    listenerNonce: KEY,
-    listenerId: BOB,
     diallerId: ALICE,
+    listenerId: BOB,
+    diallerEphemeral: new Uint8Array(32).fill(1),
+    listenerEphemeral: new Uint8Array(32).fill(2),
   };
-  const dialler = linkTranscript("dialler", parts);
+  const reference = transcriptBytes(parts);
   const variants = [
-    linkTranscript("listener", parts),
-    linkTranscript("dialler", { ...parts, diallerNonce: KEY }),
-    linkTranscript("dialler", { ...parts, listenerNonce: NONCE }),
-    linkTranscript("dialler", { ...parts, listenerId: ALICE }),
-    linkTranscript("dialler", { ...parts, diallerId: BOB }),
+    transcriptBytes({ ...parts, diallerId: BOB, listenerId: ALICE }),
+    transcriptBytes({ ...parts, diallerEphemeral: new Uint8Array(32).fill(3) }),
+    transcriptBytes({ ...parts, listenerEphemeral: new Uint8Array(32).fill(3) }),
   ];
   for (const [i, variant] of variants.entries()) {
-    assert.ok(!sameBytes(dialler, variant), `variant ${i} signs the same bytes`);
+    assert.ok(!sameBytes(reference, variant), `variant ${i} gives the same transcript`);
   }
-  // The listener signs before it knows who dials: its transcript has no dialler ID,
-  // but still covers both nonces and its own ID.
-  const listener = linkTranscript("listener", parts);
-  assert.ok(sameBytes(listener, linkTranscript("listener", { ...parts, diallerId: BOB })));
-  assert.ok(!sameBytes(listener, linkTranscript("listener", { ...parts, diallerNonce: KEY })));
-  assert.ok(!sameBytes(listener, linkTranscript("listener", { ...parts, listenerNonce: NONCE })));
-  assert.ok(!sameBytes(listener, linkTranscript("listener", { ...parts, listenerId: ALICE })));
+  // A signature made in one role cannot pass for the other.
+  assert.ok(!sameBytes(signedPart("listener", reference), signedPart("dialler", reference)));
 });
 
 Deno.test("signed transcripts keep part boundaries, so moving a character between parts shows", () => {
