@@ -67,6 +67,13 @@ const FLAGS: FlagSpec[] = [
     defaultText: "50000",
   },
   {
+    name: "registrations-per-minute",
+    type: "string",
+    value: "N",
+    help: "registrations one IP may make per minute",
+    defaultText: "600",
+  },
+  {
     name: "log-format",
     type: "string",
     value: "text|json",
@@ -121,6 +128,14 @@ export function registryOptions(args: string[], env?: Record<string, string | un
   }
   if (typeof flags["max-peers"] === "string") {
     options.maxPeers = integerFlag("max-peers", flags["max-peers"], 1, 10_000_000);
+  }
+  if (typeof flags["registrations-per-minute"] === "string") {
+    options.registrationsPerMinutePerIp = integerFlag(
+      "registrations-per-minute",
+      flags["registrations-per-minute"],
+      1,
+      10_000_000,
+    );
   }
   const logFormat = typeof flags["log-format"] === "string"
     ? choiceFlag("log-format", flags["log-format"], ["text", "json"])

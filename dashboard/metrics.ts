@@ -84,6 +84,18 @@ export function renderMetrics(stats: RegistryStats, info: RegistryInfo, now = Da
       samples: one(stats.framesRejected),
     },
     {
+      name: "p2pchat_handshakes_failed_total",
+      type: "counter",
+      help: "Connections refused before completing registration (bad proof, timeout, garbage).",
+      samples: one(stats.handshakesFailed),
+    },
+    {
+      name: "p2pchat_rate_limited_total",
+      type: "counter",
+      help: "Connections cut for exceeding a frame, registration or connection limit.",
+      samples: one(stats.rateLimited),
+    },
+    {
       name: "p2pchat_deltas_sent_total",
       type: "counter",
       help: "Peer-list delta frames written (one per receiving peer).",

@@ -15,6 +15,7 @@ export type PeerCommand =
   | { cmd: "read"; id: string }
   | { cmd: "outbox" }
   | { cmd: "cancel"; id: string }
+  | { cmd: "trust"; name: string }
   | { cmd: "quit" };
 
 /** A command line that cannot be understood; its message is shown as is. */
@@ -30,7 +31,7 @@ export const DEFAULT_HISTORY_LIMIT = 20;
 export const MAX_HISTORY_LIMIT = 10_000;
 
 const JSON_COMMANDS =
-  '"send", "broadcast", "peers", "history", "read", "outbox", "cancel" or "quit"';
+  '"send", "broadcast", "peers", "history", "read", "outbox", "cancel", "trust" or "quit"';
 
 /** Parses one `--json` input line. Throws {@linkcode CommandError}. */
 export function parseJsonCommand(line: string): PeerCommand {
@@ -66,6 +67,8 @@ export function parseJsonCommand(line: string): PeerCommand {
       return { cmd: "outbox" };
     case "cancel":
       return { cmd: "cancel", id: text("id") };
+    case "trust":
+      return { cmd: "trust", name: text("name") };
     case "quit":
       return { cmd: "quit" };
     case undefined:
@@ -101,6 +104,7 @@ export const TERMINAL_HELP = `Commands:
   /history NAME [N]      the last N messages with NAME (default ${DEFAULT_HISTORY_LIMIT})
   /outbox                messages not delivered yet (recipient offline)
   /cancel ID             withdraw an undelivered message (ID from /outbox)
+  /trust NAME            accept NAME's new key after a "key changed" warning
   /help                  this list
   /quit                  leave (others see you go at once)
 Plain lines go to your /chat partner; without one, use /msg, @NAME or /all.
@@ -159,6 +163,11 @@ export function parseTerminalLine(line: string, chatWith: string | undefined): T
       if (!id) throw new CommandError("Usage: /cancel ID (see /outbox)");
       return { kind: "command", command: { cmd: "cancel", id } };
     }
+    case "trust": {
+      const name = rest.trim();
+      if (!name) throw new CommandError("Usage: /trust NAME");
+      return { kind: "command", command: { cmd: "trust", name } };
+    }
     case "help":
     case "?":
       return { kind: "help" };
@@ -200,6 +209,9 @@ export async function runCommand(peer: Peer, command: PeerCommand): Promise<void
       return;
     case "cancel":
       await peer.cancel(command.id);
+      return;
+    case "trust":
+      await peer.trust(command.name);
       return;
     case "quit":
       return;

@@ -28,6 +28,11 @@ export interface CourierOptions {
   ackTimeoutMs?: number;
   /** Waits between attempts to reach a recipient that is listed but unreachable. */
   retry?: BackoffOptions;
+  /**
+   * False for a peer whose name is pinned to another key: nothing is
+   * delivered to it until the user trusts the new key.
+   */
+  isTrusted?: (peerId: string) => boolean;
 }
 
 /** Everything owed to one peer. */
@@ -43,6 +48,11 @@ interface Mailbox {
   announced: Set<string>;
   attempt: number;
   retryTimer: ReturnType<typeof setTimeout> | undefined;
+  /**
+   * An address where something other than this peer answered. It is not
+   * dialled again until the registry publishes a different one.
+   */
+  impostorAddress: string | undefined;
   flushing: boolean;
   flushAgain: boolean;
 }
@@ -176,6 +186,7 @@ export class Courier {
         announced: new Set(),
         attempt: 0,
         retryTimer: undefined,
+        impostorAddress: undefined,
         flushing: false,
         flushAgain: false,
       };
@@ -236,9 +247,18 @@ export class Courier {
     if (!hasWork(mailbox)) return;
     const listed = this.#options.directory.get(mailbox.peerId);
     let link = this.#options.links.openLink(mailbox.peerId);
+    if (!(this.#options.isTrusted?.(mailbox.peerId) ?? true)) {
+      // Its name now belongs to a new key: hold everything until /trust.
+      this.#announcePending(mailbox, "key changed");
+      return;
+    }
     if (!link && !listed) {
       // Offline: wait for the registry to list it again (peerAvailable).
       this.#announcePending(mailbox, "offline");
+      return;
+    }
+    if (!link && listed!.address === mailbox.impostorAddress) {
+      this.#announcePending(mailbox, "impostor at the published address");
       return;
     }
     if (!link) {
@@ -247,10 +267,22 @@ export class Courier {
       } catch (error) {
         if (!(error instanceof LinkError)) throw error;
         this.#announcePending(mailbox, error.message);
+        if (error.impostor) {
+          // Never retried silently against whoever answered: say so, and
+          // wait for the registry to publish another address.
+          mailbox.impostorAddress = listed!.address;
+          this.#options.emit({
+            event: "error",
+            message: `Not delivering to ${listed!.name}: ${error.message}. ` +
+              `The messages stay pending until ${listed!.name} is reachable at another address.`,
+          });
+          return;
+        }
         this.#flushSoon(mailbox, this.#retryDelay(mailbox));
         return;
       }
     }
+    mailbox.impostorAddress = undefined;
     mailbox.attempt = 0;
     const now = Date.now();
     const firstSends: string[] = [];

@@ -50,6 +50,7 @@ export type PeerEvent =
   | { event: "history"; with: PeerInfo; messages: HistoryEntry[] }
   | { event: "outbox"; messages: OutboxEntry[] }
   | { event: "key_changed"; name: string; oldId: string; newId: string }
+  | { event: "trusted"; peer: PeerInfo; previousId?: string }
   | { event: "error"; message: string }
   | { event: "bye" };
 

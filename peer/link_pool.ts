@@ -49,6 +49,9 @@ export interface LinkPoolOptions {
   timeoutMs?: number;
 }
 
+/** Incoming handshakes in progress at once; more are refused straight away. */
+const MAX_PENDING_HANDSHAKES = 64;
+
 /** Why a link to a peer could not be opened. */
 export class LinkError extends Error {
   readonly peerId: string;
@@ -76,6 +79,7 @@ export class LinkPool implements AsyncDisposable {
   readonly #tasks = new Set<Promise<void>>();
   readonly #accepting: Promise<void>;
   readonly #stats = { handshakesFailed: 0, framesRejected: 0 };
+  #handshaking = 0;
   #closed = false;
 
   private constructor(listener: Deno.TcpListener, options: LinkPoolOptions) {
@@ -191,6 +195,15 @@ export class LinkPool implements AsyncDisposable {
     try {
       for await (const conn of this.#listener) {
         conn.setNoDelay(true);
+        if (this.#handshaking >= MAX_PENDING_HANDSHAKES) {
+          // Many half-open handshakes at once is an attack, not a chat.
+          this.#stats.handshakesFailed++;
+          this.#track(refuseInTheClear(
+            new FrameStream(conn),
+            new ProtocolError("rate_limited", "Too many links are being opened at once; try again"),
+          ));
+          continue;
+        }
         this.#track(this.#accept(conn));
       }
     } catch (error) {
@@ -201,6 +214,7 @@ export class LinkPool implements AsyncDisposable {
   async #accept(conn: Deno.TcpConn): Promise<void> {
     const stream = new FrameStream(conn);
     let established: { peerId: string; channel: SealedLinkChannel };
+    this.#handshaking++;
     try {
       established = await acceptHandshake(stream, this.#options.identity, this.#timeoutMs);
     } catch (error) {
@@ -213,6 +227,8 @@ export class LinkPool implements AsyncDisposable {
       });
       await refuseInTheClear(stream, error);
       return;
+    } finally {
+      this.#handshaking--;
     }
     if (this.#closed) return established.channel.close();
     this.#adopt(established.channel, established.peerId, "incoming");

@@ -13,6 +13,7 @@
  * | `["incoming", messageId, peerId]` | `true`: finds a received message by ID alone (`read`) |
  * | `["receipts", peerId, messageId]` | `true` while a read receipt awaits its `receipt_ack` |
  * | `["peers", peerId]` | {@linkcode KnownPeer}: the last name and address seen |
+ * | `["pins", nameKey]` | {@linkcode Pin}: the peer ID trusted for that name |
  */
 
 import type { PeerInfo } from "../protocol/mod.ts";
@@ -43,6 +44,13 @@ export interface StoredMessage {
 /** A peer this peer has seen, remembered across restarts. */
 export interface KnownPeer extends PeerInfo {
   lastSeenAt: number;
+}
+
+/** The ID this peer trusts for a name: the first one seen, or one the user confirmed. */
+export interface Pin {
+  name: string;
+  id: string;
+  pinnedAt: number;
 }
 
 /** A store operation failed; the message was not (or not fully) saved. */
@@ -275,6 +283,24 @@ export class MessageStore {
         peers.push(entry.value);
       }
       return peers;
+    });
+  }
+
+  /** Every name pin, keyed by the name's comparison key. */
+  pins(): Promise<Map<string, Pin>> {
+    return this.#run("read pinned keys", async () => {
+      const pins = new Map<string, Pin>();
+      for await (const entry of this.#kv.list<Pin>({ prefix: ["pins"] })) {
+        pins.set(entry.key[1] as string, entry.value);
+      }
+      return pins;
+    });
+  }
+
+  /** Records that `pin.id` is trusted for the name with comparison key `key`. */
+  savePin(key: string, pin: Pin): Promise<void> {
+    return this.#run("pin a key", async () => {
+      await this.#kv.set(["pins", key], pin);
     });
   }
 

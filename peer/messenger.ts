@@ -26,6 +26,8 @@ export interface MessengerOptions {
   /** See `CourierOptions.ackTimeoutMs`. */
   ackTimeoutMs?: number;
   retry?: BackoffOptions;
+  /** See `CourierOptions.isTrusted`. */
+  isTrusted?: (peerId: string) => boolean;
 }
 
 /** Why a text cannot be sent, or `null` if it can. */

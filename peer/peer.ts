@@ -21,6 +21,7 @@ import { Identity } from "./identity.ts";
 import { LinkPool } from "./link_pool.ts";
 import { MessageStore, STORE_FILE, type StoredMessage } from "./message_store.ts";
 import { Messenger, textProblem } from "./messenger.ts";
+import { PinBook } from "./pin_book.ts";
 import { type DirectoryChange, PeerDirectory } from "./peer_directory.ts";
 import { RegistryClient } from "./registry_client.ts";
 
@@ -61,6 +62,7 @@ const PERMANENT_REFUSALS = new Set([
 interface PeerParts {
   identity: Identity;
   store: MessageStore;
+  pins: PinBook;
   lock: DataDirLock | undefined;
 }
 
@@ -82,7 +84,11 @@ export class Peer implements AsyncDisposable {
   readonly #messenger: Messenger;
   readonly #client: RegistryClient;
   readonly #store: MessageStore;
+  readonly #pins: PinBook;
   readonly #lock: DataDirLock | undefined;
+  /** Key changes already reported this run, as `name/newId`. */
+  readonly #reportedKeyChanges = new Set<string>();
+  #pinWork: Promise<void> = Promise.resolve();
   #firstSnapshot = true;
   #stopping: Promise<void> | undefined;
   #fatal: ((error: Error) => void) | undefined;
@@ -93,6 +99,7 @@ export class Peer implements AsyncDisposable {
     this.id = parts.identity.id;
     this.name = options.name;
     this.#store = parts.store;
+    this.#pins = parts.pins;
     this.#lock = parts.lock;
     if (options.onEvent) this.#listeners.add(options.onEvent);
     this.#directory = new PeerDirectory(this.id);
@@ -114,6 +121,7 @@ export class Peer implements AsyncDisposable {
       emit: (event) => this.#emit(event),
       logger: this.#logger,
       ackTimeoutMs: options.ackTimeoutMs,
+      isTrusted: (peerId) => this.#pins.isTrusted(peerId),
     });
     this.#client = new RegistryClient({
       registry: options.registry ?? { hostname: "127.0.0.1", port: 7070 },
@@ -163,7 +171,8 @@ export class Peer implements AsyncDisposable {
         dataDir === undefined ? ":memory:" : `${dataDir}/${STORE_FILE}`,
       );
       const known = await store.knownPeers();
-      const peer = new Peer(options, { identity, store, lock });
+      const pins = await PinBook.load(store);
+      const peer = new Peer(options, { identity, store, pins, lock });
       peer.#directory.rememberDeparted(known);
       peer.#emit({ event: "ready", id: peer.id, name: peer.name, listen: peer.listen });
       await peer.#messenger.restore();
@@ -243,6 +252,28 @@ export class Peer implements AsyncDisposable {
     }
   }
 
+  /**
+   * Accepts the key an online peer now has under its name (after a
+   * `key_changed`), and delivers what waited for it.
+   */
+  async trust(name: string): Promise<void> {
+    const peer = this.#directory.resolve(name);
+    if (!peer) {
+      return void this.#emit({
+        event: "error",
+        message: `No peer named ${JSON.stringify(name)} is online`,
+      });
+    }
+    await this.#pinWork;
+    const previous = await this.#stored(() => this.#pins.trust(peer));
+    this.#emit({
+      event: "trusted",
+      peer,
+      previousId: previous?.id === peer.id ? undefined : previous?.id,
+    });
+    this.#messenger.peerAvailable(peer.id);
+  }
+
   /** Undelivered outgoing messages, oldest first per recipient. */
   pending(): StoredMessage[] {
     return this.#messenger.pending();
@@ -274,6 +305,7 @@ export class Peer implements AsyncDisposable {
       await this.#client.stop();
       await this.#links.shutdown();
       await this.#messenger.close();
+      await this.#pinWork;
       await this.#store.close();
       this.#lock?.release();
       this.#emit({ event: "bye" });
@@ -322,6 +354,7 @@ export class Peer implements AsyncDisposable {
       }
       if (change.kind !== "left") {
         seen.push(change.peer);
+        this.#checkPin(change.peer);
         this.#messenger.peerAvailable(change.peer.id);
       }
       if (quiet) continue;
@@ -339,6 +372,19 @@ export class Peer implements AsyncDisposable {
       this.#firstSnapshot = false;
       this.listPeers();
     }
+  }
+
+  /** Pins a newly seen name, or reports a name that now has another key. */
+  #checkPin(peer: PeerInfo): void {
+    const verdict = this.#pins.observe(peer);
+    this.#pinWork = this.#pinWork.then(async () => {
+      const outcome = await verdict;
+      if (outcome.kind !== "changed") return;
+      const key = `${nameKey(peer.name)}/${peer.id}`;
+      if (this.#reportedKeyChanges.has(key)) return;
+      this.#reportedKeyChanges.add(key);
+      this.#emit({ event: "key_changed", name: peer.name, oldId: outcome.pin.id, newId: peer.id });
+    }).catch((error) => this.#logger.warn("could not pin a key", { error: String(error) }));
   }
 
   #refused(error: ProtocolError, everRegistered: boolean): boolean {

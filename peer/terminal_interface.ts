@@ -165,8 +165,10 @@ export class TerminalInterface {
           "31",
           `! ${event.name} now has a different key (${shortId(event.oldId)} → ${
             shortId(event.newId)
-          })`,
+          }). Nothing is delivered to it until you check with them and type /trust ${event.name}`,
         );
+      case "trusted":
+        return `* trusted ${event.peer.name}'s key ${shortId(event.peer.id)}`;
       case "error":
         return this.#paint("33", `! ${event.message}`);
       case "bye":

@@ -28,6 +28,12 @@ export function decodeMessage<T>(payload: Uint8Array, parse: Parser<T>): T {
   } catch {
     throw new ProtocolError("bad_utf8", `Frame of ${payload.length} bytes is not valid UTF-8`);
   }
+  if (nestingExceeds(text, MAX_JSON_DEPTH)) {
+    throw new ProtocolError(
+      "invalid_message",
+      `Frame nests JSON deeper than ${MAX_JSON_DEPTH} levels; no message needs that`,
+    );
+  }
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -36,6 +42,29 @@ export function decodeMessage<T>(payload: Uint8Array, parse: Parser<T>): T {
     throw new ProtocolError("bad_json", `Frame is not valid JSON${detail}`);
   }
   return parse(value, "");
+}
+
+/** Deepest JSON nesting a message may have; real messages use at most 4. */
+export const MAX_JSON_DEPTH = 16;
+
+/** True if brackets outside strings nest deeper than `max` (a linear scan). */
+export function nestingExceeds(text: string, max: number = MAX_JSON_DEPTH): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) {
+      inString = true;
+    } else if (c === 0x7b || c === 0x5b) {
+      if (++depth > max) return true;
+    } else if (c === 0x7d || c === 0x5d) {
+      depth--;
+    }
+  }
+  return false;
 }
 
 /** How long a refusal waits for its `error` frame to leave before closing. */

@@ -12,7 +12,7 @@
 import { ProtocolError } from "./errors.ts";
 import { encodeFrame } from "./frame_codec.ts";
 import type { FrameStream } from "./frame_stream.ts";
-import { flushWithin } from "./message_channel.ts";
+import { flushWithin, MAX_JSON_DEPTH, nestingExceeds } from "./message_channel.ts";
 import type { Parser } from "./schema.ts";
 
 /** AES-GCM authentication tag size. */
@@ -140,9 +140,12 @@ export class SealedChannel<T extends object> {
     }
     let values: unknown;
     try {
-      values = JSON.parse(decoder.decode(plaintext));
+      const text = decoder.decode(plaintext);
+      // One level more than a message may have: the array around the batch.
+      if (nestingExceeds(text, MAX_JSON_DEPTH + 1)) throw new RangeError("nested too deep");
+      values = JSON.parse(text);
     } catch {
-      throw new ProtocolError("bad_json", `Sealed frame #${counter} does not hold JSON`);
+      throw new ProtocolError("bad_json", `Sealed frame #${counter} does not hold a JSON batch`);
     }
     if (!Array.isArray(values) || values.length === 0) {
       throw new ProtocolError(

@@ -22,6 +22,7 @@ import {
   type RegistryToPeer,
   verifySignature,
 } from "../protocol/mod.ts";
+import { TokenBucket } from "./rate_limits.ts";
 import type { PeerRecord } from "./view.ts";
 
 /** What a session needs from the registry it belongs to. */
@@ -31,6 +32,17 @@ export interface SessionHost {
   readonly evictAfter: number;
   /** Deadline for an unregistered connection to finish registering. */
   readonly registerTimeoutMs: number;
+  /** Frames a connection may send per second (twice that in a burst). */
+  readonly maxFramesPerSecond: number;
+  /**
+   * A new connection arrives; throws {@linkcode ProtocolError}
+   * `rate_limited` if its IP already has too many unregistered ones.
+   */
+  connectionOpened(session: PeerSession): void;
+  /** The connection registered or ended: it no longer counts as unregistered. */
+  connectionSettled(session: PeerSession): void;
+  /** Throws `rate_limited` when the session's IP registered too often lately. */
+  checkRegistrationRate(session: PeerSession): void;
   /** Decides on a verified registration; throws {@linkcode ProtocolError} to refuse. */
   admit(session: PeerSession, registration: RegisterMessage): PeerRecord;
   /** A registration failed its proof of identity; it is about to be refused. */
@@ -54,10 +66,13 @@ export class PeerSession {
   /** The registered peer's ID, once registration succeeded. */
   peerId: string | undefined;
   #timedOut = false;
+  #settled = false;
+  readonly #frames: TokenBucket;
 
   constructor(conn: Deno.Conn, host: SessionHost, streamOptions: FrameStreamOptions = {}) {
     this.channel = new MessageChannel(new FrameStream(conn, streamOptions), parsePeerToRegistry);
     this.#host = host;
+    this.#frames = new TokenBucket(host.maxFramesPerSecond, host.maxFramesPerSecond * 2);
   }
 
   /** The IP this connection comes from (IPv4-mapped IPv6 unwrapped). */
@@ -77,8 +92,10 @@ export class PeerSession {
       void this.channel.refuse(error);
     }, this.#host.registerTimeoutMs);
     try {
+      this.#host.connectionOpened(this);
       const registered = await this.#register();
       clearTimeout(deadline);
+      this.#settle();
       if (registered) await this.#serve();
     } catch (error) {
       if (!(error instanceof ProtocolError)) throw error;
@@ -88,9 +105,28 @@ export class PeerSession {
       }
     } finally {
       clearTimeout(deadline);
+      this.#settle();
       this.channel.close();
       if (this.peerId !== undefined) this.#host.depart(this, "timeout");
     }
+  }
+
+  #settle(): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    this.#host.connectionSettled(this);
+  }
+
+  /** The next message, within this connection's frame budget. */
+  async #receive(): Promise<PeerToRegistry | null> {
+    const message = await this.channel.receive();
+    if (message !== null && !this.#frames.take()) {
+      throw new ProtocolError(
+        "rate_limited",
+        `More than ${this.#host.maxFramesPerSecond} frames per second on this connection`,
+      );
+    }
+    return message;
   }
 
   /** Writes a frame encoded once for many sessions. */
@@ -111,7 +147,7 @@ export class PeerSession {
   }
 
   async #register(): Promise<boolean> {
-    const hello = await this.channel.receive();
+    const hello = await this.#receive();
     if (hello === null) return false;
     if (hello.type !== "hello") throw unexpected(hello.type, "hello");
     if (hello.protocol !== PROTOCOL_VERSION) {
@@ -130,9 +166,10 @@ export class PeerSession {
     };
     this.channel.send(challenge);
 
-    const registration = await this.channel.receive();
+    const registration = await this.#receive();
     if (registration === null) return false;
     if (registration.type !== "register") throw unexpected(registration.type, "register");
+    this.#host.checkRegistrationRate(this);
     try {
       await verifyRegistration(nonce, registration);
     } catch (error) {
@@ -157,7 +194,7 @@ export class PeerSession {
 
   async #serve(): Promise<void> {
     while (true) {
-      const message = await this.channel.receive();
+      const message = await this.#receive();
       if (message === null) return;
       switch (message.type) {
         case "heartbeat":

@@ -24,6 +24,7 @@ import { HeartbeatMonitor } from "./heartbeat_monitor.ts";
 import { type PeerHistory, PeerHistoryBook } from "./peer_history.ts";
 import { PeerListPublisher } from "./peer_list_publisher.ts";
 import { PeerSession, type SessionHost } from "./peer_session.ts";
+import { OpenCounter, PerMinuteBudget } from "./rate_limits.ts";
 import { PeerTable } from "./peer_table.ts";
 import type {
   PeerRecord,
@@ -52,6 +53,12 @@ export interface RegistryOptions {
   flushIntervalMs?: number;
   /** Events kept for the dashboard. Default 1000. */
   eventLogSize?: number;
+  /** Frames one connection may send per second, sustained (burst: twice). Default 50. */
+  maxFramesPerSecond?: number;
+  /** Registrations one IP may make per minute. Default 600. */
+  registrationsPerMinutePerIp?: number;
+  /** Connections one IP may hold open without registering (slow-loris). Default 256. */
+  maxUnregisteredPerIp?: number;
   logger?: Logger;
 }
 
@@ -64,6 +71,9 @@ const DEFAULTS = {
   registerTimeoutMs: 10_000,
   flushIntervalMs: 10,
   eventLogSize: 1000,
+  maxFramesPerSecond: 50,
+  registrationsPerMinutePerIp: 600,
+  maxUnregisteredPerIp: 256,
 };
 
 // Registry connections carry small frames; a small read buffer per
@@ -93,6 +103,8 @@ export class Registry implements RegistryView, AsyncDisposable {
   readonly #events: EventLog;
   readonly #histories = new PeerHistoryBook();
   readonly #host: SessionHost;
+  readonly #registrationBudget: PerMinuteBudget;
+  readonly #unregistered: OpenCounter;
   readonly #listeners = new Set<(change: RegistryChange) => void>();
   readonly #stats: RegistryStats = {
     peersOnline: 0,
@@ -106,6 +118,8 @@ export class Registry implements RegistryView, AsyncDisposable {
     evictions: 0,
     heartbeats: 0,
     framesRejected: 0,
+    handshakesFailed: 0,
+    rateLimited: 0,
     deltasSent: 0,
     snapshotsSent: 0,
   };
@@ -118,12 +132,37 @@ export class Registry implements RegistryView, AsyncDisposable {
     this.epoch = newEpoch();
     this.heartbeatMs = options.heartbeatMs;
     this.evictAfter = options.evictAfter;
+    this.#registrationBudget = new PerMinuteBudget(options.registrationsPerMinutePerIp);
+    this.#unregistered = new OpenCounter(options.maxUnregisteredPerIp);
     // The narrow side of the registry that sessions talk to.
     this.#host = {
       epoch: this.epoch,
       heartbeatMs: options.heartbeatMs,
       evictAfter: options.evictAfter,
       registerTimeoutMs: options.registerTimeoutMs,
+      maxFramesPerSecond: options.maxFramesPerSecond,
+      connectionOpened: (session) => {
+        if (!this.#unregistered.open(session.remoteHost)) {
+          throw new ProtocolError(
+            "rate_limited",
+            `Too many unregistered connections from ${session.remoteHost} ` +
+              `(${this.#unregistered.limit}); finish registering or close some`,
+          );
+        }
+        counted.add(session);
+      },
+      connectionSettled: (session) => {
+        if (counted.delete(session)) this.#unregistered.close(session.remoteHost);
+      },
+      checkRegistrationRate: (session) => {
+        if (!this.#registrationBudget.spend(session.remoteHost)) {
+          throw new ProtocolError(
+            "rate_limited",
+            `Too many registrations from ${session.remoteHost}: ` +
+              `${this.#registrationBudget.limit} per minute`,
+          );
+        }
+      },
       admit: (session, registration) => this.#admitOrRefuse(session, registration),
       refused: (_session, registration, error) => this.#countRefusal(registration, error),
       heartbeat: (session) => this.#heartbeat(session),
@@ -132,6 +171,7 @@ export class Registry implements RegistryView, AsyncDisposable {
       rejected: (session, error) => this.#rejected(session, error),
     };
     this.#events = new EventLog(options.eventLogSize);
+    const counted = new WeakSet<PeerSession>();
     this.#publisher = new PeerListPublisher({
       epoch: this.epoch,
       flushIntervalMs: options.flushIntervalMs,
@@ -318,6 +358,8 @@ export class Registry implements RegistryView, AsyncDisposable {
 
   #rejected(session: PeerSession, error: ProtocolError): void {
     this.#stats.framesRejected++;
+    if (error.code === "rate_limited") this.#stats.rateLimited++;
+    else if (session.peerId === undefined) this.#stats.handshakesFailed++;
     this.#options.logger.warn("connection refused", {
       remote: session.remoteHost,
       code: error.code,

@@ -44,6 +44,10 @@ export interface RegistryStats {
   evictions: number;
   heartbeats: number;
   framesRejected: number;
+  /** Connections refused before they completed registration (bad proof, timeout, garbage). */
+  handshakesFailed: number;
+  /** Connections cut for exceeding a rate or connection limit. */
+  rateLimited: number;
   deltasSent: number;
   snapshotsSent: number;
 }

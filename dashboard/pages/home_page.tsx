@@ -63,7 +63,24 @@ export function HomePage(props: HomePageProps) {
           value={stats.peerReconnects}
           hint="re-registrations"
         />
-        <Total label="Rejected frames" stat="framesRejected" value={stats.framesRejected} />
+        <Total
+          label="Rejected frames"
+          stat="framesRejected"
+          value={stats.framesRejected}
+          hint="frames or messages refused with an error"
+        />
+        <Total
+          label="Failed handshakes"
+          stat="handshakesFailed"
+          value={stats.handshakesFailed}
+          hint="connections refused before registering: bad proof of identity, timeout, garbage"
+        />
+        <Total
+          label="Rate limited"
+          stat="rateLimited"
+          value={stats.rateLimited}
+          hint="connections cut for exceeding a frame, registration or connection limit"
+        />
         <div class="card">
           <span class="label">Uptime</span>
           <span class="value" id="uptime">{formatDuration(now - info.startedAt)}</span>

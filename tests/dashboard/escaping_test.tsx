@@ -64,6 +64,8 @@ const STATS: RegistryStats = {
   evictions: 0,
   heartbeats: 0,
   framesRejected: 0,
+  handshakesFailed: 0,
+  rateLimited: 0,
   deltasSent: 0,
   snapshotsSent: 0,
 };

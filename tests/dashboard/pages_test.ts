@@ -47,6 +47,8 @@ Deno.test("the home page lists every online peer by name and short ID, with the 
       "leaves.kicked": 0,
       peerReconnects: 1,
       framesRejected: 0,
+      handshakesFailed: 0,
+      rateLimited: 0,
     },
   );
   assert.match(html, /2 of 2 shown/);
