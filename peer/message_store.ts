@@ -101,7 +101,9 @@ export class MessageStore {
   /** Opens (creating if needed) the store at `path`; `":memory:"` keeps nothing. */
   static async open(path: string): Promise<MessageStore> {
     try {
-      return new MessageStore(await Deno.openKv(path), path);
+      const kv = await Deno.openKv(path);
+      if (path !== ":memory:") await ownerOnly(path);
+      return new MessageStore(kv, path);
     } catch (error) {
       throw new StoreError(`Cannot open the message store ${path}: ${(error as Error).message}`, {
         cause: error,
@@ -351,6 +353,18 @@ export class MessageStore {
     });
     this.#tail = result.catch(() => {});
     return result;
+  }
+}
+
+/** Restricts the database files (SQLite's WAL and shared-memory files too) to their owner. */
+async function ownerOnly(path: string): Promise<void> {
+  if (Deno.build.os === "windows") return;
+  for (const file of [path, `${path}-wal`, `${path}-shm`]) {
+    try {
+      await Deno.chmod(file, 0o600);
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+    }
   }
 }
 
