@@ -124,23 +124,28 @@ export class MessageChannel<In, Out extends object> {
 }
 
 /**
- * The next frame's payload, or a `timeout` {@linkcode ProtocolError} (and a
- * closed connection) if none arrives within `ms`.
+ * The next frame's payload, or a `timeout` {@linkcode ProtocolError} if none
+ * arrives within `ms`. The connection stays open so its owner can still say
+ * why it gives up; closing it then ends the abandoned read.
  */
 export async function readFrameWithin(
   stream: FrameStream,
   ms: number,
   awaited: string,
 ): Promise<Uint8Array | null> {
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    stream.close();
-  }, ms);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const reading = stream.readFrame();
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new ProtocolError("timeout", `No ${awaited} within ${ms} ms`)),
+      ms,
+    );
+  });
   try {
-    const payload = await stream.readFrame();
-    if (timedOut) throw new ProtocolError("timeout", `No ${awaited} within ${ms} ms`);
-    return payload;
+    return await Promise.race([reading, timeout]);
+  } catch (error) {
+    reading.catch(() => {}); // settles when the owner closes the stream
+    throw error;
   } finally {
     clearTimeout(timer);
   }

@@ -172,16 +172,16 @@ const errorMessage: Parser<ErrorMessage> = object({
   message: string({ max: 1024 }),
 });
 
+const changeOp = object({ op: oneOf("joined", "updated", "left") });
+const leftChange = object({
+  op: oneOf("left"),
+  id: peerId,
+  reason: oneOf<LeaveReason>("bye", "timeout", "kicked"),
+});
+const peerUpdate = object({ op: oneOf("joined", "updated"), peer: peerInfo });
+
 const peerChange: Parser<PeerChange> = function parsePeerChange(value, path) {
-  const op = object({ op: oneOf("joined", "updated", "left") })(value, path).op;
-  if (op === "left") {
-    return object({
-      op: oneOf("left"),
-      id: peerId,
-      reason: oneOf<LeaveReason>("bye", "timeout", "kicked"),
-    })(value, path);
-  }
-  return object({ op: oneOf("joined", "updated"), peer: peerInfo })(value, path);
+  return changeOp(value, path).op === "left" ? leftChange(value, path) : peerUpdate(value, path);
 };
 
 /** Validates anything a peer sends to the registry. */

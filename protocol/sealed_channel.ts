@@ -12,7 +12,7 @@
 import { ProtocolError } from "./errors.ts";
 import { encodeFrame } from "./frame_codec.ts";
 import type { FrameStream } from "./frame_stream.ts";
-import { flushWithin, MAX_JSON_DEPTH, nestingExceeds } from "./message_channel.ts";
+import { MAX_JSON_DEPTH, nestingExceeds } from "./message_channel.ts";
 import type { Parser } from "./schema.ts";
 
 /** AES-GCM authentication tag size. */
@@ -90,7 +90,14 @@ export class SealedChannel<T extends object> {
     this.send(
       { type: "error", code: error.code, message: error.message.slice(0, 1024) } as unknown as T,
     );
-    await Promise.race([this.flushed(), flushWithin(this.stream, 1000)]);
+    // Wait for the error to be sealed and written (not just for an empty
+    // queue: sealing is asynchronous), but never longer than a second.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      this.flushed(),
+      new Promise<void>((resolve) => timer = setTimeout(resolve, 1000)),
+    ]);
+    clearTimeout(timer);
     this.stream.close();
   }
 

@@ -46,6 +46,7 @@ export class PeerListPublisher {
   #timer: ReturnType<typeof setTimeout> | undefined;
   #lastFlushAt = -Infinity;
   #closed = false;
+  #microtaskFlush = false;
 
   constructor(options: PeerListPublisherOptions) {
     this.epoch = options.epoch;
@@ -120,8 +121,18 @@ export class PeerListPublisher {
   }
 
   #schedule(): void {
-    if (this.#timer !== undefined) return;
-    const wait = Math.max(0, this.#lastFlushAt + this.#flushIntervalMs - performance.now());
+    if (this.#timer !== undefined || this.#microtaskFlush) return;
+    const wait = this.#lastFlushAt + this.#flushIntervalMs - performance.now();
+    if (wait <= 0) {
+      // Quiet until now: send at the end of this turn (everything that
+      // changed in the same turn still shares the frame), not a timer later.
+      this.#microtaskFlush = true;
+      queueMicrotask(() => {
+        this.#microtaskFlush = false;
+        if (!this.#closed) this.flush();
+      });
+      return;
+    }
     this.#timer = setTimeout(() => this.flush(), wait);
   }
 
