@@ -114,13 +114,23 @@ export class Courier {
     mailbox.inFlight.delete(id);
   }
 
-  /** The recipient's messages up to these IDs are stored on its side. */
-  async acknowledged(peerId: string, ids: string[]): Promise<void> {
+  /**
+   * The recipient stored these messages. `delivered` is reported at once —
+   * the promise is about the recipient's store, which already holds them —
+   * and our own record is updated in the background. Should that update be
+   * lost, the message is sent again after a restart; the recipient drops the
+   * copy and acknowledges again.
+   */
+  acknowledged(peerId: string, ids: string[]): void {
     const mailbox = this.#mailboxes.get(peerId);
-    if (mailbox) this.#settle(mailbox, ids);
-    const delivered = await this.#options.store.advanceOutgoing(peerId, ids, "delivered");
+    if (!mailbox) return;
+    const wanted = new Set(ids);
+    const delivered = mailbox.queue.filter((m) => wanted.has(m.id));
+    if (delivered.length === 0) return; // late duplicates of acks already handled
+    this.#settle(mailbox, ids);
     const to = this.#peer(peerId);
     for (const message of delivered) this.#options.emit({ event: "delivered", id: message.id, to });
+    this.#background(this.#options.store.markDelivered(delivered));
   }
 
   /** The recipient's user has seen these messages. */
@@ -130,6 +140,15 @@ export class Courier {
     const read = await this.#options.store.advanceOutgoing(peerId, ids, "read");
     const to = this.#peer(peerId);
     for (const message of read) this.#options.emit({ event: "read", id: message.id, to });
+  }
+
+  /** Tracks store work that nothing waits for, reporting its failure. */
+  #background(task: Promise<unknown>): void {
+    const tracked = task.then(() => {}, (error) => {
+      this.#options.logger.error("could not record a delivery", { error: String(error) });
+      this.#options.emit({ event: "error", message: (error as Error).message });
+    }).finally(() => this.#flushes.delete(tracked));
+    this.#flushes.add(tracked);
   }
 
   /** Our receipts up to these IDs were recorded by `peerId`. */
@@ -304,11 +323,12 @@ export class Courier {
       mailbox.receipts.set(id, link);
     }
     if (firstSends.length === 0) return;
-    const sent = await this.#options.store.advanceOutgoing(mailbox.peerId, firstSends, "sent");
+    // "sent" is news for the user, not a state worth a disk write: until the
+    // ack, the store keeps the message pending and it is resent if need be.
     const to = this.#peer(mailbox.peerId);
-    const sentIds = new Set(sent.map((m) => m.id));
+    const first = new Set(firstSends);
     for (const message of mailbox.queue) {
-      if (!sentIds.has(message.id)) continue;
+      if (!first.has(message.id)) continue;
       message.status = "sent";
       this.#options.emit({ event: "sent", id: message.id, to });
     }

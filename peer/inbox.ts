@@ -1,9 +1,10 @@
 /**
- * Receives what other peers send over direct links. Chat messages are stored
- * first and acknowledged after: everything that arrived together is
- * committed in one transaction (group commit), then acknowledged, then shown
- * — each message once, however often it arrives. Acknowledgements and
- * receipts for our own messages are batched the same way.
+ * Receives what other peers send over direct links. Everything one link
+ * delivers in one go (all frames already read off the socket) is handled as
+ * one batch: the chat messages are committed to the store in one transaction
+ * (group commit), then acknowledged, then shown — each message once, however
+ * often it arrives. Acknowledgements and receipts for our own messages are
+ * batched the same way. Batches of one link are handled in order.
  */
 
 import { type ChatMessage, shortId } from "../protocol/mod.ts";
@@ -14,7 +15,6 @@ import type { PeerEvent } from "./events.ts";
 import type { LinkPayload } from "./link_pool.ts";
 import type { MessageStore, StoredMessage } from "./message_store.ts";
 import type { PeerDirectory } from "./peer_directory.ts";
-import { TickBatcher } from "./tick_batcher.ts";
 
 /** Options for {@linkcode Inbox}. */
 export interface InboxOptions {
@@ -25,53 +25,82 @@ export interface InboxOptions {
   logger: Logger;
 }
 
+/** What one link delivered since its last batch. */
+interface Batch {
+  chats: ChatMessage[];
+  acks: string[];
+  receipts: string[];
+  receiptAcks: string[];
+}
+
+function emptyBatch(): Batch {
+  return { chats: [], acks: [], receipts: [], receiptAcks: [] };
+}
+
 /** Takes chat, acknowledgements and receipts off the links. */
 export class Inbox {
   readonly #options: InboxOptions;
-  readonly #chats: TickBatcher<DirectLink, ChatMessage>;
-  readonly #acks: TickBatcher<string, string>;
-  readonly #receipts: TickBatcher<DirectLink, string>;
-  readonly #receiptAcks: TickBatcher<string, string>;
+  readonly #batches = new Map<DirectLink, Batch>();
+  /** The previous batch of each link; the next one starts when it is done. */
+  readonly #tails = new Map<DirectLink, Promise<void>>();
+  readonly #work = new Set<Promise<void>>();
 
   constructor(options: InboxOptions) {
     this.#options = options;
-    const onError = (error: unknown) => this.#report(error);
-    const { courier } = options;
-    this.#chats = new TickBatcher((link, chats) => this.#store(link, chats), onError);
-    this.#acks = new TickBatcher((peerId, ids) => courier.acknowledged(peerId, ids), onError);
-    this.#receipts = new TickBatcher(async (link, ids) => {
-      await courier.readByRecipient(link.peerId, ids);
-      // Answered only once recorded, so a receipt lost on the way is resent.
-      for (const id of ids) link.send({ type: "receipt_ack", id });
-    }, onError);
-    this.#receiptAcks = new TickBatcher(
-      (peerId, ids) => courier.receiptsRecorded(peerId, ids),
-      onError,
-    );
   }
 
-  /** Handles one message from an authenticated link. Never throws. */
+  /** Collects one message from an authenticated link. Never throws. */
   receive(link: DirectLink, message: LinkPayload): void {
+    let batch = this.#batches.get(link);
+    if (!batch) this.#batches.set(link, batch = emptyBatch());
     switch (message.type) {
       case "chat":
-        return this.#chats.push(link, message);
+        batch.chats.push(message);
+        break;
       case "ack":
-        return this.#acks.push(link.peerId, message.id);
+        batch.acks.push(message.id);
+        break;
       case "receipt":
-        return this.#receipts.push(link, message.id);
+        batch.receipts.push(message.id);
+        break;
       case "receipt_ack":
-        return this.#receiptAcks.push(link.peerId, message.id);
+        batch.receiptAcks.push(message.id);
+        break;
     }
+  }
+
+  /** The link has nothing more buffered: handle what it delivered. */
+  drained(link: DirectLink): void {
+    const batch = this.#batches.get(link);
+    if (!batch) return;
+    this.#batches.delete(link);
+    const previous = this.#tails.get(link) ?? Promise.resolve();
+    const current = previous.then(() => this.#handle(link, batch));
+    this.#tails.set(link, current);
+    const tracked = current.catch((error) => this.#report(error)).finally(() => {
+      this.#work.delete(tracked);
+      if (this.#tails.get(link) === current) this.#tails.delete(link);
+    });
+    this.#work.add(tracked);
   }
 
   /** Resolves when everything received so far is stored and answered. */
   async settled(): Promise<void> {
-    await Promise.all([
-      this.#chats.settled(),
-      this.#acks.settled(),
-      this.#receipts.settled(),
-      this.#receiptAcks.settled(),
-    ]);
+    while (this.#work.size > 0) await Promise.allSettled(this.#work);
+  }
+
+  async #handle(link: DirectLink, batch: Batch): Promise<void> {
+    const { courier } = this.#options;
+    if (batch.chats.length > 0) await this.#store(link, batch.chats);
+    if (batch.acks.length > 0) courier.acknowledged(link.peerId, batch.acks);
+    if (batch.receipts.length > 0) {
+      await courier.readByRecipient(link.peerId, batch.receipts);
+      // Answered only once recorded, so a receipt lost on the way is resent.
+      for (const id of batch.receipts) link.send({ type: "receipt_ack", id });
+    }
+    if (batch.receiptAcks.length > 0) {
+      await courier.receiptsRecorded(link.peerId, batch.receiptAcks);
+    }
   }
 
   async #store(link: DirectLink, chats: ChatMessage[]): Promise<void> {

@@ -34,6 +34,11 @@ export type LinkPayload = ChatMessage | AckMessage | ReceiptMessage | ReceiptAck
 /** What the pool reports. */
 export interface LinkPoolHandler {
   message(link: DirectLink, message: LinkPayload): void;
+  /**
+   * Every message that arrived on `link` so far has been passed to
+   * {@linkcode message}: a good moment to handle them as one batch.
+   */
+  drained?(link: DirectLink): void;
   /** A link is authenticated and ready (either direction). */
   linkOpened?(link: DirectLink): void;
   linkClosed?(link: DirectLink): void;
@@ -256,6 +261,8 @@ export class LinkPool implements AsyncDisposable {
           case "receipt":
           case "receipt_ack":
             this.#options.handler.message(link, message);
+            // Everything that arrived together has been handed over.
+            if (!link.channel.hasBuffered()) this.#options.handler.drained?.(link);
             break;
           case "bye":
             return;
@@ -282,6 +289,7 @@ export class LinkPool implements AsyncDisposable {
       else await link.channel.refuse(error);
     } finally {
       link.close();
+      this.#options.handler.drained?.(link);
       const set = this.#links.get(link.peerId);
       set?.delete(link);
       if (set?.size === 0) this.#links.delete(link.peerId);

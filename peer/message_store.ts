@@ -81,9 +81,10 @@ export function isProgress(from: MessageStatus, to: MessageStatus): boolean {
   return PROGRESS[to] > PROGRESS[from] || (from === "pending" && to === "failed");
 }
 
-// Deno KV allows 1000 mutations per atomic commit; an incoming message takes 3
-// (conversation, index, dedup).
+// Deno KV allows 1000 mutations and 100 checks per atomic commit; an incoming
+// message takes 3 mutations (conversation, index, dedup) and 1 check.
 const MESSAGES_PER_COMMIT = 250;
+const CHECKS_PER_COMMIT = 100;
 
 /** Persistent messages, outbox, dedup window, receipts and known peers. */
 export class MessageStore {
@@ -92,6 +93,8 @@ export class MessageStore {
   // One operation at a time: every read-modify-write sees the previous one's result.
   #tail: Promise<unknown> = Promise.resolve();
   #closed = false;
+  #outgoing: StoredMessage[] = [];
+  #outgoingCommit: Promise<void> | undefined;
 
   private constructor(kv: Deno.Kv, path: string) {
     this.#kv = kv;
@@ -113,13 +116,42 @@ export class MessageStore {
 
   // ---- outgoing ----------------------------------------------------------------
 
-  /** Stores new outgoing messages (status `pending`) and queues them for delivery. */
+  /**
+   * Stores new outgoing messages (status `pending`) and queues them for
+   * delivery. Calls made in the same turn share one transaction (group
+   * commit); each resolves once its messages are durable.
+   */
   saveOutgoing(messages: StoredMessage[]): Promise<void> {
-    return this.#run("save outgoing messages", async () => {
-      for (const batch of chunks(messages, MESSAGES_PER_COMMIT)) {
+    if (this.#closed) {
+      return Promise.reject(new StoreError("Cannot save messages: the store is closed"));
+    }
+    this.#outgoing.push(...messages);
+    this.#outgoingCommit ??= new Promise<void>((resolve) => queueMicrotask(resolve)).then(() => {
+      const batch = this.#outgoing;
+      this.#outgoing = [];
+      this.#outgoingCommit = undefined;
+      return this.#run("save outgoing messages", async () => {
+        for (const part of chunks(batch, MESSAGES_PER_COMMIT)) {
+          const op = this.#kv.atomic();
+          for (const m of part) op.set(conversationKey(m), m).set(["outbox", m.peerId, m.id], true);
+          await commit(op);
+        }
+      });
+    });
+    return this.#outgoingCommit;
+  }
+
+  /**
+   * Records outgoing messages as delivered, from values the caller holds
+   * (no read): they leave the outbox. A message already marked read stays read.
+   */
+  markDelivered(messages: StoredMessage[]): Promise<void> {
+    return this.#run("record deliveries", async () => {
+      for (const part of chunks(messages, MESSAGES_PER_COMMIT)) {
         const op = this.#kv.atomic();
-        for (const m of batch) {
-          op.set(conversationKey(m), m).set(["outbox", m.peerId, m.id], true);
+        for (const m of part) {
+          op.set(conversationKey(m), { ...m, status: m.status === "read" ? "read" : "delivered" })
+            .delete(["outbox", m.peerId, m.id]);
         }
         await commit(op);
       }
@@ -170,23 +202,39 @@ export class MessageStore {
       const seenInBatch = new Set<string>();
       for (const m of messages) {
         const key = `${m.peerId}/${m.id}`;
-        const seen = seenInBatch.has(key) ||
-          (await this.#kv.get(["dedup", m.peerId, m.id])).versionstamp !== null;
+        isNew.push(!seenInBatch.has(key));
         seenInBatch.add(key);
-        isNew.push(!seen);
       }
-      const fresh = messages.filter((_, i) => isNew[i]);
-      for (const batch of chunks(fresh, MESSAGES_PER_COMMIT)) {
-        const op = this.#kv.atomic();
-        for (const m of batch) {
-          op.set(conversationKey(m), m)
-            .set(["incoming", m.id, m.peerId], true)
-            .set(["dedup", m.peerId, m.id], Date.now(), { expireIn: DEDUP_WINDOW_MS });
+      const candidates = messages.filter((_, i) => isNew[i]);
+      // Usually nothing is a duplicate: commit with a "not seen yet" check per
+      // message (no reads). Only when a check fails are the keys read one by
+      // one to find the duplicates.
+      for (const part of chunks(candidates, CHECKS_PER_COMMIT)) {
+        if (await this.#commitIncoming(part, true)) continue;
+        const fresh: StoredMessage[] = [];
+        for (const m of part) {
+          if ((await this.#kv.get(["dedup", m.peerId, m.id])).versionstamp === null) fresh.push(m);
+          else isNew[messages.indexOf(m)] = false;
         }
-        await commit(op);
+        if (fresh.length > 0) await this.#commitIncoming(fresh, false);
       }
       return isNew;
     });
+  }
+
+  /** Commits incoming messages; with `checked`, fails (false) if any was seen before. */
+  async #commitIncoming(messages: StoredMessage[], checked: boolean): Promise<boolean> {
+    const op = this.#kv.atomic();
+    const now = Date.now();
+    for (const m of messages) {
+      if (checked) op.check({ key: ["dedup", m.peerId, m.id], versionstamp: null });
+      op.set(conversationKey(m), m)
+        .set(["incoming", m.id, m.peerId], true)
+        .set(["dedup", m.peerId, m.id], now, { expireIn: DEDUP_WINDOW_MS });
+    }
+    const result = await op.commit();
+    if (!result.ok && !checked) throw new StoreError("A store transaction was refused");
+    return result.ok;
   }
 
   /**

@@ -125,6 +125,11 @@ export class Messenger {
     }));
   }
 
+  /** The link delivered everything it had: handle it as one batch. */
+  drained(link: DirectLink): void {
+    this.#inbox.drained(link);
+  }
+
   linkOpened(link: DirectLink): void {
     this.#courier.linkOpened(link);
   }

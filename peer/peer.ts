@@ -109,6 +109,7 @@ export class Peer implements AsyncDisposable {
       logger: this.#logger,
       handler: {
         message: (link, message) => this.#messenger.receive(link, message),
+        drained: (link) => this.#messenger.drained(link),
         linkOpened: (link) => this.#messenger.linkOpened(link),
         linkClosed: (link) => this.#messenger.linkClosed(link),
       },

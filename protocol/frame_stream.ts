@@ -72,6 +72,11 @@ export class FrameStream {
     return this.#bytesWritten;
   }
 
+  /** Frames already received and decoded, which `readFrame` returns without waiting. */
+  get bufferedFrames(): number {
+    return this.#received.length - this.#receivedIndex;
+  }
+
   /**
    * The next frame's payload, or `null` once the connection has ended.
    * Throws {@linkcode ProtocolError} for an oversized frame or for a

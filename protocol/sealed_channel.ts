@@ -64,6 +64,15 @@ export class SealedChannel<T extends object> {
     return this.#incoming.shift()!;
   }
 
+  /**
+   * True when {@linkcode receive} has more to return without waiting for the
+   * network: the rest of a batch, or frames already read. Receivers use it to
+   * handle everything that arrived together in one go (group commit).
+   */
+  hasBuffered(): boolean {
+    return this.#incoming.length > 0 || this.stream.bufferedFrames > 0;
+  }
+
   /** Queues a message; it is sealed with whatever else is queued this tick. */
   send(message: T): void {
     if (this.stream.closed) return;
