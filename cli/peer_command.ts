@@ -1,7 +1,5 @@
 /** `p2pchat peer`: flags, the chosen interface, and a clean exit. */
 
-import * as readline from "node:readline";
-import process from "node:process";
 import { createLogger } from "../log/mod.ts";
 import {
   DataDirBusyError,
@@ -23,7 +21,7 @@ import {
   parseFlags,
   UsageError,
 } from "./flags.ts";
-import { onShutdownSignal, printError, printLine } from "./process.ts";
+import { onShutdownSignal, printError, printLine, stdinLines } from "./process.ts";
 
 const FLAGS: FlagSpec[] = [
   { name: "name", type: "string", value: "NAME", help: "your name in the chat (required)" },
@@ -138,7 +136,9 @@ export async function runPeer(args: string[]): Promise<number> {
   // Interactive: only errors on stderr, so log lines do not garble the prompt.
   const logger = createLogger({ level: parsed.json ? "info" : "error" });
   const json = parsed.json ? new JsonInterface(printLine) : undefined;
-  const terminal = json ? undefined : new TerminalInterface({
+  // node:process only for the terminal chat (readline needs Node streams).
+  const process = json ? undefined : (await import("node:process")).default;
+  const terminal = process && new TerminalInterface({
     input: process.stdin,
     output: process.stdout,
   });
@@ -168,9 +168,7 @@ export async function runPeer(args: string[]): Promise<number> {
     }
     throw error;
   }
-  const input = json
-    ? json.run(peer, readline.createInterface({ input: process.stdin, terminal: false }))
-    : terminal!.run(peer);
+  const input = json ? json.run(peer, stdinLines()) : terminal!.run(peer);
   const outcome = await Promise.race([
     input.then(() => 0),
     onShutdownSignal().then(() => 0),

@@ -1,6 +1,6 @@
 /** `p2pchat registry`: flags, start-up lines, and a clean exit on signals. */
 
-import { Dashboard, generateAdminToken } from "../dashboard/mod.ts";
+import type { Dashboard } from "../dashboard/mod.ts";
 import { createLogger } from "../log/mod.ts";
 import { Registry, type RegistryOptions } from "../registry/mod.ts";
 import {
@@ -167,6 +167,8 @@ export async function runRegistry(args: string[]): Promise<number> {
   printLine(`listening for peers on ${info.listen}`);
   let dashboard: Dashboard | undefined;
   if (parsed.dashboard) {
+    // Loaded only when served: with --no-dashboard the registry starts lighter.
+    const { Dashboard, generateAdminToken } = await import("../dashboard/mod.ts");
     const adminToken = parsed.adminToken ?? generateAdminToken();
     try {
       dashboard = Dashboard.start({ view: registry, listen: parsed.dashboard, adminToken, logger });

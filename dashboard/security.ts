@@ -4,7 +4,6 @@
  * headers that keep pages from being framed or fed foreign scripts.
  */
 
-import { timingSafeEqual } from "node:crypto";
 import { isLoopback } from "../protocol/mod.ts";
 
 /** A random admin token: 32 bytes, base64url. */
@@ -17,7 +16,8 @@ export function generateAdminToken(): string {
 
 /**
  * Compares a presented token with the real one in time that does not depend
- * on where they differ. Both are hashed first so lengths cannot leak either.
+ * on where they differ. Both are hashed first, so the comparison always
+ * covers 32 bytes and not even the length leaks.
  */
 export async function tokenMatches(presented: string, expected: string): Promise<boolean> {
   const encoder = new TextEncoder();
@@ -25,7 +25,11 @@ export async function tokenMatches(presented: string, expected: string): Promise
     crypto.subtle.digest("SHA-256", encoder.encode(presented)),
     crypto.subtle.digest("SHA-256", encoder.encode(expected)),
   ]);
-  return timingSafeEqual(new Uint8Array(a), new Uint8Array(b));
+  const x = new Uint8Array(a);
+  const y = new Uint8Array(b);
+  let difference = 0;
+  for (let i = 0; i < x.length; i++) difference |= x[i] ^ y[i];
+  return difference === 0;
 }
 
 /** The bearer token in an `Authorization` header, if any. */

@@ -28,6 +28,11 @@ export { JsonInterface } from "./json_interface.ts";
 export { TerminalInterface, type TerminalOptions } from "./terminal_interface.ts";
 export { type DeltaOutcome, type DirectoryChange, PeerDirectory } from "./peer_directory.ts";
 export {
+  RegistryClient,
+  type RegistryClientHandler,
+  type RegistryClientOptions,
+} from "./registry_client.ts";
+export {
   type KnownPeer,
   type MessageStatus,
   MessageStore,

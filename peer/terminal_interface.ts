@@ -3,7 +3,9 @@
  * and the line being typed is redrawn intact, so nothing garbles the input.
  */
 
-import * as readline from "node:readline";
+// Loaded when the interface starts: Node compatibility modules cost tens of
+// milliseconds to load, which the registry and --json peers need not pay.
+import type * as Readline from "node:readline";
 import { type PeerInfo, shortId } from "../protocol/mod.ts";
 import { CommandError, parseTerminalLine, runCommand, TERMINAL_HELP } from "./commands.ts";
 import type { HistoryEntry, PeerEvent } from "./events.ts";
@@ -23,7 +25,8 @@ export class TerminalInterface {
   readonly #input: TerminalOptions["input"];
   readonly #color: boolean;
   readonly #tty: boolean;
-  #rl: readline.Interface | undefined;
+  #readline: typeof Readline | undefined;
+  #rl: Readline.Interface | undefined;
   #peer: Peer | undefined;
   #chatWith: string | undefined;
 
@@ -47,6 +50,7 @@ export class TerminalInterface {
   /** Reads lines until `/quit` or end of input. */
   async run(peer: Peer): Promise<void> {
     this.#peer = peer;
+    const readline = this.#readline ??= await import("node:readline");
     const rl = readline.createInterface({
       input: this.#input,
       output: this.#output,
@@ -203,7 +207,8 @@ export class TerminalInterface {
   /** Prints above the prompt, then redraws the prompt and the typed line. */
   #print(text: string): void {
     const rl = this.#rl;
-    if (rl && this.#tty) {
+    const readline = this.#readline;
+    if (rl && readline && this.#tty) {
       readline.cursorTo(this.#output, 0);
       readline.clearLine(this.#output, 0);
       this.#output.write(text + "\n");

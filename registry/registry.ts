@@ -49,7 +49,10 @@ export interface RegistryOptions {
   maxFrameBytes?: number;
   /** Time a new connection has to complete registration. Default 10 s. */
   registerTimeoutMs?: number;
-  /** Least time between two peer-list flushes (burst coalescing). Default 10 ms. */
+  /**
+   * Least time between two peer-list flushes (burst coalescing). Default:
+   * 10 ms, growing with the number of peers (1 ms per 10) up to 1 s.
+   */
   flushIntervalMs?: number;
   /** Events kept for the dashboard. Default 1000. */
   eventLogSize?: number;
@@ -69,7 +72,7 @@ const DEFAULTS = {
   maxPeers: 50_000,
   maxFrameBytes: 1024 * 1024,
   registerTimeoutMs: 10_000,
-  flushIntervalMs: 10,
+  flushIntervalMs: undefined as number | undefined,
   eventLogSize: 1000,
   maxFramesPerSecond: 50,
   registrationsPerMinutePerIp: 600,
@@ -78,7 +81,7 @@ const DEFAULTS = {
 
 // Registry connections carry small frames; a small read buffer per
 // connection keeps ten thousand idle peers cheap.
-const SESSION_READ_BUFFER_BYTES = 2048;
+const SESSION_READ_BUFFER_BYTES = 512;
 
 /**
  * A running registry.

@@ -1,0 +1,43 @@
+/**
+ * Runs a registry in its own process for benchmarks, with options the
+ * command line does not offer (limits raised for load from one IP). It
+ * prints one JSON line when listening and answers `stats` on stdin with its
+ * counters and memory, so the load generator never shares its event loop.
+ *
+ * Usage: deno run -A bench/registry_host.ts '{"heartbeatMs":1000,...}'
+ */
+
+import { Registry, type RegistryOptions } from "../registry/mod.ts";
+
+const options: RegistryOptions = JSON.parse(Deno.args[0] ?? "{}");
+const registry = await Registry.start({ listen: { hostname: "127.0.0.1", port: 0 }, ...options });
+const encoder = new TextEncoder();
+const say = (value: unknown) => Deno.stdout.writeSync(encoder.encode(JSON.stringify(value) + "\n"));
+say({ listening: registry.info().listen });
+
+const decoder = new TextDecoder();
+let buffered = "";
+for await (const chunk of Deno.stdin.readable) {
+  buffered += decoder.decode(chunk, { stream: true });
+  let newline;
+  while ((newline = buffered.indexOf("\n")) >= 0) {
+    const command = buffered.slice(0, newline).trim();
+    buffered = buffered.slice(newline + 1);
+    if (command === "stats") {
+      say({ ...Deno.memoryUsage(), stats: registry.stats() });
+    } else if (command === "gc") {
+      // Lets the heap settle before a memory reading, when V8 allows it.
+      (globalThis as { gc?: () => void }).gc?.();
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      say({ gc: true });
+    } else if (command.startsWith("heap ")) {
+      // For finding what a registered peer costs: a V8 heap snapshot.
+      const { writeHeapSnapshot } = await import("node:v8");
+      say({ heap: writeHeapSnapshot(command.slice(5)) });
+    } else if (command === "quit") {
+      await registry.shutdown();
+      Deno.exit(0);
+    }
+  }
+}
+await registry.shutdown();

@@ -1,0 +1,53 @@
+/** The registry under test, in its own process (see bench/registry_host.ts). */
+
+import { type HostPort, parseHostPort } from "../../protocol/mod.ts";
+import type { RegistryOptions, RegistryStats } from "../../registry/mod.ts";
+import { HostProcess } from "./host_process.ts";
+
+const SCRIPT = new URL("../registry_host.ts", import.meta.url);
+
+/** Limits raised so that load from one loopback IP is not mistaken for abuse. */
+export const BENCH_LIMITS: Omit<RegistryOptions, "logger"> = {
+  registrationsPerMinutePerIp: 10_000_000,
+  maxUnregisteredPerIp: 100_000,
+  maxPeers: 100_000,
+};
+
+/** A registry process. */
+export class RegistryHost implements AsyncDisposable {
+  readonly address: HostPort;
+  readonly #process: HostProcess;
+
+  private constructor(process: HostProcess) {
+    this.#process = process;
+    this.address = parseHostPort(String(process.hello.listening));
+  }
+
+  static async start(options: Omit<RegistryOptions, "logger"> = {}): Promise<RegistryHost> {
+    const process = await HostProcess.start(SCRIPT, [
+      JSON.stringify({ ...BENCH_LIMITS, ...options }),
+    ], [
+      "--expose-gc",
+      ...(Deno.env.get("BENCH_V8") ? Deno.env.get("BENCH_V8")!.split(",") : []),
+    ]);
+    return new RegistryHost(process);
+  }
+
+  get pid(): number {
+    return this.#process.pid;
+  }
+
+  /** Counters and resident memory (after a full GC). */
+  async stats(): Promise<{ rss: number; stats: RegistryStats }> {
+    await this.#process.request("gc");
+    return await this.#process.request("stats");
+  }
+
+  kill(): Promise<void> {
+    return this.#process.kill();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.#process[Symbol.asyncDispose]();
+  }
+}

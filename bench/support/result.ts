@@ -1,0 +1,20 @@
+/** One benchmark's outcome, as the report prints it. */
+
+/** A row of the results table. */
+export interface BenchResult {
+  /** The number in the table. */
+  id: number;
+  what: string;
+  /** What was measured, formatted (medians and percentiles). */
+  measured: string;
+  /** The same-run baseline, formatted, or "—". */
+  baseline: string;
+  /** Measured relative to the baseline, e.g. "1.7×", or "—". */
+  ratio: string;
+  target: string;
+  met: boolean;
+  /** Numbers behind the row, kept in the JSON output. */
+  details: Record<string, unknown>;
+  /** Why a target was missed, and what would fix it (filled in by the report). */
+  note?: string;
+}
