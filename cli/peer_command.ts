@@ -1,6 +1,6 @@
 /** `p2pchat peer`: flags, the chosen interface, and a clean exit. */
 
-import { createLogger } from "../log/mod.ts";
+import { createLogger, type Logger } from "../log/mod.ts";
 import {
   DataDirBusyError,
   defaultDataDir,
@@ -11,7 +11,8 @@ import {
   StoreError,
   TerminalInterface,
 } from "../peer/mod.ts";
-import { formatHostPort, nameProblem, normalizeName } from "../protocol/mod.ts";
+import { formatHostPort, type HostPort, nameProblem, normalizeName } from "../protocol/mod.ts";
+import type { ChatWeb } from "../web/mod.ts";
 import {
   envName,
   type FlagSpec,
@@ -64,8 +65,23 @@ const FLAGS: FlagSpec[] = [
     type: "boolean",
     help: "JSON lines on stdin/stdout instead of the terminal chat",
   },
+  {
+    name: "web",
+    type: "string",
+    value: "[HOST:PORT]",
+    help: "also serve a chat window in the browser (loopback, locked by a secret URL)",
+    defaultText: "127.0.0.1:0 when given alone",
+  },
+  {
+    name: "open",
+    type: "boolean",
+    help: "with --web: open the chat window in the default browser",
+  },
   { name: "help", short: "h", type: "boolean", help: "show this help" },
 ];
+
+/** Where the web UI listens when `--web` is given without an address. */
+const DEFAULT_WEB = "127.0.0.1:0";
 
 /** `--help` text for peers. */
 export const PEER_USAGE = `Usage: p2pchat peer --name NAME [flags]
@@ -84,6 +100,21 @@ directory to keep your ID.`;
 interface ParsedPeerArgs {
   options: PeerOptions & { dataDir: string };
   json: boolean;
+  /** Where to serve the web UI, if at all. */
+  web?: HostPort;
+  open: boolean;
+}
+
+/**
+ * `--web` takes an optional value, which parseArgs cannot express: a bare
+ * `--web` (last, or followed by another flag) gets the default address.
+ */
+function withWebDefault(args: string[]): string[] {
+  return args.flatMap((arg, i) =>
+    arg === "--web" && (i + 1 >= args.length || args[i + 1].startsWith("-"))
+      ? [`--web=${DEFAULT_WEB}`]
+      : [arg]
+  );
 }
 
 /** Reads peer flags into options. Throws `UsageError`. */
@@ -91,7 +122,7 @@ export function peerOptions(
   args: string[],
   env?: Record<string, string | undefined>,
 ): { help: true } | ({ help: false } & ParsedPeerArgs) {
-  const flags = parseFlags(args, FLAGS, env);
+  const flags = parseFlags(withWebDefault(args), FLAGS, env);
   if (flags.help) return { help: true };
   if (typeof flags.name !== "string") {
     throw new UsageError(`Missing --name NAME (or ${envName("name")})`);
@@ -123,7 +154,13 @@ export function peerOptions(
       maxMs: integerFlag("reconnect-max-ms", flags["reconnect-max-ms"], 100, 3_600_000),
     };
   }
-  return { help: false, options, json: flags.json === true };
+  let web: HostPort | undefined;
+  if (typeof flags.web === "string" && !/^(0|false|no|off)$/i.test(flags.web)) {
+    const text = /^(1|true|yes|on)$/i.test(flags.web) ? DEFAULT_WEB : flags.web;
+    web = hostPortFlag("web", text, "127.0.0.1");
+  }
+  if (flags.open === true && !web) throw new UsageError("--open goes with --web");
+  return { help: false, options, json: flags.json === true, web, open: flags.open === true };
 }
 
 /** Runs a peer until `/quit`, end of input, a signal, or a fatal refusal. */
@@ -168,12 +205,49 @@ export async function runPeer(args: string[]): Promise<number> {
     }
     throw error;
   }
+  const ui = (json ?? terminal)!;
+  let web: ChatWeb | undefined;
+  if (parsed.web) {
+    const { ChatWeb } = await import("../web/mod.ts");
+    try {
+      web = ChatWeb.start({ peer, listen: parsed.web, logger });
+      ui.render({ event: "web", url: web.url });
+      if (parsed.open) openInBrowser(web.url, logger);
+    } catch (error) {
+      if (
+        !(error instanceof Deno.errors.AddrInUse || error instanceof Deno.errors.AddrNotAvailable)
+      ) {
+        throw error;
+      }
+      printError(
+        `error: cannot serve the web UI on ${formatHostPort(parsed.web)}: ${error.message}`,
+      );
+      await peer.shutdown();
+      return 1;
+    }
+  }
   const input = json ? json.run(peer, stdinLines()) : terminal!.run(peer);
   const outcome = await Promise.race([
     input.then(() => 0),
     onShutdownSignal().then(() => 0),
     peer.finished.then(() => 0, () => 1),
   ]);
+  await web?.shutdown();
   await peer.shutdown();
   return outcome;
+}
+
+/** Best effort: hands `url` to the desktop's browser opener. */
+function openInBrowser(url: string, logger: Logger): void {
+  const [command, ...args] = Deno.build.os === "darwin"
+    ? ["open", url]
+    : Deno.build.os === "windows"
+    ? ["cmd", "/c", "start", "", url]
+    : ["xdg-open", url];
+  try {
+    new Deno.Command(command, { args, stdin: "null", stdout: "null", stderr: "null" }).spawn()
+      .unref();
+  } catch (error) {
+    logger.warn("could not open a browser; open the URL yourself", { error: String(error) });
+  }
 }

@@ -13,4 +13,5 @@ export { Dashboard, type DashboardOptions } from "./server.ts";
 export { createDashboardApp, type DashboardAppOptions } from "./app.tsx";
 export { generateAdminToken, hostChecker, tokenMatches } from "./security.ts";
 export { renderMetrics } from "./metrics.ts";
+export { FAVICON_SVG } from "./assets/styles.ts";
 export type { PeerJson } from "./api_shapes.ts";

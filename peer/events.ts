@@ -52,6 +52,8 @@ export type PeerEvent =
   | { event: "key_changed"; name: string; oldId: string; newId: string }
   | { event: "trusted"; peer: PeerInfo; previousId?: string }
   | { event: "error"; message: string }
+  /** The web UI is up (`--web`); open `url`, which carries its secret. */
+  | { event: "web"; url: string }
   | { event: "bye" };
 
 /** Receives peer events. */

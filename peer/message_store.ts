@@ -298,14 +298,16 @@ export class MessageStore {
 
   // ---- history and peers ---------------------------------------------------------
 
-  /** The newest `limit` messages with `peerId`, oldest first. */
-  conversation(peerId: string, limit: number): Promise<StoredMessage[]> {
+  /**
+   * The newest `limit` messages with `peerId`, oldest first; with `before`,
+   * the newest ones older than that message ID (for scrolling back).
+   */
+  conversation(peerId: string, limit: number, before?: string): Promise<StoredMessage[]> {
     return this.#run("read history", async () => {
       const newestFirst: StoredMessage[] = [];
-      const entries = this.#kv.list<StoredMessage>({ prefix: ["conversation", peerId] }, {
-        reverse: true,
-        limit,
-      });
+      const prefix = ["conversation", peerId];
+      const selector = before === undefined ? { prefix } : { prefix, end: [...prefix, before] };
+      const entries = this.#kv.list<StoredMessage>(selector, { reverse: true, limit });
       for await (const entry of entries) newestFirst.push(entry.value);
       return newestFirst.reverse();
     });

@@ -112,9 +112,12 @@ export class Messenger {
     return this.#courier.pending();
   }
 
-  /** The newest `limit` messages exchanged with `peer`, oldest first. */
-  async history(peer: PeerInfo, limit: number): Promise<HistoryEntry[]> {
-    const messages = await this.#options.store.conversation(peer.id, limit);
+  /**
+   * The newest `limit` messages exchanged with `peer`, oldest first; with
+   * `before`, those older than that message ID.
+   */
+  async history(peer: PeerInfo, limit: number, before?: string): Promise<HistoryEntry[]> {
+    const messages = await this.#options.store.conversation(peer.id, limit, before);
     return messages.map(({ id, direction, text, sentAt, broadcast, status }) => ({
       id,
       direction,

@@ -16,7 +16,7 @@ import {
 import { type Logger, silentLogger } from "../log/mod.ts";
 import type { BackoffOptions } from "./backoff.ts";
 import { DataDirLock } from "./data_dir_lock.ts";
-import type { PeerEvent, PeerEventListener } from "./events.ts";
+import type { HistoryEntry, PeerEvent, PeerEventListener } from "./events.ts";
 import { Identity } from "./identity.ts";
 import { LinkPool } from "./link_pool.ts";
 import { MessageStore, STORE_FILE, type StoredMessage } from "./message_store.ts";
@@ -227,6 +227,35 @@ export class Peer implements AsyncDisposable {
       return void this.#emit({ event: "error", message: "No other peer is online" });
     }
     return await this.#stored(() => this.#messenger.broadcast(text));
+  }
+
+  /**
+   * Everyone this peer knows: online peers, then peers seen before (most
+   * recently seen first), each once.
+   */
+  contacts(): { peer: PeerInfo; online: boolean }[] {
+    const online = this.#directory.list();
+    const onlineIds = new Set(online.map((p) => p.id));
+    const offline = this.#directory.departed().filter((p) => !onlineIds.has(p.id));
+    return [
+      ...online.map((peer) => ({ peer, online: true })),
+      ...offline.map((peer) => ({ peer, online: false })),
+    ];
+  }
+
+  /** A peer by exact ID, online or seen before. */
+  lastKnown(id: string): PeerInfo | undefined {
+    return this.#directory.lastKnown(id);
+  }
+
+  /**
+   * The conversation with `peerId` (newest `limit`, oldest first; with
+   * `before`, those older than that message ID). Throws `StoreError`.
+   */
+  async conversation(peerId: string, limit: number, before?: string): Promise<HistoryEntry[]> {
+    const peer = this.#directory.lastKnown(peerId) ??
+      { id: peerId, name: shortId(peerId), address: "" };
+    return await this.#messenger.history(peer, limit, before);
   }
 
   /** Emits the conversation with `withWhom` as a `history` event. */

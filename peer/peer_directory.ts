@@ -82,6 +82,11 @@ export class PeerDirectory {
     return findIn([...this.#departed.values()].reverse(), nameOrId);
   }
 
+  /** Peers seen before but not online now, most recently seen first. */
+  departed(): PeerInfo[] {
+    return [...this.#departed.values()].filter((p) => !this.#peers.has(p.id)).reverse();
+  }
+
   /** Seeds the peers seen in earlier runs (not online until listed). */
   rememberDeparted(peers: PeerInfo[]): void {
     for (const peer of peers) {

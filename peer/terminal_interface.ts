@@ -175,6 +175,8 @@ export class TerminalInterface {
         return `* trusted ${event.peer.name}'s key ${shortId(event.peer.id)}`;
       case "error":
         return this.#paint("33", `! ${event.message}`);
+      case "web":
+        return `* chat window: ${event.url}`;
       case "bye":
         return dim("* bye");
     }

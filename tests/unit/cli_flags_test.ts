@@ -189,7 +189,34 @@ Deno.test("peer options leave registry, listen and advertise to the defaults unl
     help: false,
     options: { name: "alice", dataDir: "/tmp/a" },
     json: false,
+    web: undefined,
+    open: false,
   });
+});
+
+Deno.test("--web takes an optional address; --open needs --web", () => {
+  const bare = peerOptions(["--name", "a", "--web", "--json"], {});
+  assert.ok(!bare.help);
+  assert.deepEqual(bare.web, { hostname: "127.0.0.1", port: 0 });
+  assert.equal(bare.json, true, "the flag after a bare --web is still read");
+  const last = peerOptions(["--name", "a", "--web"], {});
+  assert.ok(!last.help);
+  assert.deepEqual(last.web, { hostname: "127.0.0.1", port: 0 });
+  const given = peerOptions(["--name", "a", "--web", "127.0.0.1:8080", "--open"], {});
+  assert.ok(!given.help);
+  assert.deepEqual(given.web, { hostname: "127.0.0.1", port: 8080 });
+  assert.equal(given.open, true);
+  const fromEnv = peerOptions(["--name", "a"], { P2PCHAT_WEB: "yes" });
+  assert.ok(!fromEnv.help);
+  assert.deepEqual(fromEnv.web, { hostname: "127.0.0.1", port: 0 });
+  assert.throws(
+    () => peerOptions(["--name", "a", "--open"], {}),
+    usageError("--open goes with --web"),
+  );
+  assert.throws(
+    () => peerOptions(["--name", "a", "--web", "nowhere"], {}),
+    usageError(/^Invalid value for --web: "nowhere"/),
+  );
 });
 
 Deno.test("peer options read every flag", () => {
@@ -219,6 +246,8 @@ Deno.test("peer options read every flag", () => {
       backoff: { maxMs: 5000 },
     },
     json: true,
+    web: undefined,
+    open: false,
   });
 });
 

@@ -1,0 +1,15 @@
+/**
+ * A peer's local web UI (`p2pchat peer --web`): a chat window any browser
+ * shows — contacts with online dots, unread and outbox badges; conversations
+ * with delivery and read ticks; a broadcast room; banners for a lost
+ * registry or a changed key. Rendered on the server for the first paint,
+ * live over server-sent events of the peer's own events, served entirely by
+ * the peer, and locked to whoever opens the URL it prints.
+ *
+ * @module
+ */
+
+export { ChatWeb, type ChatWebOptions } from "./server.ts";
+export { type ChatAppOptions, createChatApp } from "./app.tsx";
+export { newSecret, WebSession } from "./session.ts";
+export { type ChatState, chatState, type Contact, unreadIn } from "./chat_state.ts";
