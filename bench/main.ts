@@ -4,7 +4,8 @@
  * `deno task bench --smoke` runs each one tiny, for CI: it checks that the
  * harness works and asserts nothing about timings.
  *
- * Flags: --smoke · --only=1,3,5 (run a subset) · --out=PATH (report path)
+ * Flags: --smoke · --only=1,3,5 (run a subset) · --out=PATH (report path) ·
+ * --rerender (rewrite docs/BENCHMARKS.md from the saved results and the current notes)
  */
 
 import { parseArgs } from "node:util";
@@ -25,9 +26,22 @@ const { values } = parseArgs({
     smoke: { type: "boolean", default: false },
     only: { type: "string" },
     out: { type: "string" },
+    rerender: { type: "boolean", default: false },
   },
   strict: true,
 });
+
+if (values.rerender) {
+  // Rewrites docs/BENCHMARKS.md from the last full run's JSON with the current notes.
+  const root = new URL("../", import.meta.url).pathname;
+  const saved = JSON.parse(await Deno.readTextFile(`${root}docs/BENCHMARKS.json`));
+  await Deno.writeTextFile(
+    `${root}docs/BENCHMARKS.md`,
+    markdownReport(saved.results, saved.machine, BENCHMARK_NOTES),
+  );
+  console.log("docs/BENCHMARKS.md rewritten from docs/BENCHMARKS.json");
+  Deno.exit(0);
+}
 
 const smoke = values.smoke === true;
 const only = values.only?.split(",").map(Number);
