@@ -7,9 +7,26 @@
 
 import type { HostPort } from "../protocol/mod.ts";
 
+/** The bytes of one relayed connection, as they crossed the relay. */
+export interface Capture {
+  /** From the connecting side to the target. */
+  upstream: Uint8Array[];
+  /** From the target back. */
+  downstream: Uint8Array[];
+}
+
+/** Options for {@linkcode FlakyProxy}. */
+export interface FlakyProxyOptions {
+  /** Keep a copy of every byte relayed, per connection (an eavesdropper's view). */
+  record?: boolean;
+}
+
 /** A relay from a local port to `target`. */
 export class FlakyProxy implements AsyncDisposable {
   readonly address: Deno.NetAddr;
+  /** With `record`: one entry per connection relayed, in the order accepted. */
+  readonly captures: Capture[] = [];
+  readonly #record: boolean;
   readonly #listener: Deno.TcpListener;
   #target: HostPort;
   readonly #pairs = new Set<[Deno.TcpConn, Deno.TcpConn]>();
@@ -17,8 +34,9 @@ export class FlakyProxy implements AsyncDisposable {
   #frozen = false;
   #accepting: Promise<void>;
 
-  constructor(target: HostPort) {
+  constructor(target: HostPort, options: FlakyProxyOptions = {}) {
     this.#target = target;
+    this.#record = options.record ?? false;
     this.#listener = Deno.listen({ hostname: "127.0.0.1", port: 0, transport: "tcp" });
     this.address = this.#listener.addr;
     this.#accepting = this.#accept();
@@ -86,11 +104,16 @@ export class FlakyProxy implements AsyncDisposable {
     }
     const pair: [Deno.TcpConn, Deno.TcpConn] = [inbound, outbound];
     this.#pairs.add(pair);
-    await Promise.all([this.#pump(inbound, outbound), this.#pump(outbound, inbound)]);
+    const capture: Capture = { upstream: [], downstream: [] };
+    if (this.#record) this.captures.push(capture);
+    await Promise.all([
+      this.#pump(inbound, outbound, capture.upstream),
+      this.#pump(outbound, inbound, capture.downstream),
+    ]);
     this.#pairs.delete(pair);
   }
 
-  async #pump(from: Deno.TcpConn, to: Deno.TcpConn): Promise<void> {
+  async #pump(from: Deno.TcpConn, to: Deno.TcpConn, record: Uint8Array[]): Promise<void> {
     const buffer = new Uint8Array(16 * 1024);
     try {
       while (true) {
@@ -98,6 +121,7 @@ export class FlakyProxy implements AsyncDisposable {
         if (n === null) break;
         // Frozen: swallow the bytes, as a dead link would.
         if (this.#frozen) continue;
+        if (this.#record) record.push(buffer.slice(0, n));
         let offset = 0;
         while (offset < n) offset += await to.write(buffer.subarray(offset, n));
       }

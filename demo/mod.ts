@@ -6,4 +6,4 @@
  */
 
 export { type DemoOptions, runDemo } from "./demo.ts";
-export { FlakyProxy } from "./flaky_proxy.ts";
+export { type Capture, FlakyProxy, type FlakyProxyOptions } from "./flaky_proxy.ts";

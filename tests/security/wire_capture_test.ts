@@ -5,112 +5,11 @@
  */
 
 import assert from "node:assert/strict";
-import { FrameDecoder, type HostPort, parseHostPort } from "../../protocol/mod.ts";
+import { type Capture, FlakyProxy } from "../../demo/mod.ts";
+import { FrameDecoder, parseHostPort } from "../../protocol/mod.ts";
 import { PeerProcess, RegistryProcess } from "../support/processes.ts";
 import { tempDir } from "../support/temp_dir.ts";
 import { knownPeers, waitUntil } from "../support/wait.ts";
-
-/** The bytes of one relayed connection, as they crossed the relay. */
-interface Capture {
-  /** From the dialler to the listener. */
-  upstream: Uint8Array[];
-  /** From the listener back to the dialler. */
-  downstream: Uint8Array[];
-}
-
-/** A TCP relay to `target` that records everything it forwards. */
-class RecordingRelay implements AsyncDisposable {
-  readonly address: Deno.NetAddr;
-  /** One entry per connection relayed, in the order they were accepted. */
-  readonly captures: Capture[] = [];
-  readonly #listener: Deno.TcpListener;
-  readonly #open = new Set<Deno.TcpConn>();
-  readonly #tasks = new Set<Promise<void>>();
-  readonly #accepting: Promise<void>;
-  #target: HostPort;
-
-  constructor(target: HostPort) {
-    this.#target = target;
-    this.#listener = Deno.listen({ hostname: "127.0.0.1", port: 0, transport: "tcp" });
-    this.address = this.#listener.addr;
-    this.#accepting = this.#accept();
-  }
-
-  /** Relays new connections to `target` from now on. */
-  retarget(target: HostPort): void {
-    this.#target = target;
-  }
-
-  /** Cuts every connection it is relaying now; returns how many. */
-  cut(): number {
-    const count = this.#open.size / 2;
-    for (const conn of this.#open) closeQuietly(conn);
-    this.#open.clear();
-    return count;
-  }
-
-  async [Symbol.asyncDispose](): Promise<void> {
-    this.#listener.close();
-    await this.#accepting;
-    this.cut();
-    await Promise.all(this.#tasks);
-  }
-
-  async #accept(): Promise<void> {
-    try {
-      for await (const inbound of this.#listener) {
-        const task = this.#relay(inbound).finally(() => this.#tasks.delete(task));
-        this.#tasks.add(task);
-      }
-    } catch (error) {
-      if (!(error instanceof Deno.errors.BadResource)) throw error;
-    }
-  }
-
-  async #relay(inbound: Deno.TcpConn): Promise<void> {
-    let outbound: Deno.TcpConn;
-    try {
-      outbound = await Deno.connect({ ...this.#target, transport: "tcp" });
-    } catch {
-      closeQuietly(inbound);
-      return;
-    }
-    const capture: Capture = { upstream: [], downstream: [] };
-    this.captures.push(capture);
-    this.#open.add(inbound).add(outbound);
-    await Promise.all([
-      pump(inbound, outbound, capture.upstream),
-      pump(outbound, inbound, capture.downstream),
-    ]);
-    this.#open.delete(inbound);
-    this.#open.delete(outbound);
-  }
-}
-
-async function pump(from: Deno.TcpConn, to: Deno.TcpConn, record: Uint8Array[]): Promise<void> {
-  const buffer = new Uint8Array(16 * 1024);
-  try {
-    while (true) {
-      const n = await from.read(buffer);
-      if (n === null) break;
-      record.push(buffer.slice(0, n));
-      let offset = 0;
-      while (offset < n) offset += await to.write(buffer.subarray(offset, n));
-    }
-  } catch {
-    // Either side went away (or the relay cut it): close both below.
-  }
-  closeQuietly(from);
-  closeQuietly(to);
-}
-
-function closeQuietly(conn: Deno.Conn): void {
-  try {
-    conn.close();
-  } catch {
-    // already closed
-  }
-}
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -180,7 +79,7 @@ Deno.test("a chat captured on the wire shows its handshake but none of its messa
   await using dir = await tempDir();
   await using registry = await RegistryProcess.start(["--no-dashboard"]);
   // Alice reaches bob only through the recording relay (bob advertises its port).
-  await using relay = new RecordingRelay({ hostname: "127.0.0.1", port: 9 });
+  await using relay = new FlakyProxy({ hostname: "127.0.0.1", port: 9 }, { record: true });
   await using bob = await PeerProcess.start("bob", {
     registry: registry.address,
     dataDir: `${dir.path}/b`,
