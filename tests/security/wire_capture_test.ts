@@ -5,7 +5,7 @@
  */
 
 import assert from "node:assert/strict";
-import { type Capture, FlakyProxy } from "../../demo/mod.ts";
+import { FlakyProxy } from "../../demo/mod.ts";
 import { FrameDecoder, parseHostPort } from "../../protocol/mod.ts";
 import { PeerProcess, RegistryProcess } from "../support/processes.ts";
 import { tempDir } from "../support/temp_dir.ts";
