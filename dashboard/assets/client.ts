@@ -347,6 +347,19 @@ export function dashboardClient(format: typeof Format): void {
 
   // ---- wiring ----------------------------------------------------------------------
 
+  // Clicking a short ID copies the full one (it is also in the tooltip).
+  tbody?.addEventListener("click", async (event) => {
+    const code = (event.target as HTMLElement).closest<HTMLElement>("td.id code");
+    if (!code?.title) return;
+    try {
+      await navigator.clipboard.writeText(code.title);
+      code.dataset.copied = "true";
+      setTimeout(() => delete code.dataset.copied, 1200);
+    } catch {
+      // No clipboard access (an insecure origin or a refusal): the tooltip still shows it.
+    }
+  });
+
   for (const tr of tbody ? [...tbody.rows] : []) {
     rows.set(tr.dataset.id!, {
       peer: {

@@ -73,6 +73,8 @@ th[aria-sort="descending"] a::after { content: " ▼"; }
 tbody tr:hover { background: var(--row-hover); }
 tbody tr:last-child td { border-bottom: none; }
 td.name a { font-weight: 600; }
+td.id code { cursor: copy; }
+td.id code[data-copied]::after { content: " copied"; color: var(--ok); font-family: system-ui, sans-serif; }
 td.age { font-weight: 600; }
 tr[data-state="ok"] td.age { color: var(--ok); }
 tr[data-state="late"] td.age { color: var(--late); }

@@ -19,7 +19,9 @@ Deno.test({
     await using dir = await tempDir();
     await using registry = await RegistryProcess.start(REGISTRY_ARGS);
     await using browser = await launchBrowser();
-    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    await context.grantPermissions(["clipboard-read", "clipboard-write"]);
+    const page = await context.newPage();
     const problems: string[] = [];
     page.on("pageerror", (error) => problems.push(error.message));
     let loads = 0;
@@ -45,6 +47,10 @@ Deno.test({
       assert.equal(await row.locator("td.reconnects").innerText(), "0");
     }
     assert.equal(await page.locator('[data-stat="peersOnline"]').innerText(), "4");
+
+    // Clicking a short ID copies the whole ID.
+    await page.click(`#peers tr[data-id="${alice.id}"] td.id code`);
+    assert.equal(await page.evaluate(() => navigator.clipboard.readText()), alice.id);
 
     // Heartbeat ages tick in the browser: the value changes without any event.
     const age = page.locator(`#peers tr[data-id="${alice.id}"] td.age`);
