@@ -7,6 +7,7 @@
 import {
   type ChallengeMessage,
   CLIENT_NAME,
+  decodeMessage,
   flushWithin,
   FrameStream,
   type FrameStreamOptions,
@@ -119,8 +120,13 @@ export class PeerSession {
 
   /** The next message, within this connection's frame budget. */
   async #receive(): Promise<PeerToRegistry | null> {
-    const message = await this.channel.receive();
-    if (message !== null && !this.#frames.take()) {
+    // Straight from the stream, not through channel.receive(): one suspended
+    // async function less per idle connection, which at ten thousand peers
+    // is memory that shows.
+    const payload = await this.channel.stream.readFrame();
+    if (payload === null) return null;
+    const message = decodeMessage(payload, parsePeerToRegistry);
+    if (!this.#frames.take()) {
       throw new ProtocolError(
         "rate_limited",
         `More than ${this.#host.maxFramesPerSecond} frames per second on this connection`,

@@ -298,16 +298,22 @@ export class Registry implements RegistryView, AsyncDisposable {
           maxFrameBytes: this.#options.maxFrameBytes,
           readBufferBytes: SESSION_READ_BUFFER_BYTES,
         });
-        const running = session.run()
-          .catch((error) => {
-            this.#options.logger.error("session failed", { error: String(error) });
-            session.close();
-          })
-          .finally(() => this.#sessions.delete(session));
-        this.#sessions.set(session, running);
+        this.#sessions.set(session, this.#runSession(session));
       }
     } catch (error) {
       if (!(error instanceof Deno.errors.BadResource)) throw error;
+    }
+  }
+
+  /** Serves one connection to its end; a bug in it must not take the registry down. */
+  async #runSession(session: PeerSession): Promise<void> {
+    try {
+      await session.run();
+    } catch (error) {
+      this.#options.logger.error("session failed", { error: String(error) });
+      session.close();
+    } finally {
+      this.#sessions.delete(session);
     }
   }
 
