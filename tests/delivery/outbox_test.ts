@@ -1,13 +1,10 @@
 import assert from "node:assert/strict";
-import { PeerProcess, RegistryProcess } from "../support/processes.ts";
-import { tempDir } from "../support/temp_dir.ts";
+import { TestNetwork } from "../support/network.ts";
 import { knownPeers, waitUntil } from "../support/wait.ts";
 
 Deno.test("a message to an offline peer waits as pending and is delivered exactly once when it returns", async () => {
-  await using dir = await tempDir();
-  await using registry = await RegistryProcess.start();
-  const peer = (name: string) =>
-    PeerProcess.start(name, { registry: registry.address, dataDir: `${dir.path}/${name}` });
+  await using net = await TestNetwork.start();
+  const peer = (name: string) => net.peer(name);
   await using alice = await peer("alice");
   const bobFirst = await peer("bob");
   const bobId = bobFirst.id;
@@ -50,10 +47,8 @@ Deno.test("a message to an offline peer waits as pending and is delivered exactl
 
 for (const how of ["quits", "is killed"] as const) {
   Deno.test(`a sender that ${how} with a pending outbox delivers it after restarting, exactly once`, async () => {
-    await using dir = await tempDir();
-    await using registry = await RegistryProcess.start();
-    const peer = (name: string) =>
-      PeerProcess.start(name, { registry: registry.address, dataDir: `${dir.path}/${name}` });
+    await using net = await TestNetwork.start();
+    const peer = (name: string) => net.peer(name);
     const bobFirst = await peer("bob");
     const aliceFirst = await peer("alice");
     await waitUntil(() => knownPeers(aliceFirst).includes("bob"), "alice to see bob");
@@ -81,10 +76,8 @@ for (const how of ["quits", "is killed"] as const) {
 }
 
 Deno.test("read receipts flow back and history survives restarts on both sides", async () => {
-  await using dir = await tempDir();
-  await using registry = await RegistryProcess.start();
-  const peer = (name: string) =>
-    PeerProcess.start(name, { registry: registry.address, dataDir: `${dir.path}/${name}` });
+  await using net = await TestNetwork.start();
+  const peer = (name: string) => net.peer(name);
   let alice = await peer("alice");
   let bob = await peer("bob");
   try {
@@ -132,10 +125,8 @@ Deno.test("read receipts flow back and history survives restarts on both sides",
 });
 
 Deno.test("a pending message can be cancelled and is then never delivered", async () => {
-  await using dir = await tempDir();
-  await using registry = await RegistryProcess.start();
-  const peer = (name: string) =>
-    PeerProcess.start(name, { registry: registry.address, dataDir: `${dir.path}/${name}` });
+  await using net = await TestNetwork.start();
+  const peer = (name: string) => net.peer(name);
   await using alice = await peer("alice");
   const bobFirst = await peer("bob");
   await alice.waitFor("peer_joined");

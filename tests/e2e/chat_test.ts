@@ -1,19 +1,11 @@
 import assert from "node:assert/strict";
-import { PeerProcess, RegistryProcess } from "../support/processes.ts";
-import { tempDir } from "../support/temp_dir.ts";
+import { TestNetwork } from "../support/network.ts";
 import { knownPeers, sameNames, waitUntil } from "../support/wait.ts";
 
 Deno.test("two peers register, see each other and chat both ways", async () => {
-  await using dir = await tempDir();
-  await using registry = await RegistryProcess.start();
-  await using alice = await PeerProcess.start("alice", {
-    registry: registry.address,
-    dataDir: `${dir.path}/a`,
-  });
-  await using bob = await PeerProcess.start("bob", {
-    registry: registry.address,
-    dataDir: `${dir.path}/b`,
-  });
+  await using net = await TestNetwork.start();
+  await using alice = await net.peer("alice");
+  await using bob = await net.peer("bob");
 
   const joined = await alice.waitFor("peer_joined", { test: (e) => e.peer.name === "bob" });
   assert.equal(joined.peer.id, bob.id);
@@ -41,13 +33,10 @@ Deno.test("two peers register, see each other and chat both ways", async () => {
 });
 
 Deno.test("five peers see each other and a broadcast reaches every one of them", async () => {
-  await using dir = await tempDir();
-  await using registry = await RegistryProcess.start();
+  await using net = await TestNetwork.start();
   const names = ["ann", "ben", "cid", "dee", "eve"];
   const peers = await Promise.all(
-    names.map((name) =>
-      PeerProcess.start(name, { registry: registry.address, dataDir: `${dir.path}/${name}` })
-    ),
+    names.map((name) => net.peer(name)),
   );
   try {
     for (const peer of peers) {
@@ -84,12 +73,8 @@ Deno.test("five peers see each other and a broadcast reaches every one of them",
 });
 
 Deno.test("a send to an unknown name or to oneself is an error and the peer keeps going", async () => {
-  await using dir = await tempDir();
-  await using registry = await RegistryProcess.start();
-  await using alice = await PeerProcess.start("alice", {
-    registry: registry.address,
-    dataDir: `${dir.path}/a`,
-  });
+  await using net = await TestNetwork.start();
+  await using alice = await net.peer("alice");
 
   await alice.command({ cmd: "send", to: "nobody", text: "hello?" });
   const unknown = await alice.waitFor("error");

@@ -1,22 +1,14 @@
 import assert from "node:assert/strict";
-import { PeerProcess, RegistryProcess } from "../support/processes.ts";
-import { tempDir } from "../support/temp_dir.ts";
+import { TestNetwork } from "../support/network.ts";
 
 // The registry in these tests announces 200 ms heartbeats and evicts after 3 missed.
 const HEARTBEAT_MS = 200;
 const EVICT_AFTER = 3;
 
 Deno.test("a peer that quits is seen leaving with reason bye right away", async () => {
-  await using dir = await tempDir();
-  await using registry = await RegistryProcess.start();
-  await using alice = await PeerProcess.start("alice", {
-    registry: registry.address,
-    dataDir: `${dir.path}/a`,
-  });
-  await using bob = await PeerProcess.start("bob", {
-    registry: registry.address,
-    dataDir: `${dir.path}/b`,
-  });
+  await using net = await TestNetwork.start();
+  await using alice = await net.peer("alice");
+  await using bob = await net.peer("bob");
   await alice.waitFor("peer_joined", { test: (e) => e.peer.id === bob.id });
 
   const mark = alice.mark();
@@ -35,16 +27,9 @@ Deno.test("a peer that quits is seen leaving with reason bye right away", async 
 });
 
 Deno.test("a SIGKILLed peer is gone from everyone's list within the eviction window", async () => {
-  await using dir = await tempDir();
-  await using registry = await RegistryProcess.start();
-  await using alice = await PeerProcess.start("alice", {
-    registry: registry.address,
-    dataDir: `${dir.path}/a`,
-  });
-  await using bob = await PeerProcess.start("bob", {
-    registry: registry.address,
-    dataDir: `${dir.path}/b`,
-  });
+  await using net = await TestNetwork.start();
+  await using alice = await net.peer("alice");
+  await using bob = await net.peer("bob");
   await alice.waitFor("peer_joined", { test: (e) => e.peer.id === bob.id });
 
   const mark = alice.mark();
@@ -61,16 +46,9 @@ Deno.test("a SIGKILLed peer is gone from everyone's list within the eviction win
 Deno.test("a frozen peer (SIGSTOP) is evicted after the configured missed heartbeats", {
   ignore: Deno.build.os === "windows",
 }, async () => {
-  await using dir = await tempDir();
-  await using registry = await RegistryProcess.start();
-  await using alice = await PeerProcess.start("alice", {
-    registry: registry.address,
-    dataDir: `${dir.path}/a`,
-  });
-  await using bob = await PeerProcess.start("bob", {
-    registry: registry.address,
-    dataDir: `${dir.path}/b`,
-  });
+  await using net = await TestNetwork.start();
+  await using alice = await net.peer("alice");
+  await using bob = await net.peer("bob");
   await alice.waitFor("peer_joined", { test: (e) => e.peer.id === bob.id });
 
   const mark = alice.mark();
