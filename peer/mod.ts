@@ -1,6 +1,7 @@
 /**
  * The peer role: registers with the registry, keeps the list of who is
- * online, and chats with other peers over direct, authenticated links. It
+ * online, and chats with other peers over direct, authenticated and
+ * encrypted links, storing every message before it is sent or acknowledged. It
  * keeps working with the peers it knows while the registry is away, and
  * re-registers by itself. {@linkcode Peer} is the engine; the terminal and
  * `--json` interfaces drive it with {@linkcode PeerCommand}s and render its
