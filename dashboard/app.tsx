@@ -9,13 +9,13 @@ import type { VNode } from "preact";
 import type { RegistryView } from "../registry/mod.ts";
 import { dashboardClient } from "./assets/client.ts";
 import * as format from "./assets/format.ts";
-import { DASHBOARD_CSS, FAVICON_SVG } from "./assets/styles.ts";
+import { DASHBOARD_CSS } from "./assets/styles.ts";
 import { eventJson, historyJson, peerJson, statsJson } from "./api_shapes.ts";
 import { liveFeed } from "./live_feed.ts";
 import { renderMetrics } from "./metrics.ts";
 import { HomePage, SORT_KEYS, type SortKey } from "./pages/home_page.tsx";
 import { NotFoundPage, PeerPage } from "./pages/peer_page.tsx";
-import { bearerToken, SECURITY_HEADERS, tokenMatches } from "./security.ts";
+import { bearerToken, FAVICON_SVG, SECURITY_HEADERS, tokenMatches } from "../http/mod.ts";
 
 /** What the app needs to run. */
 export interface DashboardAppOptions {

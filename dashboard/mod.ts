@@ -11,7 +11,7 @@
 
 export { Dashboard, type DashboardOptions } from "./server.ts";
 export { createDashboardApp, type DashboardAppOptions } from "./app.tsx";
-export { generateAdminToken, hostChecker, tokenMatches } from "./security.ts";
+// Admin tokens and Host checks come from http/; re-exported as the dashboard's.
+export { hostChecker, newToken as generateAdminToken, tokenMatches } from "../http/mod.ts";
 export { renderMetrics } from "./metrics.ts";
-export { FAVICON_SVG } from "./assets/styles.ts";
 export type { PeerJson } from "./api_shapes.ts";

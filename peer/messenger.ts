@@ -6,29 +6,15 @@
  */
 
 import { MAX_TEXT_LENGTH, newMessageId, type PeerInfo } from "../protocol/mod.ts";
-import type { Logger } from "../log/mod.ts";
-import type { BackoffOptions } from "./backoff.ts";
-import { Courier } from "./courier.ts";
+import { Courier, type CourierOptions } from "./courier.ts";
 import type { DirectLink } from "./direct_link.ts";
-import type { HistoryEntry, PeerEvent } from "./events.ts";
+import type { HistoryEntry } from "./events.ts";
 import { Inbox } from "./inbox.ts";
-import type { LinkPayload, LinkPool } from "./link_pool.ts";
-import type { MessageStore, StoredMessage } from "./message_store.ts";
-import type { PeerDirectory } from "./peer_directory.ts";
+import type { LinkPayload } from "./link_pool.ts";
+import type { StoredMessage } from "./message_store.ts";
 
-/** Options for {@linkcode Messenger}. */
-export interface MessengerOptions {
-  links: LinkPool;
-  directory: PeerDirectory;
-  store: MessageStore;
-  emit: (event: PeerEvent) => void;
-  logger: Logger;
-  /** See `CourierOptions.ackTimeoutMs`. */
-  ackTimeoutMs?: number;
-  retry?: BackoffOptions;
-  /** See `CourierOptions.isTrusted`. */
-  isTrusted?: (peerId: string) => boolean;
-}
+/** Options for {@linkcode Messenger}: what its courier needs (see {@linkcode CourierOptions}). */
+export type MessengerOptions = CourierOptions;
 
 /** Why a text cannot be sent, or `null` if it can. */
 export function textProblem(text: string): string | null {

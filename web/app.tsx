@@ -10,7 +10,8 @@ import { renderToString } from "preact-render-to-string";
 import type { Peer } from "../peer/mod.ts";
 import { APP_VERSION, MESSAGE_ID_PATTERN } from "../protocol/mod.ts";
 import { chatClient } from "./assets/client.ts";
-import { CHAT_CSS, FAVICON_SVG } from "./assets/styles.ts";
+import { CHAT_CSS } from "./assets/styles.ts";
+import { FAVICON_SVG, SECURITY_HEADERS } from "../http/mod.ts";
 import { chatState } from "./chat_state.ts";
 import { eventFeed } from "./event_feed.ts";
 import { type ChatMessageView, ChatPage } from "./pages/chat_page.tsx";
@@ -27,15 +28,8 @@ export interface ChatAppOptions {
 
 const CLIENT_JS = `"use strict";\n(${chatClient.toString()})();\n`;
 
-const SECURITY_HEADERS: Record<string, string> = {
-  "Content-Security-Policy":
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
-    "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
-  "X-Content-Type-Options": "nosniff",
-  "Referrer-Policy": "no-referrer",
-  "X-Frame-Options": "DENY",
-  "Cache-Control": "no-store",
-};
+// Conversations are private: no cache keeps a copy.
+const HEADERS: Record<string, string> = { ...SECURITY_HEADERS, "Cache-Control": "no-store" };
 
 const PAGE_SIZE = 50;
 
@@ -46,7 +40,7 @@ export function createChatApp(options: ChatAppOptions): Hono {
   const app = new Hono();
 
   app.use(async function guard(c, next) {
-    for (const [name, value] of Object.entries(SECURITY_HEADERS)) c.header(name, value);
+    for (const [name, value] of Object.entries(HEADERS)) c.header(name, value);
     const host = c.req.header("host");
     if (!session.isAllowedHost(host)) {
       return c.text("Misdirected request: this chat does not answer to that Host.\n", 421);

@@ -6,15 +6,10 @@
  * users and other web pages can neither read nor send.
  */
 
-import { hostChecker, tokenMatches } from "../dashboard/mod.ts";
+import { hostChecker, newToken, tokenMatches } from "../http/mod.ts";
 
 /** A fresh per-launch secret, base64url. */
-export function newSecret(): string {
-  return crypto.getRandomValues(new Uint8Array(32)).toBase64({
-    alphabet: "base64url",
-    omitPadding: true,
-  });
-}
+export const newSecret: () => string = newToken;
 
 /** The access rules for one web UI instance. */
 export class WebSession {

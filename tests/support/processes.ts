@@ -215,6 +215,21 @@ export interface PeerStartOptions {
   waitRegistered?: boolean;
 }
 
+/** Flags every test peer gets: its name, registry, data dir, a free loopback port. */
+function peerArgs(name: string, options: PeerStartOptions): string[] {
+  return [
+    "--name",
+    name,
+    "--registry",
+    options.registry,
+    "--data-dir",
+    options.dataDir,
+    "--listen",
+    "127.0.0.1:0",
+    ...(options.args ?? []),
+  ];
+}
+
 /** A peer process in `--json` mode. */
 export class PeerProcess extends RoleProcess {
   readonly events: PeerEvent[] = [];
@@ -224,20 +239,7 @@ export class PeerProcess extends RoleProcess {
 
   static async start(name: string, options: PeerStartOptions): Promise<PeerProcess> {
     const peer = new PeerProcess(
-      await spawn("peer", [
-        "--json",
-        "--name",
-        name,
-        "--registry",
-        options.registry,
-        "--data-dir",
-        options.dataDir,
-        "--listen",
-        "127.0.0.1:0",
-        "--reconnect-max-ms",
-        "1000",
-        ...(options.args ?? []),
-      ]),
+      await spawn("peer", ["--json", "--reconnect-max-ms", "1000", ...peerArgs(name, options)]),
     );
     const ready = await peer.waitFor("ready");
     peer.name = ready.name;
@@ -301,17 +303,7 @@ export class PeerProcess extends RoleProcess {
 export class TerminalPeerProcess extends RoleProcess {
   static async start(name: string, options: PeerStartOptions): Promise<TerminalPeerProcess> {
     const peer = new TerminalPeerProcess(
-      await spawn("peer", [
-        "--name",
-        name,
-        "--registry",
-        options.registry,
-        "--data-dir",
-        options.dataDir,
-        "--listen",
-        "127.0.0.1:0",
-        ...(options.args ?? []),
-      ]),
+      await spawn("peer", peerArgs(name, options)),
     );
     await peer.waitForLine(/registered with/);
     return peer;

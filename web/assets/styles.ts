@@ -1,7 +1,5 @@
 /** The chat window's look: a modern messenger, light or dark with the system, phone to desktop. */
 
-export { FAVICON_SVG } from "../../dashboard/mod.ts";
-
 export const CHAT_CSS = `
 :root {
   color-scheme: light dark;

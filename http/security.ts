@@ -1,13 +1,14 @@
 /**
- * The dashboard's defences: which `Host` headers it answers (against DNS
- * rebinding), the admin token and its constant-time check, and the response
- * headers that keep pages from being framed or fed foreign scripts.
+ * Defences shared by the registry's dashboard and a peer's web UI: which
+ * `Host` headers they answer (against DNS rebinding), random tokens and their
+ * constant-time check, and the response headers that keep pages from being
+ * framed or fed foreign scripts.
  */
 
 import { isLoopback } from "../protocol/mod.ts";
 
-/** A random admin token: 32 bytes, base64url. */
-export function generateAdminToken(): string {
+/** A random secret token: 32 bytes, base64url. */
+export function newToken(): string {
   return crypto.getRandomValues(new Uint8Array(32)).toBase64({
     alphabet: "base64url",
     omitPadding: true,
