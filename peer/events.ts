@@ -4,7 +4,7 @@
  */
 
 import type { LeaveReason, PeerInfo } from "../protocol/mod.ts";
-import type { MessageStatus } from "./message_store.ts";
+import type { MessageStatus } from "./store/message_store.ts";
 
 /** One message of a conversation, as history reports it. */
 export interface HistoryEntry {

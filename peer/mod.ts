@@ -12,10 +12,10 @@
 
 export { Peer, type PeerOptions } from "./peer.ts";
 export type { HistoryEntry, OutboxEntry, PeerEvent, PeerEventListener } from "./events.ts";
-export { DataDirBusyError } from "./data_dir_lock.ts";
-export { Identity, IdentityError } from "./identity.ts";
-export { defaultDataDir } from "./data_dir.ts";
-export { backoffDelay, type BackoffOptions } from "./backoff.ts";
+export { DataDirBusyError } from "./store/data_dir_lock.ts";
+export { Identity, IdentityError } from "./store/identity_file.ts";
+export { defaultDataDir } from "./store/data_dir.ts";
+export { backoffDelay, type BackoffOptions } from "./link/backoff.ts";
 export {
   CommandError,
   parseJsonCommand,
@@ -25,8 +25,8 @@ export {
   TERMINAL_HELP,
   type TerminalInput,
 } from "./commands.ts";
-export { JsonInterface } from "./json_interface.ts";
-export { TerminalInterface, type TerminalOptions } from "./terminal_interface.ts";
+export { JsonInterface } from "../json/json_interface.ts";
+export { TerminalInterface, type TerminalOptions } from "../terminal/terminal_interface.ts";
 export { type DeltaOutcome, type DirectoryChange, PeerDirectory } from "./peer_directory.ts";
 export {
   RegistryClient,
@@ -39,4 +39,4 @@ export {
   MessageStore,
   type StoredMessage,
   StoreError,
-} from "./message_store.ts";
+} from "./store/message_store.ts";

@@ -14,14 +14,14 @@ import {
   shortId,
 } from "../protocol/mod.ts";
 import { type Logger, silentLogger } from "../log/mod.ts";
-import type { BackoffOptions } from "./backoff.ts";
-import { DataDirLock } from "./data_dir_lock.ts";
+import type { BackoffOptions } from "./link/backoff.ts";
+import { DataDirLock } from "./store/data_dir_lock.ts";
 import type { HistoryEntry, PeerEvent, PeerEventListener } from "./events.ts";
-import { Identity } from "./identity.ts";
-import { LinkPool } from "./link_pool.ts";
-import { MessageStore, STORE_FILE, type StoredMessage } from "./message_store.ts";
-import { Messenger, textProblem } from "./messenger.ts";
-import { PinBook } from "./pin_book.ts";
+import { Identity } from "./store/identity_file.ts";
+import { LinkPool } from "./link/link_pool.ts";
+import { MessageStore, STORE_FILE, type StoredMessage } from "./store/message_store.ts";
+import { Messenger, textProblem } from "./delivery/messenger.ts";
+import { PinBook } from "./store/pin_book.ts";
 import { type DirectoryChange, PeerDirectory } from "./peer_directory.ts";
 import { RegistryClient } from "./registry_client.ts";
 

@@ -5,7 +5,7 @@
  * says bye must be seen leaving within 50 ms.
  */
 
-import { RegistryHost } from "../support/registry_host.ts";
+import { RegistryHost } from "../support/registry_process.ts";
 import type { BenchResult } from "../support/result.ts";
 import { formatMs, median, percentile } from "../support/stats.ts";
 import { SimPeer } from "../sim/sim_peer.ts";

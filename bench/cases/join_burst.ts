@@ -5,7 +5,7 @@
  * is the lower bound on what it must send.
  */
 
-import { RegistryHost } from "../support/registry_host.ts";
+import { RegistryHost } from "../support/registry_process.ts";
 import type { BenchResult } from "../support/result.ts";
 import { SimFleet } from "../support/sim_fleet.ts";
 import { formatBytes, formatMs, wallNow } from "../support/stats.ts";

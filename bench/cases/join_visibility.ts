@@ -5,7 +5,7 @@
  */
 
 import { HostProcess } from "../support/host_process.ts";
-import { RegistryHost } from "../support/registry_host.ts";
+import { RegistryHost } from "../support/registry_process.ts";
 import type { BenchResult } from "../support/result.ts";
 import { SimFleet } from "../support/sim_fleet.ts";
 import { formatMs, percentile, wallNow } from "../support/stats.ts";

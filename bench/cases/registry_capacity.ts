@@ -5,7 +5,7 @@
  * after a full garbage collection.
  */
 
-import { RegistryHost } from "../support/registry_host.ts";
+import { RegistryHost } from "../support/registry_process.ts";
 import type { BenchResult } from "../support/result.ts";
 import { SimFleet } from "../support/sim_fleet.ts";
 import { formatBytes, formatRate } from "../support/stats.ts";

@@ -8,7 +8,7 @@
 
 import type { BenchResult } from "../support/result.ts";
 import { HostProcess } from "../support/host_process.ts";
-import { BENCH_LIMITS } from "../support/registry_host.ts";
+import { BENCH_LIMITS } from "../support/registry_process.ts";
 import { formatMs } from "../support/stats.ts";
 import { parseHostPort } from "../../protocol/mod.ts";
 import type { RestartRequest } from "../sim/restart_worker.ts";

@@ -7,7 +7,7 @@
 import type { BenchResult } from "../support/result.ts";
 import { formatMs, median } from "../support/stats.ts";
 
-const ROOT = new URL("../../", import.meta.url).pathname;
+const ROOT = new URL("../..", import.meta.url).pathname;
 
 export async function startup(runs: number): Promise<BenchResult> {
   const bundle = await buildBundle();

@@ -55,7 +55,7 @@ Deno.test("a registry refuses to expose its dashboard beyond loopback without a 
       "--dashboard",
       "0.0.0.0:0",
     ],
-    cwd: new URL("../../", import.meta.url).pathname,
+    cwd: new URL("../..", import.meta.url).pathname,
     stdout: "piped",
     stderr: "piped",
   });

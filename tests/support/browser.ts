@@ -67,7 +67,7 @@ export async function launchBrowser(): Promise<Browser & AsyncDisposable> {
 
 /** Where tests leave screenshots for people to look at. */
 export async function artifactPath(name: string): Promise<string> {
-  const dir = new URL("../../artifacts/", import.meta.url).pathname;
+  const dir = new URL("../../artifacts", import.meta.url).pathname;
   await Deno.mkdir(dir, { recursive: true });
   return `${dir}${name}`;
 }

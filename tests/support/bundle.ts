@@ -4,7 +4,7 @@
  * what `deno task bundle` ships.
  */
 
-const ROOT = new URL("../../", import.meta.url);
+const ROOT = new URL("../..", import.meta.url);
 const BUNDLE = new URL("dist/p2pchat.js", ROOT);
 
 let building: Promise<string> | undefined;

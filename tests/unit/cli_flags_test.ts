@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { envName, type FlagSpec, parseFlags, UsageError } from "../../cli/flags.ts";
 import { peerOptions, registryOptions } from "../../cli/mod.ts";
-import { defaultDataDir } from "../../peer/data_dir.ts";
+import { defaultDataDir } from "../../peer/store/data_dir.ts";
 
 const SPECS: FlagSpec[] = [
   { name: "listen", type: "string", value: "HOST:PORT", help: "where to listen" },
@@ -312,7 +312,7 @@ Deno.test({
 
 // ---- the real command line -------------------------------------------------------------------
 
-const MAIN_DIR = new URL("../../", import.meta.url);
+const MAIN_DIR = new URL("../..", import.meta.url);
 
 /** Runs `deno run -A main.ts ...args` without any P2PCHAT_ variable leaking in. */
 async function runMain(...args: string[]) {

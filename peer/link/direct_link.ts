@@ -1,6 +1,6 @@
 /** One authenticated, encrypted connection to another peer. */
 
-import type { LinkMessage } from "../protocol/mod.ts";
+import type { LinkMessage } from "../../protocol/mod.ts";
 import type { SealedLinkChannel } from "./link_handshake.ts";
 
 /** Who opened the link. */

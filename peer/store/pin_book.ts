@@ -6,7 +6,7 @@
  * A registry cannot quietly swap in someone else.
  */
 
-import { nameKey, type PeerInfo } from "../protocol/mod.ts";
+import { nameKey, type PeerInfo } from "../../protocol/mod.ts";
 import type { MessageStore, Pin } from "./message_store.ts";
 
 /** What {@linkcode PinBook.observe} concluded about a listed peer. */

@@ -39,8 +39,8 @@ import {
   signedPart,
   transcriptBytes,
   verifySignature,
-} from "../protocol/mod.ts";
-import type { Identity } from "./identity.ts";
+} from "../../protocol/mod.ts";
+import type { Identity } from "../store/identity_file.ts";
 
 type HandshakeChannel = MessageChannel<LinkHandshakeMessage, LinkHandshakeMessage>;
 

@@ -21,11 +21,11 @@ import {
   type ReceiptAckMessage,
   type ReceiptMessage,
   shortId,
-} from "../protocol/mod.ts";
-import type { Logger } from "../log/mod.ts";
-import { connectWithin } from "./connect.ts";
+} from "../../protocol/mod.ts";
+import type { Logger } from "../../log/mod.ts";
+import { connectWithin } from "./dial.ts";
 import { DirectLink, type LinkDirection } from "./direct_link.ts";
-import type { Identity } from "./identity.ts";
+import type { Identity } from "../store/identity_file.ts";
 import { acceptHandshake, dialHandshake, type SealedLinkChannel } from "./link_handshake.ts";
 
 /** Messages that reach the application once a link is up. */

@@ -5,14 +5,14 @@
  * again, in order, whenever a link to that peer comes up.
  */
 
-import { type PeerInfo, shortId } from "../protocol/mod.ts";
-import type { Logger } from "../log/mod.ts";
-import { backoffDelay, type BackoffOptions } from "./backoff.ts";
-import type { DirectLink } from "./direct_link.ts";
-import type { PeerEvent } from "./events.ts";
-import { LinkError, type LinkPool } from "./link_pool.ts";
-import type { MessageStore, StoredMessage } from "./message_store.ts";
-import type { PeerDirectory } from "./peer_directory.ts";
+import { type PeerInfo, shortId } from "../../protocol/mod.ts";
+import type { Logger } from "../../log/mod.ts";
+import { backoffDelay, type BackoffOptions } from "../link/backoff.ts";
+import type { DirectLink } from "../link/direct_link.ts";
+import type { PeerEvent } from "../events.ts";
+import { LinkError, type LinkPool } from "../link/link_pool.ts";
+import type { MessageStore, StoredMessage } from "../store/message_store.ts";
+import type { PeerDirectory } from "../peer_directory.ts";
 
 /** Options for {@linkcode Courier}. */
 export interface CourierOptions {

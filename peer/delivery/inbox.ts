@@ -7,14 +7,14 @@
  * batched the same way. Batches of one link are handled in order.
  */
 
-import { type ChatMessage, shortId } from "../protocol/mod.ts";
-import type { Logger } from "../log/mod.ts";
+import { type ChatMessage, shortId } from "../../protocol/mod.ts";
+import type { Logger } from "../../log/mod.ts";
 import type { Courier } from "./courier.ts";
-import type { DirectLink } from "./direct_link.ts";
-import type { PeerEvent } from "./events.ts";
-import type { LinkPayload } from "./link_pool.ts";
-import type { MessageStore, StoredMessage } from "./message_store.ts";
-import type { PeerDirectory } from "./peer_directory.ts";
+import type { DirectLink } from "../link/direct_link.ts";
+import type { PeerEvent } from "../events.ts";
+import type { LinkPayload } from "../link/link_pool.ts";
+import type { MessageStore, StoredMessage } from "../store/message_store.ts";
+import type { PeerDirectory } from "../peer_directory.ts";
 
 /** Options for {@linkcode Inbox}. */
 export interface InboxOptions {

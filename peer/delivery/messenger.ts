@@ -5,13 +5,13 @@
  * acknowledged, each ID once), and read receipts travel back the same way.
  */
 
-import { MAX_TEXT_LENGTH, newMessageId, type PeerInfo } from "../protocol/mod.ts";
+import { MAX_TEXT_LENGTH, newMessageId, type PeerInfo } from "../../protocol/mod.ts";
 import { Courier, type CourierOptions } from "./courier.ts";
-import type { DirectLink } from "./direct_link.ts";
-import type { HistoryEntry } from "./events.ts";
+import type { DirectLink } from "../link/direct_link.ts";
+import type { HistoryEntry } from "../events.ts";
 import { Inbox } from "./inbox.ts";
-import type { LinkPayload } from "./link_pool.ts";
-import type { StoredMessage } from "./message_store.ts";
+import type { LinkPayload } from "../link/link_pool.ts";
+import type { StoredMessage } from "../store/message_store.ts";
 
 /** Options for {@linkcode Messenger}: what its courier needs (see {@linkcode CourierOptions}). */
 export type MessengerOptions = CourierOptions;

@@ -3,9 +3,9 @@
  * line on stdin, one event object per line on stdout, nothing else on stdout.
  */
 
-import { CommandError, parseJsonCommand, runCommand } from "./commands.ts";
-import type { PeerEvent } from "./events.ts";
-import type { Peer } from "./peer.ts";
+import { CommandError, parseJsonCommand, runCommand } from "../peer/commands.ts";
+import type { PeerEvent } from "../peer/events.ts";
+import type { Peer } from "../peer/peer.ts";
 
 /** Reads JSON commands and writes JSON events. */
 export class JsonInterface {

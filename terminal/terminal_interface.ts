@@ -7,9 +7,9 @@
 // milliseconds to load, which the registry and --json peers need not pay.
 import type * as Readline from "node:readline";
 import { type PeerInfo, shortId } from "../protocol/mod.ts";
-import { CommandError, parseTerminalLine, runCommand, TERMINAL_HELP } from "./commands.ts";
-import type { HistoryEntry, PeerEvent } from "./events.ts";
-import type { Peer } from "./peer.ts";
+import { CommandError, parseTerminalLine, runCommand, TERMINAL_HELP } from "../peer/commands.ts";
+import type { HistoryEntry, PeerEvent } from "../peer/events.ts";
+import type { Peer } from "../peer/peer.ts";
 
 /** Streams and switches for {@linkcode TerminalInterface}. */
 export interface TerminalOptions {

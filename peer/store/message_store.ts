@@ -16,7 +16,7 @@
  * | `["pins", nameKey]` | {@linkcode Pin}: the peer ID trusted for that name |
  */
 
-import type { PeerInfo } from "../protocol/mod.ts";
+import type { PeerInfo } from "../../protocol/mod.ts";
 
 /**
  * Where a message stands. Outgoing: `pending` (stored, not yet on a link),

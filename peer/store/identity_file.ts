@@ -3,7 +3,7 @@
  * peer ID is derived from the public key, so keeping the file keeps the ID.
  */
 
-import { peerIdFromPublicKey } from "../protocol/mod.ts";
+import { peerIdFromPublicKey } from "../../protocol/mod.ts";
 
 /** File name of the key pair inside the data directory. */
 export const IDENTITY_FILE = "identity.json";
