@@ -5,12 +5,12 @@ import {
   DataDirBusyError,
   defaultDataDir,
   IdentityError,
-  JsonInterface,
   Peer,
   type PeerOptions,
   StoreError,
-  TerminalInterface,
 } from "../peer/mod.ts";
+import { JsonInterface } from "../json/mod.ts";
+import { TerminalInterface } from "../terminal/mod.ts";
 import { formatHostPort, type HostPort, nameProblem, normalizeName } from "../protocol/mod.ts";
 import type { ChatWeb } from "../web/mod.ts";
 import {

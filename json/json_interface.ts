@@ -3,9 +3,8 @@
  * line on stdin, one event object per line on stdout, nothing else on stdout.
  */
 
-import { CommandError, parseJsonCommand, runCommand } from "../peer/commands.ts";
-import type { PeerEvent } from "../peer/events.ts";
-import type { Peer } from "../peer/peer.ts";
+import { CommandError, type Peer, type PeerEvent, runCommand } from "../peer/mod.ts";
+import { parseJsonCommand } from "./json_commands.ts";
 
 /** Reads JSON commands and writes JSON events. */
 export class JsonInterface {
@@ -38,7 +37,8 @@ export class JsonInterface {
         continue;
       }
       if (command.cmd === "quit") return;
-      await runCommand(peer, command);
+      const answer = await runCommand(peer, command);
+      if (answer) this.render(answer);
     }
   }
 }

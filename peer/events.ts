@@ -4,18 +4,10 @@
  */
 
 import type { LeaveReason, PeerInfo } from "../protocol/mod.ts";
-import type { MessageStatus } from "./store/message_store.ts";
+import type { DeliveryEvent, HistoryEntry } from "./delivery/mod.ts";
+import type { MessageStatus } from "./store/mod.ts";
 
-/** One message of a conversation, as history reports it. */
-export interface HistoryEntry {
-  id: string;
-  /** `out`: this peer sent it; `in`: it was received. */
-  direction: "out" | "in";
-  text: string;
-  sentAt: number;
-  broadcast: boolean;
-  status: MessageStatus;
-}
+export type { HistoryEntry };
 
 /** One undelivered message, as `outbox` reports it. */
 export interface OutboxEntry {
@@ -34,24 +26,11 @@ export type PeerEvent =
   | { event: "peers"; peers: PeerInfo[] }
   | { event: "peer_joined"; peer: PeerInfo }
   | { event: "peer_left"; peer: PeerInfo; reason: LeaveReason }
-  | {
-    event: "message";
-    id: string;
-    from: PeerInfo;
-    text: string;
-    sentAt: number;
-    broadcast: boolean;
-  }
-  | { event: "sent"; id: string; to: PeerInfo }
-  | { event: "pending"; id: string; to: PeerInfo }
-  | { event: "delivered"; id: string; to: PeerInfo }
-  | { event: "read"; id: string; to: PeerInfo }
-  | { event: "failed"; id: string; to: PeerInfo; reason: string }
+  | DeliveryEvent
   | { event: "history"; with: PeerInfo; messages: HistoryEntry[] }
   | { event: "outbox"; messages: OutboxEntry[] }
   | { event: "key_changed"; name: string; oldId: string; newId: string }
   | { event: "trusted"; peer: PeerInfo; previousId?: string }
-  | { event: "error"; message: string }
   /** The web UI is up (`--web`); open `url`, which carries its secret. */
   | { event: "web"; url: string }
   | { event: "bye" };

@@ -1,27 +1,33 @@
 /**
  * A running peer: its identity, its store, its listener for direct links,
  * its link to the registry and its copy of the peer list, wired together.
- * User interfaces drive it through the methods here and hear back through
- * {@linkcode PeerEvent}s.
+ * User interfaces call the methods here, which return their answer or throw
+ * a {@linkcode PeerError}; news nobody asked for (a message arrived, a peer
+ * left) comes as {@linkcode PeerEvent}s.
  */
 
 import {
   formatHostPort,
   type HostPort,
+  MAX_TEXT_LENGTH,
   nameKey,
   type PeerInfo,
   type ProtocolError,
   shortId,
 } from "../protocol/mod.ts";
 import { type Logger, silentLogger } from "../log/mod.ts";
-import type { BackoffOptions } from "./link/backoff.ts";
-import { DataDirLock } from "./store/data_dir_lock.ts";
-import type { HistoryEntry, PeerEvent, PeerEventListener } from "./events.ts";
-import { Identity } from "./store/identity_file.ts";
-import { LinkPool } from "./link/link_pool.ts";
-import { MessageStore, STORE_FILE, type StoredMessage } from "./store/message_store.ts";
-import { Messenger, textProblem } from "./delivery/messenger.ts";
-import { PinBook } from "./store/pin_book.ts";
+import { Courier, type HistoryEntry, Inbox, Messenger } from "./delivery/mod.ts";
+import { type BackoffOptions, LinkPool } from "./link/mod.ts";
+import {
+  DataDirLock,
+  Identity,
+  MessageStore,
+  PinBook,
+  STORE_FILE,
+  type StoredMessage,
+} from "./store/mod.ts";
+import type { OutboxEntry, PeerEvent, PeerEventListener } from "./events.ts";
+import { PeerError } from "./peer_error.ts";
 import { type DirectoryChange, PeerDirectory } from "./peer_directory.ts";
 import { RegistryClient } from "./registry_client.ts";
 
@@ -81,6 +87,8 @@ export class Peer implements AsyncDisposable {
   readonly #listeners = new Set<PeerEventListener>();
   readonly #directory: PeerDirectory;
   readonly #links: LinkPool;
+  readonly #courier: Courier;
+  readonly #inbox: Inbox;
   readonly #messenger: Messenger;
   readonly #client: RegistryClient;
   readonly #store: MessageStore;
@@ -108,22 +116,26 @@ export class Peer implements AsyncDisposable {
       listen: options.listen ?? { hostname: "0.0.0.0", port: 0 },
       logger: this.#logger,
       handler: {
-        message: (link, message) => this.#messenger.receive(link, message),
-        drained: (link) => this.#messenger.drained(link),
-        linkOpened: (link) => this.#messenger.linkOpened(link),
-        linkClosed: (link) => this.#messenger.linkClosed(link),
+        message: (link, message) => this.#inbox.receive(link, message),
+        drained: (link) => this.#inbox.drained(link),
+        linkOpened: (link) => this.#courier.linkOpened(link),
+        linkClosed: (link) => this.#courier.linkClosed(link),
       },
     });
     this.listen = formatHostPort(this.#links.address);
-    this.#messenger = new Messenger({
+    const emit = (event: PeerEvent) => this.#emit(event);
+    this.#courier = new Courier({
       links: this.#links,
       directory: this.#directory,
       store: this.#store,
-      emit: (event) => this.#emit(event),
+      emit,
       logger: this.#logger,
       ackTimeoutMs: options.ackTimeoutMs,
       isTrusted: (peerId) => this.#pins.isTrusted(peerId),
     });
+    const delivery = { store: this.#store, directory: this.#directory, emit };
+    this.#inbox = new Inbox({ ...delivery, courier: this.#courier, logger: this.#logger });
+    this.#messenger = new Messenger({ ...delivery, courier: this.#courier });
     this.#client = new RegistryClient({
       registry: options.registry ?? { hostname: "127.0.0.1", port: 7070 },
       identity: parts.identity,
@@ -176,7 +188,7 @@ export class Peer implements AsyncDisposable {
       const peer = new Peer(options, { identity, store, pins, lock });
       peer.#directory.rememberDeparted(known);
       peer.#emit({ event: "ready", id: peer.id, name: peer.name, listen: peer.listen });
-      await peer.#messenger.restore();
+      await peer.#courier.restore();
       peer.#client.start();
       return peer;
     } catch (error) {
@@ -209,24 +221,21 @@ export class Peer implements AsyncDisposable {
 
   /**
    * Sends `text` to one peer, online or not (it waits in the outbox).
-   * Resolves with the message ID once stored; problems become `error` events.
+   * Resolves with the message ID once stored; progress comes as events.
+   * Throws {@linkcode PeerError}.
    */
-  async send(to: string, text: string): Promise<string | undefined> {
-    const problem = textProblem(text);
-    if (problem) return void this.#emit({ event: "error", message: problem });
+  async send(to: string, text: string): Promise<string> {
+    checkText(text);
     const peer = this.#recipient(to);
-    if (!peer) return undefined;
     return await this.#stored(() => this.#messenger.send(peer, text));
   }
 
-  /** Sends `text` to every peer online now. */
-  async broadcast(text: string): Promise<string | undefined> {
-    const problem = textProblem(text);
-    if (problem) return void this.#emit({ event: "error", message: problem });
-    if (this.#directory.size === 0) {
-      return void this.#emit({ event: "error", message: "No other peer is online" });
-    }
-    return await this.#stored(() => this.#messenger.broadcast(text));
+  /** Sends `text` to every peer online now; resolves with its ID. Throws {@linkcode PeerError}. */
+  async broadcast(text: string): Promise<string> {
+    checkText(text);
+    const id = await this.#stored(() => this.#messenger.broadcast(text));
+    if (id === undefined) throw new PeerError("nobody_online", "No other peer is online");
+    return id;
   }
 
   /**
@@ -250,83 +259,75 @@ export class Peer implements AsyncDisposable {
 
   /**
    * The conversation with `peerId` (newest `limit`, oldest first; with
-   * `before`, those older than that message ID). Throws `StoreError`.
+   * `before`, those older than that message ID). Throws {@linkcode PeerError}.
    */
   async conversation(peerId: string, limit: number, before?: string): Promise<HistoryEntry[]> {
-    const peer = this.#directory.lastKnown(peerId) ??
-      { id: peerId, name: shortId(peerId), address: "" };
-    return await this.#messenger.history(peer, limit, before);
+    return await this.#stored(() => this.#messenger.history(peerId, limit, before));
   }
 
-  /** Emits the conversation with `withWhom` as a `history` event. */
-  async history(withWhom: string, limit = 20): Promise<void> {
+  /**
+   * The conversation with a peer named by name, ID or ID prefix.
+   * Throws {@linkcode PeerError}.
+   */
+  async history(
+    withWhom: string,
+    limit = 20,
+  ): Promise<{ with: PeerInfo; messages: HistoryEntry[] }> {
     const peer = this.#recipient(withWhom);
-    if (!peer) return;
-    const messages = await this.#stored(() => this.#messenger.history(peer, limit));
-    if (messages) this.#emit({ event: "history", with: peer, messages });
+    return { with: peer, messages: await this.conversation(peer.id, limit) };
   }
 
-  /** Marks a received message read; its sender gets a `read` receipt. */
+  /**
+   * Marks a received message read; its sender gets a `read` receipt.
+   * Throws {@linkcode PeerError} (`unknown_message`).
+   */
   async markRead(id: string): Promise<void> {
     const found = await this.#stored(() => this.#messenger.markRead(id));
-    if (found === false) {
-      this.#emit({ event: "error", message: `No received message has ID ${id}` });
-    }
+    if (!found) throw new PeerError("unknown_message", `No received message has ID ${id}`);
   }
 
-  /** Withdraws a message that was not delivered yet. */
+  /**
+   * Withdraws a message that was not delivered yet; its recipients get
+   * `failed`. Throws {@linkcode PeerError} (`not_pending`).
+   */
   async cancel(id: string): Promise<void> {
     const cancelled = await this.#stored(() => this.#messenger.cancel(id));
-    if (cancelled === false) {
-      this.#emit({ event: "error", message: `No undelivered message has ID ${id}` });
-    }
+    if (!cancelled) throw new PeerError("not_pending", `No undelivered message has ID ${id}`);
   }
 
   /**
    * Accepts the key an online peer now has under its name (after a
-   * `key_changed`), and delivers what waited for it.
+   * `key_changed`), and delivers what waited for it. Everyone listening
+   * hears `trusted`. Throws {@linkcode PeerError} (`not_online`).
    */
-  async trust(name: string): Promise<void> {
+  async trust(name: string): Promise<{ peer: PeerInfo; previousId?: string }> {
     const peer = this.#directory.resolve(name);
     if (!peer) {
-      return void this.#emit({
-        event: "error",
-        message: `No peer named ${JSON.stringify(name)} is online`,
-      });
+      throw new PeerError("not_online", `No peer named ${JSON.stringify(name)} is online`);
     }
     await this.#pinWork;
     const previous = await this.#stored(() => this.#pins.trust(peer));
-    this.#emit({
-      event: "trusted",
-      peer,
-      previousId: previous?.id === peer.id ? undefined : previous?.id,
-    });
-    this.#messenger.peerAvailable(peer.id);
+    const previousId = previous?.id === peer.id ? undefined : previous?.id;
+    this.#emit({ event: "trusted", peer, previousId });
+    this.#courier.peerAvailable(peer.id);
+    return { peer, previousId };
   }
 
   /** Undelivered outgoing messages, oldest first per recipient. */
   pending(): StoredMessage[] {
-    return this.#messenger.pending();
+    return this.#courier.pending();
   }
 
-  /** Emits the undelivered messages as an `outbox` event. */
-  listOutbox(): void {
-    this.#emit({
-      event: "outbox",
-      messages: this.pending().map((m) => ({
-        id: m.id,
-        to: this.#directory.lastKnown(m.peerId) ??
-          { id: m.peerId, name: shortId(m.peerId), address: "" },
-        text: m.text,
-        sentAt: m.sentAt,
-        status: m.status,
-      })),
-    });
-  }
-
-  /** Emits the list as a `peers` event. */
-  listPeers(): void {
-    this.#emit({ event: "peers", peers: this.peers() });
+  /** The undelivered messages, each with its recipient as last known. */
+  outbox(): OutboxEntry[] {
+    return this.pending().map((m) => ({
+      id: m.id,
+      to: this.#directory.lastKnown(m.peerId) ??
+        { id: m.peerId, name: shortId(m.peerId), address: "" },
+      text: m.text,
+      sentAt: m.sentAt,
+      status: m.status,
+    }));
   }
 
   /** Deregisters, closes every link and the store, emits `bye`. Idempotent. */
@@ -334,7 +335,8 @@ export class Peer implements AsyncDisposable {
     this.#stopping ??= (async () => {
       await this.#client.stop();
       await this.#links.shutdown();
-      await this.#messenger.close();
+      await this.#inbox.settled();
+      await this.#courier.close();
       await this.#pinWork;
       await this.#store.close();
       this.#lock?.release();
@@ -348,28 +350,26 @@ export class Peer implements AsyncDisposable {
     await this.shutdown();
   }
 
-  /** Runs a store-backed task; a store failure becomes an `error` event. */
-  async #stored<T>(task: () => Promise<T>): Promise<T | undefined> {
+  /** Runs a store-backed task; a store failure becomes a {@linkcode PeerError}. */
+  async #stored<T>(task: () => Promise<T>): Promise<T> {
     try {
       return await task();
     } catch (error) {
       this.#logger.error("store failure", { error: String(error) });
-      this.#emit({ event: "error", message: (error as Error).message });
-      return undefined;
+      throw new PeerError("store_failed", (error as Error).message, { cause: error });
     }
   }
 
-  #recipient(nameOrId: string): PeerInfo | undefined {
+  #recipient(nameOrId: string): PeerInfo {
     if (nameKey(nameOrId) === nameKey(this.name) || nameOrId === this.id) {
-      this.#emit({ event: "error", message: "That is this peer; pick someone else (see /peers)" });
-      return undefined;
+      throw new PeerError("self", "That is this peer; pick someone else (see /peers)");
     }
     const peer = this.#directory.resolve(nameOrId, { offline: true });
     if (!peer) {
-      this.#emit({
-        event: "error",
-        message: `No peer named ${JSON.stringify(nameOrId)} is known (see /peers)`,
-      });
+      throw new PeerError(
+        "unknown_peer",
+        `No peer named ${JSON.stringify(nameOrId)} is known (see /peers)`,
+      );
     }
     return peer;
   }
@@ -385,7 +385,7 @@ export class Peer implements AsyncDisposable {
       if (change.kind !== "left") {
         seen.push(change.peer);
         this.#checkPin(change.peer);
-        this.#messenger.peerAvailable(change.peer.id);
+        this.#courier.peerAvailable(change.peer.id);
       }
       if (quiet) continue;
       if (change.kind === "joined") this.#emit({ event: "peer_joined", peer: change.peer });
@@ -400,7 +400,7 @@ export class Peer implements AsyncDisposable {
     }
     if (source === "snapshot") {
       this.#firstSnapshot = false;
-      this.listPeers();
+      this.#emit({ event: "peers", peers: this.peers() });
     }
   }
 
@@ -431,5 +431,16 @@ export class Peer implements AsyncDisposable {
     if (event.event === "peer_joined" || event.event === "peer_left") {
       this.#logger.debug(event.event, { name: event.peer.name, id: shortId(event.peer.id) });
     }
+  }
+}
+
+/** Throws {@linkcode PeerError} for a text that cannot be sent. */
+function checkText(text: string): void {
+  if (text.trim() === "") throw new PeerError("text_empty", "Message is empty");
+  if (text.length > MAX_TEXT_LENGTH) {
+    throw new PeerError(
+      "text_too_long",
+      `Message too long: ${text.length} characters exceeds the ${MAX_TEXT_LENGTH}-character limit`,
+    );
   }
 }

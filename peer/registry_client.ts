@@ -21,9 +21,8 @@ import {
   type RegistryToPeer,
   type WelcomeMessage,
 } from "../protocol/mod.ts";
-import { backoffDelay, type BackoffOptions } from "./link/backoff.ts";
-import { connectWithin } from "./link/dial.ts";
-import type { Identity } from "./store/identity_file.ts";
+import { backoffDelay, type BackoffOptions, connectWithin } from "./link/mod.ts";
+import type { Identity } from "./store/mod.ts";
 import type { DirectoryChange, PeerDirectory } from "./peer_directory.ts";
 
 /** What the client reports to the peer. */

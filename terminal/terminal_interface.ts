@@ -7,9 +7,15 @@
 // milliseconds to load, which the registry and --json peers need not pay.
 import type * as Readline from "node:readline";
 import { type PeerInfo, shortId } from "../protocol/mod.ts";
-import { CommandError, parseTerminalLine, runCommand, TERMINAL_HELP } from "../peer/commands.ts";
-import type { HistoryEntry, PeerEvent } from "../peer/events.ts";
-import type { Peer } from "../peer/peer.ts";
+import {
+  CommandError,
+  type HistoryEntry,
+  type Peer,
+  PeerError,
+  type PeerEvent,
+  runCommand,
+} from "../peer/mod.ts";
+import { parseTerminalLine, TERMINAL_HELP } from "./terminal_commands.ts";
 
 /** Streams and switches for {@linkcode TerminalInterface}. */
 export interface TerminalOptions {
@@ -43,7 +49,10 @@ export class TerminalInterface {
     if (line !== undefined) this.#print(line);
     if (event.event === "message") {
       // Shown to the user: that is what "read" means here.
-      void this.#peer?.markRead(event.id);
+      this.#peer?.markRead(event.id).catch((error) => {
+        if (!(error instanceof PeerError)) throw error;
+        this.#print(this.#paint("33", `! ${error.message}`));
+      });
     }
   }
 
@@ -104,10 +113,12 @@ export class TerminalInterface {
             : "* chat ended",
         );
         return true;
-      case "command":
+      case "command": {
         if (input.command.cmd === "quit") return false;
-        await runCommand(peer, input.command);
+        const answer = await runCommand(peer, input.command);
+        if (answer) this.render(answer);
         return true;
+      }
     }
   }
 

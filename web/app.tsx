@@ -4,10 +4,10 @@
  * behind the launch secret (see session.ts).
  */
 
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import { getCookie } from "hono/cookie";
 import { renderToString } from "preact-render-to-string";
-import type { Peer } from "../peer/mod.ts";
+import { type Peer, PeerError, type PeerErrorCode } from "../peer/mod.ts";
 import { APP_VERSION, MESSAGE_ID_PATTERN } from "../protocol/mod.ts";
 import { chatClient } from "./assets/client.ts";
 import { CHAT_CSS } from "./assets/styles.ts";
@@ -86,7 +86,12 @@ export function createChatApp(options: ChatAppOptions): Hono {
     const form = await c.req.formData();
     const to = String(form.get("to") ?? "");
     const text = String(form.get("text") ?? "");
-    if (text.trim()) await (to === "*" ? peer.broadcast(text) : peer.send(to, text));
+    try {
+      if (text.trim()) await (to === "*" ? peer.broadcast(text) : peer.send(to, text));
+    } catch (error) {
+      if (!(error instanceof PeerError)) throw error;
+      return c.text(`Not sent: ${error.message}\n`, ERROR_STATUS[error.code]);
+    }
     return c.redirect(`/?with=${encodeURIComponent(to)}`, 303);
   });
 
@@ -109,19 +114,10 @@ export function createChatApp(options: ChatAppOptions): Hono {
     if (typeof body?.to !== "string" || typeof body.text !== "string") {
       return c.json({ error: 'Send {"to": ID or "*", "text": TEXT}' }, 400);
     }
-    const problems: string[] = [];
-    const stop = peer.onEvent((event) => {
-      if (event.event === "error") problems.push(event.message);
-    });
-    try {
-      const id = body.to === "*"
-        ? await peer.broadcast(body.text)
-        : await peer.send(body.to, body.text);
-      if (id === undefined) return c.json({ error: problems[0] ?? "Not sent" }, 400);
-      return c.json({ id });
-    } finally {
-      stop();
-    }
+    const { to, text } = body;
+    return await answer(c, async () => ({
+      id: to === "*" ? await peer.broadcast(text) : await peer.send(to, text),
+    }));
   });
 
   app.post("/api/read", async (c) => {
@@ -129,22 +125,37 @@ export function createChatApp(options: ChatAppOptions): Hono {
     const ids = Array.isArray(body?.ids)
       ? body.ids.filter((id) => MESSAGE_ID_PATTERN.test(String(id)))
       : [];
-    for (const id of ids.slice(0, 500)) await peer.markRead(String(id));
-    return c.json({ read: ids.length });
+    let read = 0;
+    for (const id of ids.slice(0, 500)) {
+      try {
+        await peer.markRead(String(id));
+        read++;
+      } catch (error) {
+        // The page may hold IDs the store no longer has; the rest still count.
+        if (!(error instanceof PeerError) || error.code !== "unknown_message") throw error;
+      }
+    }
+    return c.json({ read });
   });
 
   app.post("/api/trust", async (c) => {
     const body = await readJson<{ name?: unknown }>(c.req.raw);
     if (typeof body?.name !== "string") return c.json({ error: 'Send {"name": NAME}' }, 400);
-    await peer.trust(body.name);
-    return c.json({ trusted: body.name });
+    const name = body.name;
+    return await answer(c, async () => {
+      const { peer: trusted, previousId } = await peer.trust(name);
+      return { trusted: trusted.name, id: trusted.id, previousId };
+    });
   });
 
   app.post("/api/cancel", async (c) => {
     const body = await readJson<{ id?: unknown }>(c.req.raw);
     if (typeof body?.id !== "string") return c.json({ error: 'Send {"id": MESSAGE_ID}' }, 400);
-    await peer.cancel(body.id);
-    return c.json({ cancelled: body.id });
+    const id = body.id;
+    return await answer(c, async () => {
+      await peer.cancel(id);
+      return { cancelled: id };
+    });
   });
 
   app.get("/api/events", (c) => eventFeed(c, peer, signal));
@@ -161,6 +172,29 @@ export function createChatApp(options: ChatAppOptions): Hono {
 
   app.notFound((c) => c.json({ error: `Nothing at ${c.req.method} ${c.req.path}` }, 404));
   return app;
+}
+
+/** The HTTP status for each way a peer refuses a request. */
+const ERROR_STATUS: Record<PeerErrorCode, 400 | 404 | 409 | 500> = {
+  unknown_peer: 404,
+  self: 400,
+  not_online: 409,
+  nobody_online: 400,
+  text_empty: 400,
+  text_too_long: 400,
+  unknown_message: 404,
+  not_pending: 404,
+  store_failed: 500,
+};
+
+/** Runs a peer request: its answer as JSON, or its refusal as `{error, code}` with a status. */
+async function answer(c: Context, request: () => Promise<object>): Promise<Response> {
+  try {
+    return c.json(await request());
+  } catch (error) {
+    if (!(error instanceof PeerError)) throw error;
+    return c.json({ error: error.message, code: error.code }, ERROR_STATUS[error.code]);
+  }
 }
 
 async function readJson<T>(request: Request): Promise<T | undefined> {

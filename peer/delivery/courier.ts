@@ -7,19 +7,22 @@
 
 import { type PeerInfo, shortId } from "../../protocol/mod.ts";
 import type { Logger } from "../../log/mod.ts";
-import { backoffDelay, type BackoffOptions } from "../link/backoff.ts";
-import type { DirectLink } from "../link/direct_link.ts";
-import type { PeerEvent } from "../events.ts";
-import { LinkError, type LinkPool } from "../link/link_pool.ts";
-import type { MessageStore, StoredMessage } from "../store/message_store.ts";
-import type { PeerDirectory } from "../peer_directory.ts";
+import {
+  backoffDelay,
+  type BackoffOptions,
+  type DirectLink,
+  LinkError,
+  type LinkPool,
+} from "../link/mod.ts";
+import type { MessageStore, StoredMessage } from "../store/mod.ts";
+import type { DeliveryEvent, PeerLookup } from "./delivery_events.ts";
 
 /** Options for {@linkcode Courier}. */
 export interface CourierOptions {
   links: LinkPool;
-  directory: PeerDirectory;
+  directory: PeerLookup;
   store: MessageStore;
-  emit: (event: PeerEvent) => void;
+  emit: (event: DeliveryEvent) => void;
   logger: Logger;
   /**
    * A link whose oldest unacknowledged message waits longer than this is

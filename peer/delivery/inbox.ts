@@ -10,18 +10,16 @@
 import { type ChatMessage, shortId } from "../../protocol/mod.ts";
 import type { Logger } from "../../log/mod.ts";
 import type { Courier } from "./courier.ts";
-import type { DirectLink } from "../link/direct_link.ts";
-import type { PeerEvent } from "../events.ts";
-import type { LinkPayload } from "../link/link_pool.ts";
-import type { MessageStore, StoredMessage } from "../store/message_store.ts";
-import type { PeerDirectory } from "../peer_directory.ts";
+import type { DirectLink, LinkPayload } from "../link/mod.ts";
+import type { MessageStore, StoredMessage } from "../store/mod.ts";
+import type { DeliveryEvent, PeerLookup } from "./delivery_events.ts";
 
 /** Options for {@linkcode Inbox}. */
 export interface InboxOptions {
   store: MessageStore;
   courier: Courier;
-  directory: PeerDirectory;
-  emit: (event: PeerEvent) => void;
+  directory: PeerLookup;
+  emit: (event: DeliveryEvent) => void;
   logger: Logger;
 }
 

@@ -1,45 +1,30 @@
 /**
- * Chat over direct links with nothing lost or doubled: every message is
- * stored before it is sent, delivered by the {@linkcode Courier} until the
- * recipient acknowledges it, received by the {@linkcode Inbox} (stored, then
- * acknowledged, each ID once), and read receipts travel back the same way.
+ * What a user does with messages, over the {@linkcode Courier} that delivers
+ * them: send and broadcast (each stored before it is sent), mark read (the
+ * sender gets a receipt), cancel what is not delivered yet, and read history.
+ * Receiving is the {@linkcode Inbox}'s job; whoever runs delivery wires links
+ * to both directly.
  */
 
-import { MAX_TEXT_LENGTH, newMessageId, type PeerInfo } from "../../protocol/mod.ts";
-import { Courier, type CourierOptions } from "./courier.ts";
-import type { DirectLink } from "../link/direct_link.ts";
-import type { HistoryEntry } from "../events.ts";
-import { Inbox } from "./inbox.ts";
-import type { LinkPayload } from "../link/link_pool.ts";
-import type { StoredMessage } from "../store/message_store.ts";
+import { newMessageId, type PeerInfo } from "../../protocol/mod.ts";
+import type { MessageStore, StoredMessage } from "../store/mod.ts";
+import type { Courier } from "./courier.ts";
+import type { DeliveryEvent, HistoryEntry, PeerLookup } from "./delivery_events.ts";
 
-/** Options for {@linkcode Messenger}: what its courier needs (see {@linkcode CourierOptions}). */
-export type MessengerOptions = CourierOptions;
-
-/** Why a text cannot be sent, or `null` if it can. */
-export function textProblem(text: string): string | null {
-  if (text.trim() === "") return "Message is empty";
-  if (text.length > MAX_TEXT_LENGTH) {
-    return `Message too long: ${text.length} characters exceeds the ${MAX_TEXT_LENGTH}-character limit`;
-  }
-  return null;
+/** What {@linkcode Messenger} works with. */
+export interface MessengerOptions {
+  courier: Courier;
+  store: MessageStore;
+  directory: PeerLookup;
+  emit: (event: DeliveryEvent) => void;
 }
 
-/** Sends, receives, acknowledges and remembers chat messages. */
+/** Sends, cancels, marks read and remembers chat messages. */
 export class Messenger {
   readonly #options: MessengerOptions;
-  readonly #courier: Courier;
-  readonly #inbox: Inbox;
 
   constructor(options: MessengerOptions) {
     this.#options = options;
-    this.#courier = new Courier(options);
-    this.#inbox = new Inbox({ ...options, courier: this.#courier });
-  }
-
-  /** Picks up messages and receipts earlier runs left undelivered. */
-  async restore(): Promise<void> {
-    await this.#courier.restore();
   }
 
   /**
@@ -52,35 +37,35 @@ export class Messenger {
     return message.id;
   }
 
-  /** Sends `text` to every online peer under one ID; each recipient acknowledges it. */
+  /**
+   * Sends `text` to every online peer under one ID; each recipient
+   * acknowledges it. `undefined` when nobody is online.
+   */
   async broadcast(text: string): Promise<string | undefined> {
     const peers = this.#options.directory.list();
     if (peers.length === 0) return undefined;
     return (await this.#save(peers, text, true))[0].id;
   }
 
-  /** Handles a chat-level message from an authenticated link. */
-  receive(link: DirectLink, message: LinkPayload): void {
-    this.#inbox.receive(link, message);
-  }
-
-  /** Marks a received message read and tells its sender (reliably). */
+  /** Marks a received message read and tells its sender (reliably). False if none has `id`. */
   async markRead(id: string): Promise<boolean> {
-    const found = await this.#options.store.findIncoming(id);
+    const { store, courier } = this.#options;
+    const found = await store.findIncoming(id);
     for (const message of found) {
-      const changed = await this.#options.store.markRead(message.peerId, [id]);
-      if (changed.length > 0) this.#courier.enqueueReceipt(message.peerId, id);
+      const changed = await store.markRead(message.peerId, [id]);
+      if (changed.length > 0) courier.enqueueReceipt(message.peerId, id);
     }
     return found.length > 0;
   }
 
-  /** Withdraws a message not delivered yet; its recipients get `failed`. */
+  /** Withdraws a message not delivered yet; its recipients get `failed`. False if none was. */
   async cancel(id: string): Promise<boolean> {
-    const waiting = this.#courier.pending().filter((m) => m.id === id);
+    const { store, courier } = this.#options;
+    const waiting = courier.pending().filter((m) => m.id === id);
     let cancelled = false;
     for (const message of waiting) {
-      this.#courier.withdraw(message.peerId, id);
-      const changed = await this.#options.store.cancel(message.peerId, id);
+      courier.withdraw(message.peerId, id);
+      const changed = await store.cancel(message.peerId, id);
       if (!changed) continue;
       cancelled = true;
       this.#options.emit({
@@ -93,17 +78,12 @@ export class Messenger {
     return cancelled;
   }
 
-  /** Outgoing messages not yet delivered, oldest first per recipient. */
-  pending(): StoredMessage[] {
-    return this.#courier.pending();
-  }
-
   /**
-   * The newest `limit` messages exchanged with `peer`, oldest first; with
+   * The newest `limit` messages exchanged with `peerId`, oldest first; with
    * `before`, those older than that message ID.
    */
-  async history(peer: PeerInfo, limit: number, before?: string): Promise<HistoryEntry[]> {
-    const messages = await this.#options.store.conversation(peer.id, limit, before);
+  async history(peerId: string, limit: number, before?: string): Promise<HistoryEntry[]> {
+    const messages = await this.#options.store.conversation(peerId, limit, before);
     return messages.map(({ id, direction, text, sentAt, broadcast, status }) => ({
       id,
       direction,
@@ -112,30 +92,6 @@ export class Messenger {
       broadcast,
       status,
     }));
-  }
-
-  /** The link delivered everything it had: handle it as one batch. */
-  drained(link: DirectLink): void {
-    this.#inbox.drained(link);
-  }
-
-  linkOpened(link: DirectLink): void {
-    this.#courier.linkOpened(link);
-  }
-
-  linkClosed(link: DirectLink): void {
-    this.#courier.linkClosed(link);
-  }
-
-  /** The peer is listed again by the registry: deliver what waits for it. */
-  peerAvailable(peerId: string): void {
-    this.#courier.peerAvailable(peerId);
-  }
-
-  /** Stops delivering and waits for work in progress. */
-  async close(): Promise<void> {
-    await this.#inbox.settled();
-    await this.#courier.close();
   }
 
   async #save(peers: PeerInfo[], text: string, broadcast: boolean): Promise<StoredMessage[]> {
@@ -151,7 +107,7 @@ export class Messenger {
       status: "pending",
     }));
     await this.#options.store.saveOutgoing(messages);
-    this.#courier.enqueue(messages);
+    this.#options.courier.enqueue(messages);
     return messages;
   }
 

@@ -40,7 +40,7 @@ import {
   transcriptBytes,
   verifySignature,
 } from "../../protocol/mod.ts";
-import type { Identity } from "../store/identity_file.ts";
+import type { Identity } from "../store/mod.ts";
 
 type HandshakeChannel = MessageChannel<LinkHandshakeMessage, LinkHandshakeMessage>;
 

@@ -25,7 +25,7 @@ import {
 import type { Logger } from "../../log/mod.ts";
 import { connectWithin } from "./dial.ts";
 import { DirectLink, type LinkDirection } from "./direct_link.ts";
-import type { Identity } from "../store/identity_file.ts";
+import type { Identity } from "../store/mod.ts";
 import { acceptHandshake, dialHandshake, type SealedLinkChannel } from "./link_handshake.ts";
 
 /** Messages that reach the application once a link is up. */

@@ -32,7 +32,7 @@ import {
   transcriptBytes,
 } from "../../protocol/mod.ts";
 import type { Identity } from "../../peer/mod.ts";
-import { dialHandshake, type SealedLinkChannel } from "../../peer/link/link_handshake.ts";
+import { dialHandshake, type SealedLinkChannel } from "../../peer/link/mod.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { backoffDelay } from "../../peer/link/backoff.ts";
+import { backoffDelay } from "../../peer/link/mod.ts";
 
 const lowest = () => 0;
 const highest = () => 0.999;

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { envName, type FlagSpec, parseFlags, UsageError } from "../../cli/flags.ts";
 import { peerOptions, registryOptions } from "../../cli/mod.ts";
-import { defaultDataDir } from "../../peer/store/data_dir.ts";
+import { defaultDataDir } from "../../peer/store/mod.ts";
 
 const SPECS: FlagSpec[] = [
   { name: "listen", type: "string", value: "HOST:PORT", help: "where to listen" },

@@ -1,11 +1,7 @@
 import assert from "node:assert/strict";
-import {
-  CommandError,
-  DEFAULT_HISTORY_LIMIT,
-  MAX_HISTORY_LIMIT,
-  parseJsonCommand,
-  parseTerminalLine,
-} from "../../peer/commands.ts";
+import { CommandError, DEFAULT_HISTORY_LIMIT, MAX_HISTORY_LIMIT } from "../../peer/mod.ts";
+import { parseJsonCommand } from "../../json/mod.ts";
+import { parseTerminalLine } from "../../terminal/mod.ts";
 
 function commandError(message: string | RegExp) {
   return (error: unknown) => {

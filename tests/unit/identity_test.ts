@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { Identity, IDENTITY_FILE, IdentityError } from "../../peer/store/identity_file.ts";
+import { Identity, IDENTITY_FILE, IdentityError } from "../../peer/store/mod.ts";
 import { PEER_ID_PATTERN, peerIdFromPublicKey, verifySignature } from "../../protocol/identity.ts";
 
 /** A fresh temporary directory, removed with everything in it on dispose. */

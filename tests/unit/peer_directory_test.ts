@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { PeerDirectory } from "../../peer/peer_directory.ts";
+import { PeerDirectory } from "../../peer/mod.ts";
 import { coalesceChanges, PeerListPublisher } from "../../registry/peer_list_publisher.ts";
 import { FrameDecoder } from "../../protocol/frame_codec.ts";
 import { decodeMessage } from "../../protocol/message_channel.ts";

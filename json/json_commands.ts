@@ -1,0 +1,66 @@
+/** `--json` input: one JSON object per line, parsed into a {@linkcode PeerCommand}. */
+
+import {
+  CommandError,
+  DEFAULT_HISTORY_LIMIT,
+  MAX_HISTORY_LIMIT,
+  type PeerCommand,
+} from "../peer/mod.ts";
+
+const JSON_COMMANDS =
+  '"send", "broadcast", "peers", "history", "read", "outbox", "cancel", "trust" or "quit"';
+
+/** Parses one `--json` input line. Throws {@linkcode CommandError}. */
+export function parseJsonCommand(line: string): PeerCommand {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch (error) {
+    throw new CommandError(`Command is not valid JSON: ${(error as Error).message}`);
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new CommandError(`Command must be a JSON object like {"cmd":"peers"}`);
+  }
+  const command = value as Record<string, unknown>;
+  const text = (field: string) => {
+    const v = command[field];
+    if (typeof v !== "string" || v === "") {
+      throw new CommandError(`Command "${command.cmd}" needs "${field}" as a non-empty string`);
+    }
+    return v;
+  };
+  switch (command.cmd) {
+    case "send":
+      return { cmd: "send", to: text("to"), text: text("text") };
+    case "broadcast":
+      return { cmd: "broadcast", text: text("text") };
+    case "peers":
+      return { cmd: "peers" };
+    case "history":
+      return { cmd: "history", with: text("with"), limit: historyLimit(command.limit) };
+    case "read":
+      return { cmd: "read", id: text("id") };
+    case "outbox":
+      return { cmd: "outbox" };
+    case "cancel":
+      return { cmd: "cancel", id: text("id") };
+    case "trust":
+      return { cmd: "trust", name: text("name") };
+    case "quit":
+      return { cmd: "quit" };
+    case undefined:
+      throw new CommandError(`Command needs "cmd": one of ${JSON_COMMANDS}`);
+    default:
+      throw new CommandError(
+        `Unknown command ${JSON.stringify(command.cmd)}; use ${JSON_COMMANDS}`,
+      );
+  }
+}
+
+function historyLimit(value: unknown): number {
+  if (value === undefined) return DEFAULT_HISTORY_LIMIT;
+  if (!Number.isInteger(value) || (value as number) < 1 || (value as number) > MAX_HISTORY_LIMIT) {
+    throw new CommandError(`"limit" must be a whole number from 1 to ${MAX_HISTORY_LIMIT}`);
+  }
+  return value as number;
+}

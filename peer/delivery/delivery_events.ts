@@ -1,0 +1,49 @@
+/**
+ * What delivery tells whoever runs it: news about messages (arrived, sent,
+ * waiting, delivered, read, failed) and background failures. The engine
+ * passes these on as {@linkcode PeerEvent}s unchanged.
+ */
+
+import type { PeerInfo } from "../../protocol/mod.ts";
+import type { MessageStatus } from "../store/mod.ts";
+
+/** One message of a conversation, as history reports it. */
+export interface HistoryEntry {
+  id: string;
+  /** `out`: this peer sent it; `in`: it was received. */
+  direction: "out" | "in";
+  text: string;
+  sentAt: number;
+  broadcast: boolean;
+  status: MessageStatus;
+}
+
+/** News from delivery; the same shapes `--json` prints. */
+export type DeliveryEvent =
+  | {
+    event: "message";
+    id: string;
+    from: PeerInfo;
+    text: string;
+    sentAt: number;
+    broadcast: boolean;
+  }
+  | { event: "sent"; id: string; to: PeerInfo }
+  | { event: "pending"; id: string; to: PeerInfo }
+  | { event: "delivered"; id: string; to: PeerInfo }
+  | { event: "read"; id: string; to: PeerInfo }
+  | { event: "failed"; id: string; to: PeerInfo; reason: string }
+  | { event: "error"; message: string };
+
+/**
+ * Who is who, as delivery needs to know it: the engine's peer directory
+ * satisfies this, so delivery never depends on the engine above it.
+ */
+export interface PeerLookup {
+  /** A peer listed online now, by exact ID. */
+  get(id: string): PeerInfo | undefined;
+  /** A peer by exact ID, online or seen before. */
+  lastKnown(id: string): PeerInfo | undefined;
+  /** Everyone online now. */
+  list(): PeerInfo[];
+}

@@ -1,0 +1,15 @@
+/**
+ * Delivery with nothing lost or doubled, over links from `link/` and the
+ * store from `store/`: the {@linkcode Courier} delivers stored outgoing
+ * messages and read receipts until each is acknowledged; the {@linkcode Inbox}
+ * stores what arrives (one group commit per batch), then acknowledges it,
+ * then reports it once; the {@linkcode Messenger} is what a user does with
+ * messages (send, broadcast, mark read, cancel, history).
+ *
+ * @module
+ */
+
+export { Courier, type CourierOptions } from "./courier.ts";
+export { Inbox, type InboxOptions } from "./inbox.ts";
+export { Messenger, type MessengerOptions } from "./messenger.ts";
+export type { DeliveryEvent, HistoryEntry, PeerLookup } from "./delivery_events.ts";

@@ -1,0 +1,21 @@
+/**
+ * Links between peers: dialling with a deadline, the SIGMA link handshake
+ * that authenticates both ends and seals every frame, the {@linkcode DirectLink}
+ * it yields, and the {@linkcode LinkPool} that accepts, dials and reuses
+ * links. Whatever path a link takes, it ends in the same sealed channel.
+ * Backoff timing for redialling lives here too.
+ *
+ * @module
+ */
+
+export { connectWithin } from "./dial.ts";
+export { backoffDelay, type BackoffOptions } from "./backoff.ts";
+export { DirectLink, type LinkDirection } from "./direct_link.ts";
+export { acceptHandshake, dialHandshake, type SealedLinkChannel } from "./link_handshake.ts";
+export {
+  LinkError,
+  type LinkPayload,
+  LinkPool,
+  type LinkPoolHandler,
+  type LinkPoolOptions,
+} from "./link_pool.ts";

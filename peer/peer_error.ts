@@ -1,0 +1,34 @@
+/**
+ * Why a {@linkcode Peer} method refused what it was asked. Methods return
+ * their answer or throw this; events are only for news nobody asked for.
+ */
+
+/** What went wrong, for programs (the web UI maps these to responses). */
+export type PeerErrorCode =
+  /** No peer has that name, ID or ID prefix. */
+  | "unknown_peer"
+  /** The name or ID is this peer's own. */
+  | "self"
+  /** The operation needs the peer online (trust), and it is not. */
+  | "not_online"
+  /** Nobody is online to broadcast to. */
+  | "nobody_online"
+  | "text_empty"
+  | "text_too_long"
+  /** No received message has that ID. */
+  | "unknown_message"
+  /** No undelivered message has that ID. */
+  | "not_pending"
+  /** The message store failed. */
+  | "store_failed";
+
+/** A refused request, with a message fit to show a person as is. */
+export class PeerError extends Error {
+  readonly code: PeerErrorCode;
+
+  constructor(code: PeerErrorCode, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = this.constructor.name;
+    this.code = code;
+  }
+}
