@@ -45,7 +45,13 @@ export function parseJsonCommand(line: string): PeerCommand {
     case "cancel":
       return { cmd: "cancel", id: text("id") };
     case "trust":
-      return { cmd: "trust", name: text("name") };
+      if (command.id === undefined) {
+        throw new CommandError(
+          `Command "trust" needs "id": the new key's ID as "key_changed" gave it (newId), ` +
+            `so that trust goes to that key and no other`,
+        );
+      }
+      return { cmd: "trust", name: text("name"), id: text("id") };
     case "quit":
       return { cmd: "quit" };
     case undefined:

@@ -18,7 +18,8 @@ export type PeerCommand =
   | { cmd: "read"; id: string }
   | { cmd: "outbox" }
   | { cmd: "cancel"; id: string }
-  | { cmd: "trust"; name: string }
+  /** `id`: the new key's ID (or its first 8+ characters), as `key_changed` showed it. */
+  | { cmd: "trust"; name: string; id: string }
   | { cmd: "quit" };
 
 /** A command line that cannot be understood; its message is shown as is. */
@@ -53,7 +54,12 @@ export async function runCommand(peer: Peer, command: PeerCommand): Promise<Peer
         return { event: "peers", peers: peer.peers() };
       case "history": {
         const answer = await peer.history(command.with, command.limit);
-        return { event: "history", with: answer.with, messages: answer.messages };
+        return {
+          event: "history",
+          with: answer.with,
+          messages: answer.messages,
+          unverified: answer.unverified,
+        };
       }
       case "read":
         await peer.markRead(command.id);
@@ -64,7 +70,7 @@ export async function runCommand(peer: Peer, command: PeerCommand): Promise<Peer
         await peer.cancel(command.id);
         return undefined;
       case "trust":
-        await peer.trust(command.name);
+        await peer.trust(command.name, command.id);
         return undefined;
       case "quit":
         return undefined;

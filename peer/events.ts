@@ -27,7 +27,8 @@ export type PeerEvent =
   | { event: "peer_joined"; peer: PeerInfo }
   | { event: "peer_left"; peer: PeerInfo; reason: LeaveReason }
   | DeliveryEvent
-  | { event: "history"; with: PeerInfo; messages: HistoryEntry[] }
+  /** `unverified`: `with`'s name is pinned to another key (see `message`). */
+  | { event: "history"; with: PeerInfo; messages: HistoryEntry[]; unverified: boolean }
   | { event: "outbox"; messages: OutboxEntry[] }
   | { event: "key_changed"; name: string; oldId: string; newId: string }
   | { event: "trusted"; peer: PeerInfo; previousId?: string }

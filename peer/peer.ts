@@ -13,6 +13,7 @@ import {
   nameKey,
   type PeerInfo,
   type ProtocolError,
+  SHORT_ID_LENGTH,
   shortId,
 } from "../protocol/mod.ts";
 import { type Logger, silentLogger } from "../log/mod.ts";
@@ -96,6 +97,8 @@ export class Peer implements AsyncDisposable {
   readonly #lock: DataDirLock | undefined;
   /** Key changes already reported this run, as `name/newId`. */
   readonly #reportedKeyChanges = new Set<string>();
+  /** Refused names already logged, as `id/name`. */
+  readonly #reportedNames = new Set<string>();
   #pinWork: Promise<void> = Promise.resolve();
   #firstSnapshot = true;
   #stopping: Promise<void> | undefined;
@@ -110,7 +113,9 @@ export class Peer implements AsyncDisposable {
     this.#pins = parts.pins;
     this.#lock = parts.lock;
     if (options.onEvent) this.#listeners.add(options.onEvent);
-    this.#directory = new PeerDirectory(this.id);
+    this.#directory = new PeerDirectory(this.id, {
+      onRefusedName: (peer, problem) => this.#refusedName(peer, problem),
+    });
     this.#links = LinkPool.start({
       identity: parts.identity,
       listen: options.listen ?? { hostname: "0.0.0.0", port: 0 },
@@ -134,7 +139,12 @@ export class Peer implements AsyncDisposable {
       isTrusted: (peerId) => this.#pins.isTrusted(peerId),
     });
     const delivery = { store: this.#store, directory: this.#directory, emit };
-    this.#inbox = new Inbox({ ...delivery, courier: this.#courier, logger: this.#logger });
+    this.#inbox = new Inbox({
+      ...delivery,
+      courier: this.#courier,
+      logger: this.#logger,
+      vouchesFor: (peer) => this.#pins.vouchesFor(peer),
+    });
     this.#messenger = new Messenger({ ...delivery, courier: this.#courier });
     this.#client = new RegistryClient({
       registry: options.registry ?? { hostname: "127.0.0.1", port: 7070 },
@@ -272,9 +282,15 @@ export class Peer implements AsyncDisposable {
   async history(
     withWhom: string,
     limit = 20,
-  ): Promise<{ with: PeerInfo; messages: HistoryEntry[] }> {
+  ): Promise<{ with: PeerInfo; messages: HistoryEntry[]; unverified: boolean }> {
     const peer = this.#recipient(withWhom);
-    return { with: peer, messages: await this.conversation(peer.id, limit) };
+    const messages = await this.conversation(peer.id, limit);
+    return { with: peer, messages, unverified: !this.#pins.vouchesFor(peer) };
+  }
+
+  /** False when `peer`'s name is pinned to another key (a key change not yet trusted). */
+  isVerified(peer: PeerInfo): boolean {
+    return this.#pins.vouchesFor(peer);
   }
 
   /**
@@ -297,13 +313,31 @@ export class Peer implements AsyncDisposable {
 
   /**
    * Accepts the key an online peer now has under its name (after a
-   * `key_changed`), and delivers what waited for it. Everyone listening
-   * hears `trusted`. Throws {@linkcode PeerError} (`not_online`).
+   * `key_changed`), and delivers what waited for it. `id` is the key being
+   * accepted — its ID, or the first {@linkcode SHORT_ID_LENGTH}+ characters
+   * of it as `key_changed` showed them — so that trust never goes to a
+   * third key that took the name meanwhile. Everyone listening hears
+   * `trusted`. Throws {@linkcode PeerError} (`not_online`, `id_too_short`,
+   * `key_mismatch`).
    */
-  async trust(name: string): Promise<{ peer: PeerInfo; previousId?: string }> {
-    const peer = this.#directory.resolve(name);
-    if (!peer) {
+  async trust(name: string, id: string): Promise<{ peer: PeerInfo; previousId?: string }> {
+    if (id.length < SHORT_ID_LENGTH) {
+      throw new PeerError(
+        "id_too_short",
+        `Name the key you accept by at least ${SHORT_ID_LENGTH} characters of its ID ` +
+          `(as in /trust ${name} ${"x".repeat(SHORT_ID_LENGTH)})`,
+      );
+    }
+    const peer = this.#directory.get(this.#directory.resolve(name)?.id ?? "");
+    if (!peer || nameKey(peer.name) !== nameKey(name)) {
       throw new PeerError("not_online", `No peer named ${JSON.stringify(name)} is online`);
+    }
+    if (!peer.id.startsWith(id)) {
+      throw new PeerError(
+        "key_mismatch",
+        `${peer.name} is now ${shortId(peer.id)}, not ${id}: the name changed hands again. ` +
+          `Nothing was trusted; check with them which key is theirs`,
+      );
     }
     await this.#pinWork;
     const previous = await this.#stored(() => this.#pins.trust(peer));
@@ -415,6 +449,17 @@ export class Peer implements AsyncDisposable {
       this.#reportedKeyChanges.add(key);
       this.#emit({ event: "key_changed", name: peer.name, oldId: outcome.pin.id, newId: peer.id });
     }).catch((error) => this.#logger.warn("could not pin a key", { error: String(error) }));
+  }
+
+  /** A name from the registry this peer does not accept: said once per peer and name. */
+  #refusedName(peer: PeerInfo, problem: string): void {
+    const key = `${peer.id}/${peer.name}`;
+    if (this.#reportedNames.has(key)) return;
+    this.#reportedNames.add(key);
+    this.#logger.warn("registry listed a peer under a name that is not allowed; ignored", {
+      id: shortId(peer.id),
+      problem,
+    });
   }
 
   #refused(error: ProtocolError, everRegistered: boolean): boolean {

@@ -7,6 +7,8 @@
 import {
   type LeaveReason,
   nameKey,
+  nameProblem,
+  normalizeName,
   type PeerInfo,
   type PeersDeltaMessage,
   type SnapshotMessage,
@@ -29,9 +31,18 @@ export type DeltaOutcome =
 /** Shortest ID prefix accepted where people type an ID. */
 export const MIN_ID_PREFIX = 6;
 
-/** Other peers by ID, with the epoch and sequence number they are current to. */
+/** Told about a listed peer whose name this peer refuses (see {@linkcode nameProblem}). */
+export type RefusedNameListener = (peer: PeerInfo, problem: string) => void;
+
+/**
+ * Other peers by ID, with the epoch and sequence number they are current to.
+ * Names are checked again here, not taken on the registry's word: a peer
+ * listed under a name that is not allowed (mixed scripts, not NFC, …) is
+ * left out of the list.
+ */
 export class PeerDirectory {
   readonly selfId: string;
+  readonly #onRefusedName: RefusedNameListener | undefined;
   #peers = new Map<string, PeerInfo>();
   /** Peers that left, so messages they still send can show a name. */
   #departed = new Map<string, PeerInfo>();
@@ -39,8 +50,9 @@ export class PeerDirectory {
   #seq = 0;
   #partial: { epoch: string; seq: number; peers: PeerInfo[] } | undefined;
 
-  constructor(selfId: string) {
+  constructor(selfId: string, options: { onRefusedName?: RefusedNameListener } = {}) {
     this.selfId = selfId;
+    this.#onRefusedName = options.onRefusedName;
   }
 
   get epoch(): string | undefined {
@@ -106,7 +118,9 @@ export class PeerDirectory {
     if (message.more) return null;
 
     const next = new Map<string, PeerInfo>();
-    for (const peer of this.#partial.peers) if (peer.id !== this.selfId) next.set(peer.id, peer);
+    for (const peer of this.#partial.peers) {
+      if (peer.id !== this.selfId && this.#acceptable(peer)) next.set(peer.id, peer);
+    }
     this.#partial = undefined;
     const changes: DirectoryChange[] = [];
     for (const [id, peer] of this.#peers) {
@@ -145,12 +159,30 @@ export class PeerDirectory {
       }
       const peer = change.peer;
       if (peer.id === this.selfId) continue;
+      if (!this.#acceptable(peer)) {
+        // Whatever it was listed as before, it is not listed under this name.
+        const dropped = this.#peers.get(peer.id);
+        if (dropped && this.#peers.delete(peer.id)) {
+          changes.push({ kind: "left", peer: dropped, reason: "timeout" });
+          this.#remember(dropped);
+        }
+        continue;
+      }
       const previous = this.#peers.get(peer.id);
       this.#peers.set(peer.id, peer);
       if (!previous) changes.push({ kind: "joined", peer });
       else if (differs(previous, peer)) changes.push({ kind: "updated", peer, previous });
     }
     return { kind: "applied", changes };
+  }
+
+  #acceptable(peer: PeerInfo): boolean {
+    const problem = peer.name === normalizeName(peer.name)
+      ? nameProblem(peer.name)
+      : `Name ${JSON.stringify(peer.name)} is not in Unicode NFC`;
+    if (problem === null) return true;
+    this.#onRefusedName?.(peer, problem);
+    return false;
   }
 
   #remember(peer: PeerInfo): void {

@@ -11,6 +11,10 @@ export type PeerErrorCode =
   | "self"
   /** The operation needs the peer online (trust), and it is not. */
   | "not_online"
+  /** An ID given to name a key is shorter than a short ID. */
+  | "id_too_short"
+  /** The key a name holds now is not the one named (trust). */
+  | "key_mismatch"
   /** Nobody is online to broadcast to. */
   | "nobody_online"
   | "text_empty"

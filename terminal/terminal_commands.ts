@@ -23,7 +23,7 @@ export const TERMINAL_HELP = `Commands:
   /history NAME [N]      the last N messages with NAME (default ${DEFAULT_HISTORY_LIMIT})
   /outbox                messages not delivered yet (recipient offline)
   /cancel ID             withdraw an undelivered message (ID from /outbox)
-  /trust NAME            accept NAME's new key after a "key changed" warning
+  /trust NAME ID         accept NAME's new key ID (as the "key changed" warning showed it)
   /help                  this list
   /quit                  leave (others see you go at once)
 Plain lines go to your /chat partner; without one, use /msg, @NAME or /all.
@@ -83,9 +83,13 @@ export function parseTerminalLine(line: string, chatWith: string | undefined): T
       return { kind: "command", command: { cmd: "cancel", id } };
     }
     case "trust": {
-      const name = rest.trim();
-      if (!name) throw new CommandError("Usage: /trust NAME");
-      return { kind: "command", command: { cmd: "trust", name } };
+      const [name, id] = splitFirst(rest);
+      if (!name || !id || /\s/.test(id)) {
+        throw new CommandError(
+          'Usage: /trust NAME ID, with the new key\'s ID as the "key changed" warning showed it',
+        );
+      }
+      return { kind: "command", command: { cmd: "trust", name, id } };
     }
     case "help":
     case "?":

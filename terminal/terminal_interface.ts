@@ -154,7 +154,9 @@ export class TerminalInterface {
       case "peer_left":
         return dim(`* ${event.peer.name} left (${event.reason})`);
       case "message": {
-        const who = this.#paint("1", event.from.name);
+        const who = event.unverified
+          ? this.#paint("31", `${event.from.name} (unverified key ${shortId(event.from.id)})`)
+          : this.#paint("1", event.from.name);
         const to = event.broadcast ? dim(" → all") : "";
         return `${dim(clock(event.sentAt))} ${who}${to}: ${event.text}`;
       }
@@ -169,7 +171,7 @@ export class TerminalInterface {
       case "failed":
         return this.#paint("31", `! not delivered to ${event.to.name}: ${event.reason}`);
       case "history":
-        return this.#history(event.with, event.messages);
+        return this.#history(event.with, event.messages, event.unverified);
       case "outbox":
         return event.messages.length === 0 ? "* outbox empty: everything was delivered" : [
           `* ${event.messages.length} undelivered (cancel with /cancel ID):`,
@@ -180,7 +182,8 @@ export class TerminalInterface {
           "31",
           `! ${event.name} now has a different key (${shortId(event.oldId)} → ${
             shortId(event.newId)
-          }). Nothing is delivered to it until you check with them and type /trust ${event.name}`,
+          }). Nothing is delivered to it, and what it sends is marked unverified, until you ` +
+            `check with them and type /trust ${event.name} ${shortId(event.newId)}`,
         );
       case "trusted":
         return `* trusted ${event.peer.name}'s key ${shortId(event.peer.id)}`;
@@ -199,7 +202,7 @@ export class TerminalInterface {
     return [`* ${peers.length} online:`, ...rows].join("\n");
   }
 
-  #history(withPeer: PeerInfo, messages: HistoryEntry[]): string {
+  #history(withPeer: PeerInfo, messages: HistoryEntry[], unverified: boolean): string {
     if (messages.length === 0) return `* no messages with ${withPeer.name} yet`;
     const marks: Record<string, string> = {
       delivered: " ✓",
@@ -207,8 +210,15 @@ export class TerminalInterface {
       failed: " ✗",
       pending: " ⏳",
     };
+    const heading = unverified
+      ? this.#paint(
+        "31",
+        `* history with ${withPeer.name} (unverified key ${shortId(withPeer.id)}, ` +
+          `not the one pinned for that name):`,
+      )
+      : `* history with ${withPeer.name}:`;
     return [
-      `* history with ${withPeer.name}:`,
+      heading,
       ...messages.map((m) => {
         const who = m.direction === "out" ? "you" : withPeer.name;
         const mark = m.direction === "out" ? marks[m.status] ?? "" : "";

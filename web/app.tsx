@@ -139,11 +139,13 @@ export function createChatApp(options: ChatAppOptions): Hono {
   });
 
   app.post("/api/trust", async (c) => {
-    const body = await readJson<{ name?: unknown }>(c.req.raw);
-    if (typeof body?.name !== "string") return c.json({ error: 'Send {"name": NAME}' }, 400);
-    const name = body.name;
+    const body = await readJson<{ name?: unknown; id?: unknown }>(c.req.raw);
+    if (typeof body?.name !== "string" || typeof body.id !== "string") {
+      return c.json({ error: 'Send {"name": NAME, "id": the new key\'s ID as shown}' }, 400);
+    }
+    const { name, id } = body;
     return await answer(c, async () => {
-      const { peer: trusted, previousId } = await peer.trust(name);
+      const { peer: trusted, previousId } = await peer.trust(name, id);
       return { trusted: trusted.name, id: trusted.id, previousId };
     });
   });
@@ -179,6 +181,8 @@ const ERROR_STATUS: Record<PeerErrorCode, 400 | 404 | 409 | 500> = {
   unknown_peer: 404,
   self: 400,
   not_online: 409,
+  id_too_short: 400,
+  key_mismatch: 409,
   nobody_online: 400,
   text_empty: 400,
   text_too_long: 400,

@@ -27,6 +27,11 @@ export type DeliveryEvent =
     text: string;
     sentAt: number;
     broadcast: boolean;
+    /**
+     * True when the sender's name is pinned to another key (a key change not
+     * yet trusted): the name may be an impostor's.
+     */
+    unverified: boolean;
   }
   | { event: "sent"; id: string; to: PeerInfo }
   | { event: "pending"; id: string; to: PeerInfo }

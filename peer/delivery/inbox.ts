@@ -7,7 +7,7 @@
  * batched the same way. Batches of one link are handled in order.
  */
 
-import { type ChatMessage, shortId } from "../../protocol/mod.ts";
+import { type ChatMessage, type PeerInfo, shortId } from "../../protocol/mod.ts";
 import type { Logger } from "../../log/mod.ts";
 import type { Courier } from "./courier.ts";
 import type { DirectLink, LinkPayload } from "../link/mod.ts";
@@ -21,6 +21,11 @@ export interface InboxOptions {
   directory: PeerLookup;
   emit: (event: DeliveryEvent) => void;
   logger: Logger;
+  /**
+   * False when the name `peer` goes by is pinned to another key: its
+   * messages are marked `unverified`. Default: every sender is verified.
+   */
+  vouchesFor?: (peer: PeerInfo) => boolean;
 }
 
 /** What one link delivered since its last batch. */
@@ -129,6 +134,7 @@ export class Inbox {
     for (const message of messages) link.send({ type: "ack", id: message.id });
     const from = this.#options.directory.lastKnown(link.peerId) ??
       { id: link.peerId, name: shortId(link.peerId), address: "" };
+    const unverified = !(this.#options.vouchesFor?.(from) ?? true);
     for (const [index, message] of messages.entries()) {
       if (!isNew[index]) continue;
       this.#options.emit({
@@ -138,6 +144,7 @@ export class Inbox {
         text: message.text,
         sentAt: message.sentAt,
         broadcast: message.broadcast,
+        unverified,
       });
     }
   }

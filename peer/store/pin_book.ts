@@ -63,6 +63,17 @@ export class PinBook {
     return pin === undefined || pin.id === peerId;
   }
 
+  /**
+   * True unless `peer`'s name is pinned to another ID: messages from a peer
+   * this says false about are from an unverified key and are shown as such.
+   * A name never pinned (first contact, or a peer nobody listed) vouches for
+   * whoever shows up with it; a peer that is not listed goes by its short ID.
+   */
+  vouchesFor(peer: PeerInfo): boolean {
+    const pin = this.#pins.get(nameKey(peer.name));
+    return pin === undefined || pin.id === peer.id;
+  }
+
   async #save(key: string, pin: Pin): Promise<void> {
     this.#pins.set(key, pin);
     await this.#store.savePin(key, pin);

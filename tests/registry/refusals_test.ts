@@ -162,8 +162,25 @@ Deno.test("a name that breaks the naming rule is refused with invalid_message", 
     });
   }
 
+  await t.step("look-alikes that mix scripts are refused, saying which", async () => {
+    // Cyrillic "а" (U+0430) before Latin "lice"; Greek "ο" inside Latin.
+    for (
+      const [name, scripts] of [["\u0430lice", "Cyrillic and Latin"], [
+        "b\u03bfb",
+        "Latin and Greek",
+      ]]
+    ) {
+      await using peer = await RawPeer.connect(addressOf(registry));
+      await assert.rejects(peer.register({ name }), (error: Error) => {
+        assert.match(error.message, new RegExp(`invalid_message: .*mixes ${scripts} letters`));
+        return true;
+      });
+    }
+    assert.equal(registry.peers().some((p) => p.name !== "alice"), false);
+  });
+
   await t.step("while unusual but valid names are accepted", async () => {
-    for (const name of ["Zoë", "李雷", "a.b_c-1", "x".repeat(32)]) {
+    for (const name of ["Zoë", "李雷", "Даша", "山田taro", "a.b_c-1", "x".repeat(32)]) {
       await using peer = await RawPeer.connect(addressOf(registry));
       const welcome = await peer.register({ name });
       assert.equal(welcome.name, name);

@@ -255,7 +255,7 @@ Deno.test("peer options refuse a name that breaks the naming rule, saying why", 
   assert.throws(
     () => peerOptions(["--name", "bob smith"], {}),
     usageError(
-      'Invalid value for --name: Name "bob smith" is not allowed; use 1–32 letters, digits, "_", "-" or "." (not "." or "..")',
+      'Invalid value for --name: Name "bob smith" is not allowed; use 1–32 letters of one script, digits, "_", "-" or "." (not "." or "..")',
     ),
   );
   assert.throws(

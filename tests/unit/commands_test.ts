@@ -220,3 +220,17 @@ Deno.test("terminal lines that cannot be understood give a one-line reason", asy
     });
   }
 });
+
+Deno.test("trust names the key it accepts, at the terminal and in --json", () => {
+  assert.deepEqual(parseTerminalLine("/trust bob wbh2abcd", undefined), {
+    kind: "command",
+    command: { cmd: "trust", name: "bob", id: "wbh2abcd" },
+  });
+  assert.throws(() => parseTerminalLine("/trust bob", undefined), /Usage: \/trust NAME ID/);
+  assert.deepEqual(parseJsonCommand('{"cmd":"trust","name":"bob","id":"wbh2abcd"}'), {
+    cmd: "trust",
+    name: "bob",
+    id: "wbh2abcd",
+  });
+  assert.throws(() => parseJsonCommand('{"cmd":"trust","name":"bob"}'), /needs "id"/);
+});

@@ -580,6 +580,28 @@ Deno.test("names in any script's letters and digits are allowed", () => {
   }
 });
 
+Deno.test("names that mix scripts, as look-alikes do, are refused; one script (or CJK with Latin) is fine", () => {
+  for (
+    const [name, scripts] of [
+      ["\u0430lice", "Cyrillic and Latin"],
+      ["paypa\u0406", "Latin and Cyrillic"],
+      ["\u0391pple", "Greek and Latin"],
+    ]
+  ) {
+    assert.equal(
+      nameProblem(name),
+      `Name ${
+        JSON.stringify(name)
+      } mixes ${scripts} letters, as look-alikes of other names do; use letters of one script`,
+    );
+  }
+  for (
+    const name of ["алиса", "Ζεύς", "山田taro", "やまだ山田", "김철수", "ａｌｉｃｅ", "café", "a_1"]
+  ) {
+    assert.equal(nameProblem(name), null, `${name} was refused`);
+  }
+});
+
 Deno.test("names with spaces, separators or path tricks are refused with the rule", () => {
   for (const name of ["a b", "@bob", "bob@", "a:b", "a;b", "a/b", "a\\b", "\u0308a", "bob\n"]) {
     const problem = nameProblem(name);
@@ -588,7 +610,7 @@ Deno.test("names with spaces, separators or path tricks are refused with the rul
       problem,
       `Name ${
         JSON.stringify(name)
-      } is not allowed; use 1–32 letters, digits, "_", "-" or "." (not "." or "..")`,
+      } is not allowed; use 1–32 letters of one script, digits, "_", "-" or "." (not "." or "..")`,
     );
   }
   assert.match(nameProblem(".")!, /^Name "\." is not allowed/);

@@ -26,6 +26,8 @@ export function chatClient(): void {
     broadcast: boolean;
     status: string;
     author?: string;
+    /** From a key other than the one pinned for the sender's name. */
+    unverified?: boolean;
   }
   interface Contact {
     peer: Info;
@@ -175,9 +177,9 @@ export function chatClient(): void {
     li.className = `message ${message.direction === "out" ? "mine" : "theirs"}`;
     li.dataset.id = message.id;
     li.dataset.direction = message.direction;
-    if (selected === "*" && message.direction === "in" && message.author) {
+    if ((selected === "*" || message.unverified) && message.direction === "in" && message.author) {
       const author = document.createElement("span");
-      author.className = "author";
+      author.className = message.unverified ? "author unverified" : "author";
       author.textContent = message.author;
       li.append(author);
     }
@@ -315,7 +317,8 @@ export function chatClient(): void {
     button.textContent = `Trust ${name}'s new key`;
     button.addEventListener("click", async () => {
       button.disabled = true;
-      await post("/api/trust", { name }).catch((error) => toast(error.message));
+      // The ID shown, so that trust cannot go to a key that took the name since.
+      await post("/api/trust", { name, id: newId }).catch((error) => toast(error.message));
     });
     p.append(text, button);
     banners.append(p);
@@ -334,7 +337,10 @@ export function chatClient(): void {
           sentAt: event.sentAt as number,
           broadcast: event.broadcast as boolean,
           status: "delivered",
-          author: from.name,
+          author: event.unverified
+            ? `${from.name} (unverified key ${from.id.slice(0, 8)})`
+            : from.name,
+          unverified: event.unverified === true,
         };
         const conversation = message.broadcast ? "*" : from.id;
         const contact = contacts.get(from.id) ?? upsertContact(from, true);

@@ -63,6 +63,7 @@ a { color: inherit; text-decoration: none; }
   background: var(--theirs); align-self: flex-start; box-shadow: 0 1px 1px rgb(0 0 0 / 0.06); }
 .message.mine { align-self: flex-end; background: var(--mine); color: var(--mine-text); }
 .message .author { display: block; font-size: 0.78rem; font-weight: 700; color: var(--accent); }
+.message .author.unverified { color: var(--danger); }
 .message .text { margin: 0; white-space: pre-wrap; overflow-wrap: anywhere; }
 .message .meta { display: flex; justify-content: flex-end; gap: 0.3rem; font-size: 0.72rem; opacity: 0.75; }
 .message[data-status="failed"] { background: var(--danger-bg); color: var(--danger); }
