@@ -69,5 +69,5 @@ export async function launchBrowser(): Promise<Browser & AsyncDisposable> {
 export async function artifactPath(name: string): Promise<string> {
   const dir = new URL("../../artifacts", import.meta.url).pathname;
   await Deno.mkdir(dir, { recursive: true });
-  return `${dir}${name}`;
+  return `${dir}/${name}`;
 }
