@@ -6,11 +6,12 @@
 
 import type { PeerEvent } from "../../peer/mod.ts";
 import { bundlePath } from "./bundle.ts";
+import { inNetns } from "./netns.ts";
 
 const DEFAULT_WAIT_MS = 15_000;
 
-/** A child process whose stdout is collected line by line. */
-class RoleProcess implements AsyncDisposable {
+/** A child process whose stdout is collected line by line (stdin piped). */
+export class RoleProcess implements AsyncDisposable {
   readonly child: Deno.ChildProcess;
   readonly lines: string[] = [];
   readonly exited: Promise<Deno.CommandStatus>;
@@ -59,6 +60,15 @@ class RoleProcess implements AsyncDisposable {
     } catch (error) {
       if (!(error instanceof TypeError)) throw error; // already exited
     }
+  }
+
+  /** Waits for a stdout line matching `pattern` (from line `after` on). */
+  async waitForLine(pattern: RegExp, after = 0, timeoutMs?: number): Promise<string> {
+    return await this.until(
+      () => this.lines.slice(after).find((line) => pattern.test(line)),
+      `a line matching ${pattern}`,
+      timeoutMs,
+    );
   }
 
   /**
@@ -141,12 +151,25 @@ class RoleProcess implements AsyncDisposable {
   }
 }
 
-async function spawn(role: "registry" | "peer", args: string[]): Promise<Deno.ChildProcess> {
+/** Where a role process runs: a network namespace (see `nat_lab.ts`), or here. */
+export interface SpawnOptions {
+  netns?: string;
+}
+
+async function spawn(
+  role: "registry" | "peer",
+  args: string[],
+  options: SpawnOptions = {},
+): Promise<Deno.ChildProcess> {
   const env = Object.fromEntries(
     Object.entries(Deno.env.toObject()).filter(([key]) => !key.startsWith("P2PCHAT_")),
   );
-  return new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", "--unstable-kv", await bundlePath(), role, ...args],
+  const denoArgs = ["run", "--allow-all", "--unstable-kv", await bundlePath(), role, ...args];
+  const [command, commandArgs] = options.netns
+    ? inNetns(options.netns, Deno.execPath(), denoArgs)
+    : [Deno.execPath(), denoArgs];
+  return new Deno.Command(command, {
+    args: commandArgs,
     env: { ...env, NO_COLOR: "1" },
     clearEnv: true,
     stdin: "piped",
@@ -166,14 +189,14 @@ export class RegistryProcess extends RoleProcess {
 
   /**
    * Starts a registry on a free loopback port, with its dashboard on another
-   * (fast heartbeats unless overridden).
+   * (fast heartbeats unless overridden), inside `options.netns` if given.
    */
-  static async start(args: string[] = []): Promise<RegistryProcess> {
+  static async start(args: string[] = [], options: SpawnOptions = {}): Promise<RegistryProcess> {
     const defaults = ["--listen", "127.0.0.1:0", "--heartbeat-ms", "200", "--evict-after", "3"];
     if (!args.includes("--no-dashboard") && !args.includes("--dashboard")) {
       defaults.push("--dashboard", "127.0.0.1:0");
     }
-    const registry = new RegistryProcess(await spawn("registry", [...defaults, ...args]));
+    const registry = new RegistryProcess(await spawn("registry", [...defaults, ...args], options));
     const printed = (pattern: RegExp) =>
       registry.lines.map((l) => pattern.exec(l)?.[1]).find((v) => v !== undefined);
     registry.address = await registry.until(
@@ -207,7 +230,7 @@ export class RegistryProcess extends RoleProcess {
 }
 
 /** Options for {@linkcode PeerProcess.start}. */
-export interface PeerStartOptions {
+export interface PeerStartOptions extends SpawnOptions {
   registry: string;
   dataDir: string;
   args?: string[];
@@ -215,7 +238,11 @@ export interface PeerStartOptions {
   waitRegistered?: boolean;
 }
 
-/** Flags every test peer gets: its name, registry, data dir, a free loopback port. */
+/**
+ * Flags every test peer gets: its name, registry, data dir, and a free port
+ * on loopback (on every address inside a namespace, so the lab's network is
+ * what decides who can reach it).
+ */
 function peerArgs(name: string, options: PeerStartOptions): string[] {
   return [
     "--name",
@@ -225,7 +252,7 @@ function peerArgs(name: string, options: PeerStartOptions): string[] {
     "--data-dir",
     options.dataDir,
     "--listen",
-    "127.0.0.1:0",
+    options.netns ? "0.0.0.0:0" : "127.0.0.1:0",
     ...(options.args ?? []),
   ];
 }
@@ -239,7 +266,11 @@ export class PeerProcess extends RoleProcess {
 
   static async start(name: string, options: PeerStartOptions): Promise<PeerProcess> {
     const peer = new PeerProcess(
-      await spawn("peer", ["--json", "--reconnect-max-ms", "1000", ...peerArgs(name, options)]),
+      await spawn(
+        "peer",
+        ["--json", "--reconnect-max-ms", "1000", ...peerArgs(name, options)],
+        options,
+      ),
     );
     const ready = await peer.waitFor("ready");
     peer.name = ready.name;
@@ -303,17 +334,9 @@ export class PeerProcess extends RoleProcess {
 export class TerminalPeerProcess extends RoleProcess {
   static async start(name: string, options: PeerStartOptions): Promise<TerminalPeerProcess> {
     const peer = new TerminalPeerProcess(
-      await spawn("peer", peerArgs(name, options)),
+      await spawn("peer", peerArgs(name, options), options),
     );
     await peer.waitForLine(/registered with/);
     return peer;
-  }
-
-  /** Waits for a stdout line matching `pattern` (from line `after` on). */
-  async waitForLine(pattern: RegExp, after = 0): Promise<string> {
-    return await this.until(
-      () => this.lines.slice(after).find((line) => pattern.test(line)),
-      `a line matching ${pattern}`,
-    );
   }
 }
