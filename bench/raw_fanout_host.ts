@@ -6,6 +6,8 @@
  * stdin: "go <bytes>" → stdout: {"sentAt": wall-clock ms}
  */
 
+import { readLines } from "../streams/mod.ts";
+
 const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
 const conns: Deno.Conn[] = [];
 const encoder = new TextEncoder();
@@ -19,23 +21,16 @@ say({ listening: `127.0.0.1:${listener.addr.port}` });
   }
 })();
 
-const decoder = new TextDecoder();
-let buffered = "";
-for await (const chunk of Deno.stdin.readable) {
-  buffered += decoder.decode(chunk, { stream: true });
-  let newline;
-  while ((newline = buffered.indexOf("\n")) >= 0) {
-    const [command, size] = buffered.slice(0, newline).trim().split(" ");
-    buffered = buffered.slice(newline + 1);
-    if (command === "count") say({ connections: conns.length });
-    if (command === "go") {
-      const frame = new Uint8Array(4 + Number(size));
-      new DataView(frame.buffer).setUint32(0, Number(size));
-      frame.fill(0x61, 4);
-      const sentAt = performance.timeOrigin + performance.now();
-      await Promise.all(conns.map((conn) => conn.write(frame)));
-      say({ sentAt });
-    }
-    if (command === "quit") Deno.exit(0);
+for await (const line of readLines(Deno.stdin.readable)) {
+  const [command, size] = line.trim().split(" ");
+  if (command === "count") say({ connections: conns.length });
+  if (command === "go") {
+    const frame = new Uint8Array(4 + Number(size));
+    new DataView(frame.buffer).setUint32(0, Number(size));
+    frame.fill(0x61, 4);
+    const sentAt = performance.timeOrigin + performance.now();
+    await Promise.all(conns.map((conn) => conn.write(frame)));
+    say({ sentAt });
   }
+  if (command === "quit") Deno.exit(0);
 }

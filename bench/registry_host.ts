@@ -8,6 +8,7 @@
  */
 
 import { Registry, type RegistryOptions } from "../registry/mod.ts";
+import { readLines } from "../streams/mod.ts";
 
 const options: RegistryOptions = JSON.parse(Deno.args[0] ?? "{}");
 const registry = await Registry.start({ listen: { hostname: "127.0.0.1", port: 0 }, ...options });
@@ -15,29 +16,22 @@ const encoder = new TextEncoder();
 const say = (value: unknown) => Deno.stdout.writeSync(encoder.encode(JSON.stringify(value) + "\n"));
 say({ listening: registry.info().listen });
 
-const decoder = new TextDecoder();
-let buffered = "";
-for await (const chunk of Deno.stdin.readable) {
-  buffered += decoder.decode(chunk, { stream: true });
-  let newline;
-  while ((newline = buffered.indexOf("\n")) >= 0) {
-    const command = buffered.slice(0, newline).trim();
-    buffered = buffered.slice(newline + 1);
-    if (command === "stats") {
-      say({ ...Deno.memoryUsage(), stats: registry.stats() });
-    } else if (command === "gc") {
-      // Lets the heap settle before a memory reading, when V8 allows it.
-      (globalThis as { gc?: () => void }).gc?.();
-      await new Promise((resolve) => setTimeout(resolve, 50));
-      say({ gc: true });
-    } else if (command.startsWith("heap ")) {
-      // For finding what a registered peer costs: a V8 heap snapshot.
-      const { writeHeapSnapshot } = await import("node:v8");
-      say({ heap: writeHeapSnapshot(command.slice(5)) });
-    } else if (command === "quit") {
-      await registry.shutdown();
-      Deno.exit(0);
-    }
+for await (const line of readLines(Deno.stdin.readable)) {
+  const command = line.trim();
+  if (command === "stats") {
+    say({ ...Deno.memoryUsage(), stats: registry.stats() });
+  } else if (command === "gc") {
+    // Lets the heap settle before a memory reading, when V8 allows it.
+    (globalThis as { gc?: () => void }).gc?.();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    say({ gc: true });
+  } else if (command.startsWith("heap ")) {
+    // For finding what a registered peer costs: a V8 heap snapshot.
+    const { writeHeapSnapshot } = await import("node:v8");
+    say({ heap: writeHeapSnapshot(command.slice(5)) });
+  } else if (command === "quit") {
+    await registry.shutdown();
+    Deno.exit(0);
   }
 }
 await registry.shutdown();

@@ -1,5 +1,7 @@
 /** Small process-level helpers for the commands: output and signals. */
 
+import { readLines } from "../streams/mod.ts";
+
 const encoder = new TextEncoder();
 
 /** Writes `text` and a newline to stdout, completely. */
@@ -39,16 +41,6 @@ export function onShutdownSignal(): Promise<Deno.Signal> {
 }
 
 /** Lines of standard input, without their line endings, until it ends. */
-export async function* stdinLines(): AsyncGenerator<string> {
-  const decoder = new TextDecoder();
-  let buffered = "";
-  for await (const chunk of Deno.stdin.readable) {
-    buffered += decoder.decode(chunk, { stream: true });
-    let newline;
-    while ((newline = buffered.indexOf("\n")) >= 0) {
-      yield buffered.slice(0, newline).replace(/\r$/, "");
-      buffered = buffered.slice(newline + 1);
-    }
-  }
-  if (buffered) yield buffered;
+export function stdinLines(): ReadableStream<string> {
+  return readLines(Deno.stdin.readable);
 }

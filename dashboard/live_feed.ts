@@ -7,6 +7,7 @@
 
 import type { Context } from "hono";
 import { streamSSE } from "hono/streaming";
+import { waitAtMost } from "../async/mod.ts";
 import type { RegistryChange, RegistryView } from "../registry/mod.ts";
 import { eventJson, peerJson, statsJson } from "./api_shapes.ts";
 
@@ -72,7 +73,6 @@ export function liveFeed(c: Context, options: LiveFeedOptions): Response {
     });
     stream.onAbort(stop);
     signal.addEventListener("abort", stop);
-    let timer: ReturnType<typeof setTimeout> | undefined;
     try {
       const now = Date.now();
       await send("hello", {
@@ -101,15 +101,13 @@ export function liveFeed(c: Context, options: LiveFeedOptions): Response {
           nextTick = Date.now() + tickMs;
         }
         if (queue.length > 0 || done) continue;
-        await new Promise<void>((resolve) => {
-          wake = resolve;
-          timer = setTimeout(resolve, Math.max(0, nextTick - Date.now()));
-        });
-        clearTimeout(timer);
+        await waitAtMost(
+          new Promise<void>((resolve) => wake = resolve),
+          Math.max(0, nextTick - Date.now()),
+        );
         wake = undefined;
       }
     } finally {
-      clearTimeout(timer);
       unsubscribe();
       signal.removeEventListener("abort", stop);
     }

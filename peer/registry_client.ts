@@ -4,6 +4,7 @@
  * reconnects with backoff for as long as the peer runs.
  */
 
+import { DeadlineError, waitAtMost } from "../async/mod.ts";
 import {
   CLIENT_NAME,
   flushWithin,
@@ -16,9 +17,8 @@ import {
   type PeerToRegistry,
   PROTOCOL_VERSION,
   ProtocolError,
-  type RegisterMessage,
-  registrationTranscript,
   type RegistryToPeer,
+  signedRegistration,
   type WelcomeMessage,
 } from "../protocol/mod.ts";
 import { backoffDelay, type BackoffOptions, connectWithin } from "./link/mod.ts";
@@ -175,18 +175,14 @@ export class RegistryClient {
       );
     }
     const { identity, name, listenPort, advertise } = this.#options;
-    const unsigned = { id: identity.id, name, listenPort, advertise };
-    const signature = await identity.sign(registrationTranscript(challenge.nonce, unsigned));
-    const registration: RegisterMessage = {
-      type: "register",
-      ...unsigned,
-      publicKey: identity.publicKeyBase64,
-      reconnects: this.#sessions,
-      client: CLIENT_NAME,
-      signature: signature.toBase64(),
-    };
-    if (advertise === undefined) delete registration.advertise;
-    channel.send(registration);
+    channel.send(
+      await signedRegistration(identity, challenge.nonce, {
+        name,
+        listenPort,
+        advertise,
+        reconnects: this.#sessions,
+      }),
+    );
     return await this.#expect(channel, "welcome");
   }
 
@@ -276,15 +272,8 @@ export class RegistryClient {
     return message as Extract<RegistryToPeer, { type: T }>;
   }
 
-  #sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.#wake = done;
-    });
+  async #sleep(ms: number): Promise<void> {
+    await waitAtMost(new Promise<void>((resolve) => this.#wake = resolve), ms);
   }
 }
 
@@ -304,6 +293,7 @@ function isUnreachable(error: unknown): boolean {
   return isConnectionGone(error) ||
     error instanceof Deno.errors.ConnectionRefused ||
     error instanceof Deno.errors.TimedOut ||
+    error instanceof DeadlineError ||
     error instanceof Deno.errors.AddrNotAvailable ||
     error instanceof Deno.errors.NotFound ||
     (error instanceof Error && error.name === "NetworkUnreachable") ||

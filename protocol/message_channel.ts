@@ -4,6 +4,7 @@
  * owner sends back in an `error` frame before closing.
  */
 
+import { DeadlineError, waitAtMost, within } from "../async/mod.ts";
 import { ProtocolError } from "./errors.ts";
 import { DEFAULT_MAX_FRAME_BYTES, encodeFrame } from "./frame_codec.ts";
 import type { FrameStream } from "./frame_stream.ts";
@@ -133,33 +134,15 @@ export async function readFrameWithin(
   ms: number,
   awaited: string,
 ): Promise<Uint8Array | null> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const reading = stream.readFrame();
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new ProtocolError("timeout", `No ${awaited} within ${ms} ms`)),
-      ms,
-    );
-  });
   try {
-    return await Promise.race([reading, timeout]);
+    return await within(stream.readFrame(), ms, awaited);
   } catch (error) {
-    reading.catch(() => {}); // settles when the owner closes the stream
+    if (error instanceof DeadlineError) throw new ProtocolError("timeout", error.message);
     throw error;
-  } finally {
-    clearTimeout(timer);
   }
 }
 
 /** Waits for queued frames to leave, but no longer than `ms`. */
 export async function flushWithin(stream: FrameStream, ms: number): Promise<void> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    await Promise.race([
-      stream.flushed(),
-      new Promise<void>((resolve) => timer = setTimeout(resolve, ms)),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
+  await waitAtMost(stream.flushed(), ms);
 }

@@ -38,6 +38,12 @@ export {
   verifySignature,
 } from "./identity.ts";
 export * from "./registry_messages.ts";
+export {
+  type RegistrationFields,
+  type RegistrationSigner,
+  registrationTranscript,
+  signedRegistration,
+} from "./registration.ts";
 export * from "./link_messages.ts";
 export { MESSAGE_ID_PATTERN, newMessageId } from "./message_id.ts";
 export {

@@ -4,7 +4,7 @@
  */
 
 import type { ErrorCode } from "./errors.ts";
-import { PEER_ID_PATTERN, signedTranscript } from "./identity.ts";
+import { PEER_ID_PATTERN } from "./identity.ts";
 import { MAX_NAME_LENGTH } from "./names.ts";
 import {
   array,
@@ -239,22 +239,3 @@ export const parseRegistryToPeer: Parser<RegistryToPeer> = messageUnion<Registry
   bye: object({ type: oneOf("bye"), reason: oneOf("shutdown", "kicked") }),
   error: errorMessage,
 }, "registry-to-peer");
-
-/**
- * The bytes a `register` signature covers: the registry's fresh nonce and
- * every field that ends up in the published record, so a captured
- * registration can be neither replayed nor edited.
- */
-export function registrationTranscript(
-  nonce: string,
-  registration: Pick<RegisterMessage, "id" | "name" | "listenPort" | "advertise">,
-): Uint8Array {
-  return signedTranscript(
-    "p2pchat/register/v1",
-    nonce,
-    registration.id,
-    registration.name,
-    String(registration.listenPort),
-    registration.advertise ?? "",
-  );
-}

@@ -9,6 +9,7 @@
  * instead of one per message keeps pipelined chat fast.
  */
 
+import { waitAtMost } from "../async/mod.ts";
 import { ProtocolError } from "./errors.ts";
 import { encodeFrame } from "./frame_codec.ts";
 import type { FrameStream } from "./frame_stream.ts";
@@ -101,12 +102,7 @@ export class SealedChannel<T extends object> {
     );
     // Wait for the error to be sealed and written (not just for an empty
     // queue: sealing is asynchronous), but never longer than a second.
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    await Promise.race([
-      this.flushed(),
-      new Promise<void>((resolve) => timer = setTimeout(resolve, 1000)),
-    ]);
-    clearTimeout(timer);
+    await waitAtMost(this.flushed(), 1000);
     this.stream.close();
   }
 

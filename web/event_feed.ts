@@ -5,6 +5,7 @@
 
 import type { Context } from "hono";
 import { streamSSE } from "hono/streaming";
+import { waitAtMost } from "../async/mod.ts";
 import type { Peer, PeerEvent } from "../peer/mod.ts";
 
 // A tab that stops reading is dropped rather than buffered without end; the
@@ -41,12 +42,7 @@ export function eventFeed(c: Context, peer: Peer, signal: AbortSignal): Response
         }
         if (done) break;
         // A comment now and then keeps proxies and idle timers from closing the stream.
-        let timer: ReturnType<typeof setTimeout> | undefined;
-        await new Promise<void>((resolve) => {
-          wake = resolve;
-          timer = setTimeout(resolve, 15_000);
-        });
-        clearTimeout(timer);
+        await waitAtMost(new Promise<void>((resolve) => wake = resolve), 15_000);
         wake = undefined;
         if (queue.length === 0 && !done) await stream.write(": keep-alive\n\n");
       }

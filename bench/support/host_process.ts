@@ -4,18 +4,21 @@
  * their own processes keeps the load generator off their event loop.
  */
 
+import { waitAtMost } from "../../async/mod.ts";
+import { readLines } from "../../streams/mod.ts";
+
 /** A Deno script running as a child process. */
 export class HostProcess implements AsyncDisposable {
   /** The first line the script printed (how it announces it is ready). */
   readonly hello: Record<string, unknown>;
   readonly #child: Deno.ChildProcess;
   readonly #writer: WritableStreamDefaultWriter<Uint8Array>;
-  readonly #lines: AsyncGenerator<string>;
+  readonly #lines: AsyncIterator<string>;
 
   private constructor(
     child: Deno.ChildProcess,
     hello: Record<string, unknown>,
-    lines: AsyncGenerator<string>,
+    lines: AsyncIterator<string>,
   ) {
     this.#child = child;
     this.hello = hello;
@@ -42,7 +45,7 @@ export class HostProcess implements AsyncDisposable {
       stdout: "piped",
       stderr: "inherit",
     }).spawn();
-    const lines = readLines(child.stdout);
+    const lines = readLines(child.stdout)[Symbol.asyncIterator]();
     const first = await lines.next();
     if (first.done) throw new Error(`${script.pathname} exited before it was ready`);
     return new HostProcess(child, JSON.parse(first.value), lines);
@@ -72,33 +75,19 @@ export class HostProcess implements AsyncDisposable {
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.#writer.write(new TextEncoder().encode("quit\n")).catch(() => {});
-    const timer = setTimeout(() => {
+    if (!await waitAtMost(this.#child.status, 5000)) {
       try {
         this.#child.kill("SIGKILL");
       } catch {
         // already gone
       }
-    }, 5000);
+    }
     await this.#finish();
-    clearTimeout(timer);
   }
 
   async #finish(): Promise<void> {
     await this.#child.status;
     await this.#writer.close().catch(() => {});
     while (!(await this.#lines.next()).done) { /* drain */ }
-  }
-}
-
-async function* readLines(stream: ReadableStream<Uint8Array>): AsyncGenerator<string> {
-  const decoder = new TextDecoder();
-  let buffered = "";
-  for await (const chunk of stream) {
-    buffered += decoder.decode(chunk, { stream: true });
-    let newline;
-    while ((newline = buffered.indexOf("\n")) >= 0) {
-      yield buffered.slice(0, newline);
-      buffered = buffered.slice(newline + 1);
-    }
   }
 }

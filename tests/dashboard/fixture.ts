@@ -7,6 +7,7 @@
 
 import assert from "node:assert/strict";
 import type { Hono } from "hono";
+import { Notifier, waitAtMost } from "../../async/mod.ts";
 import { createDashboardApp, hostChecker } from "../../dashboard/mod.ts";
 import {
   Registry,
@@ -326,7 +327,7 @@ export class SseReader implements AsyncDisposable {
   #reader: ReadableStreamDefaultReader<Uint8Array>;
   #inbox: SseEvent[] = [];
   #done = false;
-  #wake = new Set<() => void>();
+  readonly #changes = new Notifier();
 
   constructor(body: ReadableStream<Uint8Array>) {
     this.#reader = body.getReader();
@@ -358,7 +359,7 @@ export class SseReader implements AsyncDisposable {
       if (left <= 0) {
         throw new Error(`no matching "${event}" event within ${timeoutMs} ms${recent}`);
       }
-      await this.#changed(left);
+      await waitAtMost(this.#changes.next(), left);
     }
   }
 
@@ -373,28 +374,13 @@ export class SseReader implements AsyncDisposable {
     while (!this.#done) {
       const left = deadline - Date.now();
       if (left <= 0) throw new Error(`the event stream was still open after ${timeoutMs} ms`);
-      await this.#changed(left);
+      await waitAtMost(this.#changes.next(), left);
     }
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.#reader.cancel();
     await this.ended;
-  }
-
-  async #changed(timeoutMs: number): Promise<void> {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    let wake = () => {};
-    try {
-      await new Promise<void>((resolve) => {
-        wake = resolve;
-        this.#wake.add(wake);
-        timer = setTimeout(resolve, timeoutMs);
-      });
-    } finally {
-      clearTimeout(timer);
-      this.#wake.delete(wake);
-    }
   }
 
   async #pump(): Promise<void> {
@@ -413,11 +399,11 @@ export class SseReader implements AsyncDisposable {
           this.events.push(event);
           this.#inbox.push(event);
         }
-        for (const wake of this.#wake) wake();
+        this.#changes.notify();
       }
     } finally {
       this.#done = true;
-      for (const wake of this.#wake) wake();
+      this.#changes.notify();
     }
   }
 }

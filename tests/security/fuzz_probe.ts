@@ -7,6 +7,7 @@
  * a server that is being attacked may refuse, but never babble.
  */
 
+import { Notifier, waitAtMost } from "../../async/mod.ts";
 import {
   CLIENT_NAME,
   decodeMessage,
@@ -28,9 +29,9 @@ import {
   peerIdFromPublicKey,
   PROTOCOL_VERSION,
   ProtocolError,
-  registrationTranscript,
   type SessionKeys,
   signedPart,
+  signedRegistration,
   transcriptBytes,
   verifySignature,
 } from "../../protocol/mod.ts";
@@ -65,7 +66,7 @@ export class ProbeConnection implements AsyncDisposable {
   readonly #conn: Deno.TcpConn;
   readonly #decoder = new FrameDecoder({ maxFrameBytes: MAX_REPLY_FRAME_BYTES });
   readonly #timer: ReturnType<typeof setTimeout>;
-  readonly #waiters = new Set<() => void>();
+  readonly #changes = new Notifier();
   #closed = false;
   #ended = false;
 
@@ -121,18 +122,9 @@ export class ProbeConnection implements AsyncDisposable {
   }
 
   async #until(test: () => boolean, ms: number): Promise<void> {
-    if (test()) return;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    let wake = () => {};
-    try {
-      await new Promise<void>((resolve) => {
-        wake = () => test() && resolve();
-        this.#waiters.add(wake);
-        timer = setTimeout(resolve, ms);
-      });
-    } finally {
-      clearTimeout(timer);
-      this.#waiters.delete(wake);
+    const deadline = Date.now() + ms;
+    while (!test()) {
+      if (!await waitAtMost(this.#changes.next(), deadline - Date.now())) return;
     }
   }
 
@@ -161,12 +153,12 @@ export class ProbeConnection implements AsyncDisposable {
           this.replyProblem = `sent a frame the protocol forbids: ${error.message}`;
           return;
         }
-        for (const wake of this.#waiters) wake();
+        this.#changes.notify();
       }
     } finally {
       this.#ended = true;
       this.close();
-      for (const wake of this.#waiters) wake();
+      this.#changes.notify();
     }
   }
 }
@@ -468,16 +460,14 @@ async function register(context: ProbeContext): Promise<void> {
       advertise: rng.pick(ADVERTISED),
     };
     const nonce = rng.chance(0.1) ? new Uint8Array(32).toBase64() : challenge.nonce;
-    let signature = (await identity.sign(registrationTranscript(nonce, fields))).toBase64();
-    if (rng.chance(0.08)) signature = rng.bytes(64).toBase64();
     const message: Record<string, unknown> = {
-      type: "register",
-      ...fields,
-      publicKey: identity.publicKeyBase64,
-      reconnects: rng.pick([0, 1, Number.MAX_SAFE_INTEGER]),
-      client: rng.pick([CLIENT_NAME, "x", "c".repeat(64), "\u202e", randomText(rng, 10) || "y"]),
-      signature,
+      ...await signedRegistration(identity, nonce, {
+        ...fields,
+        reconnects: rng.pick([0, 1, Number.MAX_SAFE_INTEGER]),
+        client: rng.pick([CLIENT_NAME, "x", "c".repeat(64), "\u202e", randomText(rng, 10) || "y"]),
+      }),
     };
+    if (rng.chance(0.08)) message.signature = rng.bytes(64).toBase64();
     if (rng.chance(0.15)) message[rng.pick(Object.keys(message))] = hostileValue(rng);
     if (!await throwFrames(context, probe, encodeMessage(message), 1)) return;
     const welcome = tryDecode(await probe.reply(1, 2000), parseRegistryToPeer);

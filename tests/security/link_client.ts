@@ -17,6 +17,7 @@
  * ```
  */
 
+import { waitAtMost } from "../../async/mod.ts";
 import {
   deriveSessionKeys,
   encodeFrame,
@@ -264,17 +265,13 @@ async function untilClosed(
   timeoutMs: number,
   step: () => Promise<boolean>,
 ): Promise<void> {
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    stream.close();
-  }, timeoutMs);
-  try {
+  const reading = (async () => {
     while (await step()) {
       // keep reading
     }
-  } finally {
-    clearTimeout(timer);
-  }
-  if (timedOut) throw new Error(`The peer kept the connection open for ${timeoutMs} ms`);
+  })();
+  if (await waitAtMost(reading, timeoutMs)) return;
+  stream.close();
+  await reading;
+  throw new Error(`The peer kept the connection open for ${timeoutMs} ms`);
 }

@@ -4,7 +4,9 @@
  * events on stdout, exactly as a script would.
  */
 
+import { Notifier, waitAtMost } from "../../async/mod.ts";
 import type { PeerEvent } from "../../peer/mod.ts";
+import { readLines } from "../../streams/mod.ts";
 import { bundlePath } from "./bundle.ts";
 import { inNetns } from "./netns.ts";
 
@@ -18,7 +20,7 @@ export class RoleProcess implements AsyncDisposable {
   readonly #reading: Promise<void>;
   readonly #stdin: WritableStreamDefaultWriter<Uint8Array>;
   #stderr = "";
-  #waiters = new Set<() => void>();
+  readonly #changes = new Notifier();
   #ended = false;
   #outputError: unknown;
 
@@ -34,7 +36,7 @@ export class RoleProcess implements AsyncDisposable {
     }).finally(() => {
       this.#ended = true;
       // Wake waiters so they can fail fast once output has ended.
-      for (const wake of this.#waiters) wake();
+      this.#changes.notify();
     });
   }
 
@@ -80,29 +82,16 @@ export class RoleProcess implements AsyncDisposable {
     what: string,
     timeoutMs = DEFAULT_WAIT_MS,
   ): Promise<T> {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    let wake!: () => void;
-    try {
-      const deadline = Date.now() + timeoutMs;
-      while (true) {
-        const found = test();
-        if (found !== undefined) return found;
-        if (this.#outputError) throw this.#failure(`bad output (${this.#outputError})`);
-        if (this.#ended) throw this.#failure(`output ended before ${what}`);
-        if (Date.now() >= deadline) {
-          throw this.#failure(`timed out after ${timeoutMs} ms waiting for ${what}`);
-        }
-        await new Promise<void>((resolve) => {
-          wake = resolve;
-          this.#waiters.add(wake);
-          timer = setTimeout(resolve, Math.max(0, deadline - Date.now()));
-        });
-        clearTimeout(timer);
-        this.#waiters.delete(wake);
+    const deadline = Date.now() + timeoutMs;
+    while (true) {
+      const found = test();
+      if (found !== undefined) return found;
+      if (this.#outputError) throw this.#failure(`bad output (${this.#outputError})`);
+      if (this.#ended) throw this.#failure(`output ended before ${what}`);
+      if (Date.now() >= deadline) {
+        throw this.#failure(`timed out after ${timeoutMs} ms waiting for ${what}`);
       }
-    } finally {
-      clearTimeout(timer);
-      this.#waiters.delete(wake);
+      await waitAtMost(this.#changes.next(), deadline - Date.now());
     }
   }
 
@@ -117,7 +106,7 @@ export class RoleProcess implements AsyncDisposable {
   #onLine(line: string): void {
     this.lines.push(line);
     this.onLine(line);
-    for (const wake of this.#waiters) wake();
+    this.#changes.notify();
   }
 
   /** Hook for subclasses that parse output. */
@@ -135,19 +124,7 @@ export class RoleProcess implements AsyncDisposable {
     stream: ReadableStream<Uint8Array>,
     onLine: (line: string) => void,
   ): Promise<void> {
-    // A TextDecoder rather than TextDecoderStream: it types the same with or
-    // without the DOM library (the browser tests load it).
-    const decoder = new TextDecoder();
-    let buffered = "";
-    for await (const chunk of stream) {
-      buffered += decoder.decode(chunk, { stream: true });
-      let newline;
-      while ((newline = buffered.indexOf("\n")) >= 0) {
-        onLine(buffered.slice(0, newline));
-        buffered = buffered.slice(newline + 1);
-      }
-    }
-    if (buffered) onLine(buffered);
+    for await (const line of readLines(stream)) onLine(line);
   }
 }
 

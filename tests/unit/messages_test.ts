@@ -1,10 +1,8 @@
 import assert from "node:assert/strict";
 import { ProtocolError } from "../../protocol/errors.ts";
-import {
-  parsePeerToRegistry,
-  parseRegistryToPeer,
-  registrationTranscript,
-} from "../../protocol/registry_messages.ts";
+import { parsePeerToRegistry, parseRegistryToPeer } from "../../protocol/registry_messages.ts";
+import { registrationTranscript, signedRegistration } from "../../protocol/registration.ts";
+import { Identity } from "../../peer/store/identity_file.ts";
 import {
   MAX_TEXT_LENGTH,
   parseLinkHandshake,
@@ -535,6 +533,29 @@ Deno.test("the registration transcript changes when any signed field changes", (
   for (const [i, variant] of variants.entries()) {
     assert.ok(!sameBytes(reference, variant), `variant ${i} signs the same bytes`);
   }
+});
+
+Deno.test("signedRegistration() signs the transcript and gives a register message the registry accepts", async () => {
+  const identity = await Identity.generate();
+  const message = await signedRegistration(identity, NONCE, { name: "alice", listenPort: 4000 });
+  assert.deepEqual(parsePeerToRegistry(structuredClone(message), ""), message);
+  assert.equal(message.id, identity.id);
+  assert.equal(message.publicKey, identity.publicKeyBase64);
+  assert.equal(message.reconnects, 0);
+  assert.ok(!("advertise" in message), "no advertise key when none is given");
+  const signed = registrationTranscript(NONCE, message);
+  assert.ok(
+    await verifySignature(identity.publicKey, Uint8Array.fromBase64(message.signature), signed),
+  );
+  const forwarded = await signedRegistration(identity, NONCE, {
+    name: "alice",
+    listenPort: 4000,
+    advertise: "1.2.3.4:5",
+    reconnects: 2,
+  });
+  assert.equal(forwarded.advertise, "1.2.3.4:5");
+  assert.equal(forwarded.reconnects, 2);
+  assert.notEqual(forwarded.signature, message.signature, "advertise is signed too");
 });
 
 Deno.test("the link transcript changes with either ID, either ephemeral key and the signing role", () => {
