@@ -8,48 +8,51 @@
 import { RegistryHost } from "../support/registry_process.ts";
 import type { BenchResult } from "../support/result.ts";
 import { formatMs, median, percentile } from "../support/stats.ts";
-import { SimPeer } from "../sim/sim_peer.ts";
+import { RawPeer } from "../../tests/support/raw_peer.ts";
 
 const HEARTBEAT_MS = 500;
 const EVICT_AFTER = 3;
+// Far beyond any bound measured here: a wait this long is a failure.
+const WAIT_MS = 30_000;
 
 export async function failureDetection(trials: number): Promise<BenchResult> {
   await using registry = await RegistryHost.start({
     heartbeatMs: HEARTBEAT_MS,
     evictAfter: EVICT_AFTER,
   });
-  const watcher = await SimPeer.join(registry.address, "watcher");
-  let seq = 0;
-  const victims = new Set<SimPeer>();
+  const watcher = await RawPeer.join(registry.address, "watcher", { reading: "list" });
+  const list = watcher.peerList!;
+  const victims = new Set<RawPeer>();
   // The watcher and live victims heartbeat as a real peer would.
   const beating = setInterval(() => {
-    seq++;
-    watcher.heartbeat(seq);
-    for (const victim of victims) victim.heartbeat(seq);
+    watcher.sendHeartbeat();
+    for (const victim of victims) victim.sendHeartbeat();
   }, HEARTBEAT_MS);
+  const learned = (peer: RawPeer) =>
+    watcher.until(() => list.learnedAt.get(peer.identity.id), `${peer.label} listed`, WAIT_MS);
+  const gone = (peer: RawPeer) =>
+    watcher.until(() => list.leftAt.get(peer.identity.id), `${peer.label} gone`, WAIT_MS);
   const silent: number[] = [];
   const clean: number[] = [];
   try {
     for (let trial = 0; trial < trials; trial++) {
       // Silent: it simply stops beating (its socket stays open).
-      const frozen = await SimPeer.join(registry.address, `silent-${trial}`);
+      const frozen = await RawPeer.join(registry.address, `silent-${trial}`, { reading: "list" });
       victims.add(frozen);
-      await watcher.until(() => watcher.known.has(frozen.identity.id));
+      await learned(frozen);
       await new Promise((resolve) => setTimeout(resolve, HEARTBEAT_MS * 1.5));
-      frozen.heartbeat(++seq); // its last sign of life
+      frozen.sendHeartbeat(); // its last sign of life
       victims.delete(frozen);
       const lastBeat = performance.now();
-      await watcher.until(() => watcher.gone.has(frozen.identity.id));
-      silent.push(watcher.gone.get(frozen.identity.id)! - lastBeat);
+      silent.push(await gone(frozen) - lastBeat);
       await frozen.close();
 
       // Clean: it says bye.
-      const leaving = await SimPeer.join(registry.address, `leaving-${trial}`);
-      await watcher.until(() => watcher.known.has(leaving.identity.id));
+      const leaving = await RawPeer.join(registry.address, `leaving-${trial}`, { reading: "list" });
+      await learned(leaving);
       const byeAt = performance.now();
       await leaving.leave();
-      await watcher.until(() => watcher.gone.has(leaving.identity.id));
-      clean.push(watcher.gone.get(leaving.identity.id)! - byeAt);
+      clean.push(await gone(leaving) - byeAt);
     }
   } finally {
     clearInterval(beating);

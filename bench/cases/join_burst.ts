@@ -24,7 +24,7 @@ export async function joinBurst(peers: number, spreadMs: number): Promise<BenchR
   await using registry = await RegistryHost.start({ heartbeatMs: 600_000, evictAfter: 10 });
   await using fleet = new SimFleet(2);
   const started = wallNow();
-  await fleet.join(registry.address, peers, { spreadMs, concurrency: 200, mode: "count" });
+  await fleet.join(registry.address, peers, { spreadMs, concurrency: 200, reading: "entries" });
   // Everyone has been sent all N entries (its own included) once the list converged.
   const answers = await fleet.ask<
     { complete: number; total: number; lastLearnedAt: number | null; gaps: number }

@@ -9,8 +9,8 @@ import { RegistryHost } from "../support/registry_process.ts";
 import type { BenchResult } from "../support/result.ts";
 import { SimFleet } from "../support/sim_fleet.ts";
 import { formatMs, percentile, wallNow } from "../support/stats.ts";
-import { SimPeer } from "../sim/sim_peer.ts";
 import { parseHostPort } from "../../protocol/mod.ts";
+import { RawPeer } from "../../tests/support/raw_peer.ts";
 
 const RAW_FANOUT = new URL("../raw_fanout_host.ts", import.meta.url);
 // A delta announcing one join is about this size on the wire.
@@ -42,12 +42,12 @@ async function measureJoins(peers: number, trials: number): Promise<number[]> {
   await fleet.join(registry.address, peers - 1, { concurrency: 40 });
   await fleet.ask({ op: "allKnow", count: peers - 2, timeoutMs: 60_000 });
   const latencies: number[] = [];
-  const joiners: SimPeer[] = [];
+  const joiners: RawPeer[] = [];
   try {
     for (let trial = 0; trial < trials; trial++) {
       // Let the registry settle between joins: each is measured alone.
       await new Promise((resolve) => setTimeout(resolve, 30));
-      const joiner = await SimPeer.join(registry.address, `joiner-${trial}`);
+      const joiner = await RawPeer.join(registry.address, `joiner-${trial}`, { reading: "list" });
       joiners.push(joiner);
       const registeredAt = performance.timeOrigin + joiner.registeredAt;
       const answers = await fleet.ask<{ times: (number | null)[] }>({

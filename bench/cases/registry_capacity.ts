@@ -30,7 +30,7 @@ export async function registryCapacity(peers: number, seconds: number): Promise<
     const joins = await fleet.join(registry.address, peers / waves, {
       prefix: `w${wave}`,
       concurrency: 100,
-      mode: "light",
+      reading: "bytes",
     });
     failures += joins.reduce((sum, j) => sum + j.failures, 0);
     await fleet.ask({ op: "autobeat", intervalMs: 1000 });

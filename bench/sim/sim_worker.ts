@@ -6,7 +6,8 @@
 
 import type { HostPort } from "../../protocol/mod.ts";
 import { Identity } from "../../peer/mod.ts";
-import { type SimMode, SimPeer } from "./sim_peer.ts";
+import { skimFrames } from "../../tests/support/frame_skimmer.ts";
+import { RawPeer, type RawPeerReading } from "../../tests/support/raw_peer.ts";
 
 /** Requests a fleet worker understands. */
 export type SimRequest =
@@ -16,7 +17,7 @@ export type SimRequest =
     names: string[];
     spreadMs?: number;
     concurrency?: number;
-    mode?: SimMode;
+    reading?: RawPeerReading;
   }
   | { op: "beat"; seq: number }
   | { op: "autobeat"; intervalMs: number }
@@ -29,12 +30,23 @@ export type SimRequest =
   | { op: "rawReceived"; frames: number; timeoutMs: number }
   | { op: "close"; leave?: boolean };
 
-const peers: SimPeer[] = [];
+const peers: RawPeer[] = [];
+// A join waits for its registration and first list, however busy the registry.
+const JOIN_TIMEOUT_MS = 60_000;
 let autobeat: ReturnType<typeof setInterval> | undefined;
 /** Raw sockets for the fan-out baseline: when each received each whole frame. */
 const raw: { conn: Deno.TcpConn; receivedAt: number[] }[] = [];
 const rawReaders: Promise<void>[] = [];
 const wall = (t: number) => performance.timeOrigin + t;
+
+/** Waits until `test` holds for every peer, or each has waited `timeoutMs`. */
+async function untilAll(
+  test: (peer: RawPeer) => unknown,
+  what: string,
+  timeoutMs: number,
+): Promise<void> {
+  await Promise.allSettled(peers.map((p) => p.until(() => test(p) || undefined, what, timeoutMs)));
+}
 
 async function handle(request: SimRequest): Promise<unknown> {
   switch (request.op) {
@@ -58,9 +70,10 @@ async function handle(request: SimRequest): Promise<unknown> {
             }
             try {
               peers.push(
-                await SimPeer.join(request.registry, request.names[index], {
-                  mode: request.mode,
+                await RawPeer.join(request.registry, request.names[index], {
+                  reading: request.reading ?? "list",
                   identity: identities[index],
+                  timeoutMs: JOIN_TIMEOUT_MS,
                 }),
               );
             } catch {
@@ -73,7 +86,7 @@ async function handle(request: SimRequest): Promise<unknown> {
       return { joined: peers.length, failures, ms: performance.now() - started };
     }
     case "beat":
-      for (const peer of peers) peer.heartbeat(request.seq);
+      for (const peer of peers) peer.sendHeartbeat();
       return { sent: peers.length };
     case "autobeat": {
       // Every peer beats once per interval, spread evenly over it (as real
@@ -81,10 +94,8 @@ async function handle(request: SimRequest): Promise<unknown> {
       clearInterval(autobeat);
       const slices = 20;
       let slice = 0;
-      let seq = 0;
       autobeat = setInterval(() => {
-        seq++;
-        for (let i = slice; i < peers.length; i += slices) peers[i].heartbeat(seq);
+        for (let i = slice; i < peers.length; i += slices) peers[i].sendHeartbeat();
         slice = (slice + 1) % slices;
       }, request.intervalMs / slices);
       return { beating: peers.length };
@@ -94,26 +105,26 @@ async function handle(request: SimRequest): Promise<unknown> {
     case "bytes":
       return { bytes: peers.reduce((sum, p) => sum + p.bytesRead, 0) };
     case "allKnow": {
+      // Each peer is listed too: it knows `count` others when it lists `count + 1`.
+      const knowsAll = (p: RawPeer) => p.peerList!.peers.size > request.count;
       const deadline = performance.now() + request.timeoutMs;
-      await Promise.race([
-        Promise.all(peers.map((p) => p.until(() => p.known.size >= request.count))),
-        new Promise((resolve) => setTimeout(resolve, request.timeoutMs)),
-      ]);
-      const done = peers.filter((p) => p.known.size >= request.count);
-      const lastLearned = done.map((p) => Math.max(...p.known.values()));
+      await untilAll((p) => knowsAll(p) || undefined, "the others", request.timeoutMs);
+      const done = peers.filter(knowsAll);
+      const lastLearned = done.map((p) => Math.max(...p.peerList!.learnedAt.values()));
       return {
         complete: done.length,
         total: peers.length,
         lastLearnedAt: lastLearned.length ? wall(Math.max(...lastLearned)) : null,
         timedOut: performance.now() >= deadline,
-        gaps: peers.reduce((sum, p) => sum + p.gaps, 0),
+        gaps: peers.reduce((sum, p) => sum + p.peerList!.gaps, 0),
       };
     }
     case "allCounted": {
-      await Promise.race([
-        Promise.all(peers.map((p) => p.until(() => p.entriesSeen >= request.entries))),
-        new Promise((resolve) => setTimeout(resolve, request.timeoutMs)),
-      ]);
+      await untilAll(
+        (p) => p.entriesSeen >= request.entries || undefined,
+        "the entries",
+        request.timeoutMs,
+      );
       const done = peers.filter((p) => p.entriesSeen >= request.entries);
       return {
         complete: done.length,
@@ -123,49 +134,19 @@ async function handle(request: SimRequest): Promise<unknown> {
       };
     }
     case "learned": {
-      await Promise.race([
-        Promise.all(peers.map((p) => p.until(() => p.known.has(request.peerId)))),
-        new Promise((resolve) => setTimeout(resolve, request.timeoutMs)),
-      ]);
-      return {
-        times: peers.map((p) =>
-          p.known.has(request.peerId) ? wall(p.known.get(request.peerId)!) : null
-        ),
-      };
+      const learnedAt = (p: RawPeer) => p.peerList!.learnedAt.get(request.peerId);
+      await untilAll(learnedAt, "the newcomer", request.timeoutMs);
+      return { times: peers.map((p) => learnedAt(p) === undefined ? null : wall(learnedAt(p)!)) };
     }
     case "rawConnect": {
       for (let i = 0; i < request.count; i++) {
         const conn = await Deno.connect({ ...request.address, transport: "tcp" });
         const entry = { conn, receivedAt: [] as number[] };
         raw.push(entry);
-        rawReaders.push((async () => {
-          const buffer = new Uint8Array(65536);
-          let pending = 0; // bytes still owed to the current frame
-          let header: number[] = [];
-          try {
-            while (true) {
-              const n = await conn.read(buffer);
-              if (n === null) return;
-              let offset = 0;
-              while (offset < n) {
-                if (pending === 0) {
-                  header.push(buffer[offset++]);
-                  if (header.length === 4) {
-                    pending = new DataView(new Uint8Array(header).buffer).getUint32(0);
-                    header = [];
-                  }
-                  continue;
-                }
-                const take = Math.min(pending, n - offset);
-                pending -= take;
-                offset += take;
-                if (pending === 0) entry.receivedAt.push(wall(performance.now()));
-              }
-            }
-          } catch {
-            // closed
-          }
-        })());
+        rawReaders.push(skimFrames(conn, {
+          onFrame: () => entry.receivedAt.push(wall(performance.now())),
+          smallBytes: 0,
+        }));
       }
       return { connected: raw.length };
     }

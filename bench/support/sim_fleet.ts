@@ -1,7 +1,7 @@
 /** Simulated peers spread over worker threads, driven from the bench. */
 
 import type { HostPort } from "../../protocol/mod.ts";
-import type { SimMode } from "../sim/sim_peer.ts";
+import type { RawPeerReading } from "../../tests/support/raw_peer.ts";
 import type { SimRequest } from "../sim/sim_worker.ts";
 
 const WORKER = new URL("../sim/sim_worker.ts", import.meta.url);
@@ -50,7 +50,12 @@ export class SimFleet implements AsyncDisposable {
   async join(
     registry: HostPort,
     count: number,
-    options: { prefix?: string; spreadMs?: number; concurrency?: number; mode?: SimMode } = {},
+    options: {
+      prefix?: string;
+      spreadMs?: number;
+      concurrency?: number;
+      reading?: RawPeerReading;
+    } = {},
   ): Promise<{ joined: number; failures: number; ms: number }[]> {
     const prefix = options.prefix ?? "sim";
     const names = Array.from({ length: count }, (_, i) => `${prefix}-${i}`);
@@ -60,7 +65,7 @@ export class SimFleet implements AsyncDisposable {
       names: names.filter((_, i) => i % this.#workers.length === worker),
       spreadMs: options.spreadMs,
       concurrency: options.concurrency,
-      mode: options.mode,
+      reading: options.reading,
     }));
   }
 

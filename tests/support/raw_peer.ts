@@ -1,9 +1,11 @@
 /**
- * A simulated peer for registry tests and benchmarks: it speaks the real
- * registry protocol (frames, validated messages, signed registration) but
- * nothing else — no direct links, no reconnects, no timers of its own. Every
- * step is exposed, so a test can also send what a real peer never would: a
- * signature made with the wrong key, an ID that is not its own, or raw bytes.
+ * The simulated peer of the registry tests and the benchmarks: it speaks the
+ * real registry protocol (frames, validated messages, signed registration)
+ * but nothing else — no direct links, no reconnects, no timers of its own.
+ * Every step is exposed, so a test can also send what a real peer never
+ * would: a signature made with the wrong key, an ID that is not its own, or
+ * raw bytes. For load, {@linkcode RawPeerOptions.reading} trades what it
+ * keeps for speed, so thousands fit in a benchmark worker.
  *
  * @example
  * ```ts
@@ -13,6 +15,7 @@
  * ```
  */
 
+import { Notifier, waitAtMost } from "../../async/mod.ts";
 import {
   CLIENT_NAME,
   decodeMessage,
@@ -26,31 +29,47 @@ import {
   PROTOCOL_VERSION,
   ProtocolError,
   type RegisterMessage,
-  registrationTranscript,
   type RegistryToPeer,
+  signedRegistration,
   type WelcomeMessage,
 } from "../../protocol/mod.ts";
 import { Identity } from "../../peer/mod.ts";
+import { skimFrames } from "./frame_skimmer.ts";
+import { PeerList, type RegistryMessageOf } from "./peer_list.ts";
+
+export { PeerList, type RegistryMessageOf };
 
 const DEFAULT_TIMEOUT_MS = 5000;
-// Registry traffic is small frames; thousands of simulated peers stay cheap.
-const READ_BUFFER_BYTES = 4096;
 
-/** A registry message of one `type`. */
-export type RegistryMessageOf<T extends RegistryToPeer["type"]> = Extract<
-  RegistryToPeer,
-  { type: T }
->;
+/**
+ * What a {@linkcode RawPeer} does with what the registry sends once it is
+ * registered (until then every message is validated and kept, for the
+ * registration steps):
+ * - `everything` (default): every message is validated, kept in
+ *   {@linkcode RawPeer.messages} and offered to {@linkcode RawPeer.next}.
+ * - `list`: messages are parsed but not validated (a real peer validates on
+ *   its own machine; here a thousand peers share one thread) and only the
+ *   peer list is kept, repaired from a fresh snapshot after a gap.
+ * - `entries`: nothing is parsed: peer entries are counted
+ *   ({@linkcode RawPeer.entriesSeen}), which is exact only while nobody
+ *   leaves.
+ * - `bytes`: frames are passed over unread; bytes and heartbeat
+ *   acknowledgements are counted, so ten thousand fit beside a registry on
+ *   two cores.
+ */
+export type RawPeerReading = "everything" | "list" | "entries" | "bytes";
 
 /** Options for {@linkcode RawPeer.connect}. */
 export interface RawPeerOptions {
   /**
    * Keep a {@linkcode PeerList} current from snapshots and deltas. Costs one
-   * map of the whole list per peer, so large benchmarks may leave it off.
+   * map of the whole list per peer. Always on with `reading: "list"`.
    */
   trackPeers?: boolean;
-  /** Keep every received message in {@linkcode RawPeer.messages}. Default true. */
-  keepHistory?: boolean;
+  /** What to keep of the registry's messages once registered. Default `everything`. */
+  reading?: RawPeerReading;
+  /** The identity to connect as. Default: a fresh one. */
+  identity?: Identity;
   /** A label for failure messages. */
   label?: string;
 }
@@ -88,115 +107,93 @@ export class RegistrationRefused extends Error {
   }
 }
 
-/**
- * The peer list as one peer rebuilds it: a snapshot (possibly in chunks),
- * then deltas that must follow it with consecutive sequence numbers in the
- * same epoch. Anything else is recorded in {@linkcode problem}.
- */
-export class PeerList {
-  readonly peers = new Map<string, PeerInfo>();
-  epoch: string | undefined;
-  /** Sequence number of the last snapshot or delta applied. */
-  seq = -1;
-  snapshots = 0;
-  deltas = 0;
-  /** The first inconsistency seen; later messages are ignored once set. */
-  problem: string | undefined;
-  #chunks: Map<string, PeerInfo> | undefined;
-
-  /** Applies a registry message; messages that are not about the list are ignored. */
-  apply(message: RegistryToPeer): void {
-    if (this.problem !== undefined) return;
-    if (message.type === "snapshot") this.#applySnapshot(message);
-    else if (message.type === "peers_delta") this.#applyDelta(message);
-  }
-
-  #applySnapshot(message: RegistryMessageOf<"snapshot">): void {
-    this.#chunks ??= new Map();
-    for (const peer of message.peers) this.#chunks.set(peer.id, peer);
-    if (message.more) return;
-    this.peers.clear();
-    for (const [id, peer] of this.#chunks) this.peers.set(id, peer);
-    this.#chunks = undefined;
-    this.epoch = message.epoch;
-    this.seq = message.seq;
-    this.snapshots++;
-  }
-
-  #applyDelta(message: RegistryMessageOf<"peers_delta">): void {
-    this.deltas++;
-    if (this.epoch === undefined) {
-      this.problem = `delta seq ${message.seq} arrived before any snapshot`;
-      return;
-    }
-    if (message.epoch !== this.epoch) {
-      this.problem = `delta from epoch ${message.epoch} while in epoch ${this.epoch}`;
-      return;
-    }
-    if (message.seq !== this.seq + 1) {
-      this.problem = `delta seq ${message.seq} does not follow seq ${this.seq}`;
-      return;
-    }
-    this.seq = message.seq;
-    for (const change of message.changes) {
-      if (change.op === "left") {
-        if (!this.peers.delete(change.id)) {
-          this.problem = `seq ${message.seq}: ${change.id} left but was not listed`;
-        }
-      } else if ((change.op === "joined") === this.peers.has(change.peer.id)) {
-        this.problem = `seq ${message.seq}: ${change.peer.id} ${change.op} but was ` +
-          (change.op === "joined" ? "already listed" : "not listed");
-      } else {
-        this.peers.set(change.peer.id, change.peer);
-      }
-    }
-  }
-}
-
 /** A lean, scriptable registry client over one TCP connection. */
 export class RawPeer implements AsyncDisposable {
   readonly stream: FrameStream;
   /** The peer's own key pair (generated on connect unless given). */
   readonly identity: Identity;
   readonly label: string;
-  /** Every message received, in order (unless `keepHistory: false`). */
+  /** Every message received, in order (with `reading: "everything"`). */
   readonly messages: RegistryToPeer[] = [];
-  /** The rebuilt peer list, with `trackPeers`. */
+  /** The rebuilt peer list, with `trackPeers` or `reading: "list"`. */
   readonly peerList: PeerList | undefined;
   /** Resolves when the connection has ended, whoever ended it. */
   readonly closed: Promise<void>;
   /** Why the read loop stopped, if not a clean end of stream. */
   readError: unknown;
+  /** When the welcome arrived (`performance.now()`); 0 before. */
+  registeredAt = 0;
+  /** Heartbeat acknowledgements received. */
+  heartbeatsAcked = 0;
+  /** With `reading: "entries"`: peer entries received (its own included), and when the last came. */
+  entriesSeen = 0;
+  lastEntryAt = 0;
+  /** With `reading: "entries"`: the first snapshot has been received whole. */
+  snapshotSeen = false;
+  readonly #conn: Deno.TcpConn;
+  readonly #reading: RawPeerReading;
+  readonly #changes = new Notifier();
   #inbox: RegistryToPeer[] = [];
-  #waiters = new Set<() => void>();
   #ended = false;
   #heartbeatSeq = 0;
+  #skimmed = 0;
   #challenge: RegistryMessageOf<"challenge"> | undefined;
-  readonly #keepHistory: boolean;
 
   private constructor(conn: Deno.TcpConn, identity: Identity, options: RawPeerOptions) {
-    this.stream = new FrameStream(conn, { readBufferBytes: READ_BUFFER_BYTES });
+    this.#conn = conn;
+    this.#reading = options.reading ?? "everything";
+    // Registry traffic is small frames, so thousands of simulated peers stay
+    // cheap; a peer that reads whole lists under load reads more at a time.
+    const loaded = this.#reading === "list" || this.#reading === "entries";
+    this.stream = new FrameStream(conn, { readBufferBytes: loaded ? 64 * 1024 : 4096 });
     this.identity = identity;
     this.label = options.label ?? "raw peer";
-    this.peerList = options.trackPeers ? new PeerList() : undefined;
-    this.#keepHistory = options.keepHistory ?? true;
+    this.peerList = options.trackPeers || this.#reading === "list"
+      ? new PeerList({ resync: this.#reading === "list" })
+      : undefined;
     this.closed = this.#readLoop();
   }
 
   /** Opens a TCP connection to the registry; nothing is sent yet. */
-  static async connect(
-    address: HostPort,
-    options: RawPeerOptions & { identity?: Identity } = {},
-  ): Promise<RawPeer> {
+  static async connect(address: HostPort, options: RawPeerOptions = {}): Promise<RawPeer> {
     const identity = options.identity ?? await Identity.generate();
     const conn = await Deno.connect({ hostname: address.hostname, port: address.port });
     conn.setNoDelay(true);
     return new RawPeer(conn, identity, options);
   }
 
+  /**
+   * Connects, registers as `name` and waits for the first peer list (except
+   * with `reading: "bytes"`, which does not read it): a peer that is online.
+   */
+  static async join(
+    address: HostPort,
+    name: string,
+    options: RawPeerOptions & { timeoutMs?: number } = {},
+  ): Promise<RawPeer> {
+    const peer = await RawPeer.connect(address, { label: name, ...options });
+    try {
+      await peer.register({ name, timeoutMs: options.timeoutMs });
+      if (peer.#reading === "entries") {
+        await peer.until(() => peer.snapshotSeen || undefined, "a snapshot", options.timeoutMs);
+      } else if (peer.peerList) {
+        await peer.waitForPeers(() => true, options.timeoutMs);
+      }
+    } catch (error) {
+      await peer.close();
+      throw error;
+    }
+    return peer;
+  }
+
   /** True once the connection has ended. */
   get ended(): boolean {
     return this.#ended;
+  }
+
+  /** Bytes received from the registry so far. */
+  get bytesRead(): number {
+    return this.stream.bytesRead + this.#skimmed;
   }
 
   /** The challenge received by {@linkcode hello}, if any. */
@@ -224,24 +221,16 @@ export class RawPeer implements AsyncDisposable {
   async registration(options: RegisterOptions): Promise<RegisterMessage> {
     if (this.#challenge === undefined) throw new Error(`${this.label}: register before hello`);
     const identity = options.identity ?? this.identity;
-    const fields = {
+    const message = await signedRegistration(options.signWith ?? identity, this.#challenge.nonce, {
       id: options.id ?? identity.id,
       name: options.name,
       listenPort: options.listenPort ?? 9,
       advertise: options.advertise,
-    };
-    const signature = options.signature ??
-      (await (options.signWith ?? identity).sign(
-        registrationTranscript(this.#challenge.nonce, fields),
-      )).toBase64();
-    const message: RegisterMessage = {
-      type: "register",
-      ...fields,
-      publicKey: options.publicKey ?? identity.publicKeyBase64,
-      reconnects: options.reconnects ?? 0,
-      client: options.client ?? CLIENT_NAME,
-      signature,
-    };
+      reconnects: options.reconnects,
+      client: options.client,
+    });
+    message.publicKey = options.publicKey ?? identity.publicKeyBase64;
+    if (options.signature !== undefined) message.signature = options.signature;
     return message;
   }
 
@@ -348,27 +337,20 @@ export class RawPeer implements AsyncDisposable {
     afterEnd = false,
   ): Promise<T> {
     const deadline = Date.now() + timeoutMs;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    let wake: () => void = () => {};
-    try {
-      while (true) {
-        const found = test();
-        if (found !== undefined) return found;
-        if (this.#ended && !afterEnd) throw this.#failure(`connection ended before ${what}`);
-        const left = deadline - Date.now();
-        if (left <= 0) throw this.#failure(`timed out after ${timeoutMs} ms waiting for ${what}`);
-        await new Promise<void>((resolve) => {
-          wake = resolve;
-          this.#waiters.add(wake);
-          timer = setTimeout(resolve, left);
-        });
-        clearTimeout(timer);
-        this.#waiters.delete(wake);
-      }
-    } finally {
-      clearTimeout(timer);
-      this.#waiters.delete(wake);
+    while (true) {
+      const found = test();
+      if (found !== undefined) return found;
+      if (this.#ended && !afterEnd) throw this.#failure(`connection ended before ${what}`);
+      const left = deadline - Date.now();
+      if (left <= 0) throw this.#failure(`timed out after ${timeoutMs} ms waiting for ${what}`);
+      await waitAtMost(this.#changes.next(), left);
     }
+  }
+
+  /** Says bye, then closes and waits for the read loop to finish. */
+  async leave(): Promise<void> {
+    await this.send({ type: "bye" });
+    await this.close();
   }
 
   /** Closes the connection and waits for the read loop to finish. */
@@ -398,13 +380,18 @@ export class RawPeer implements AsyncDisposable {
   async #readLoop(): Promise<void> {
     try {
       while (true) {
+        const registered = this.registeredAt > 0;
+        if (registered && this.#reading === "bytes") return await this.#skim();
         const payload = await this.stream.readFrame();
         if (payload === null) break;
-        const message = decodeMessage(payload, parseRegistryToPeer);
-        if (this.#keepHistory) this.messages.push(message);
-        this.#inbox.push(message);
-        this.peerList?.apply(message);
-        for (const wake of this.#waiters) wake();
+        if (!registered || this.#reading === "everything") {
+          this.#receive(decodeMessage(payload, parseRegistryToPeer));
+        } else if (this.#reading === "list") {
+          this.#receive(JSON.parse(textOf(payload)) as RegistryToPeer);
+        } else {
+          this.#count(textOf(payload));
+        }
+        this.#changes.notify();
       }
     } catch (error) {
       // The registry sent something invalid: that is a finding, kept for the test.
@@ -413,8 +400,45 @@ export class RawPeer implements AsyncDisposable {
       this.stream.close();
     } finally {
       this.#ended = true;
-      for (const wake of this.#waiters) wake();
+      this.#changes.notify();
     }
+  }
+
+  #receive(message: RegistryToPeer): void {
+    // Until the welcome, every message is kept: registration waits for it.
+    if (this.registeredAt === 0 || this.#reading === "everything") {
+      this.messages.push(message);
+      this.#inbox.push(message);
+    }
+    if (message.type === "welcome") this.registeredAt = performance.now();
+    if (message.type === "heartbeat_ack") this.heartbeatsAcked++;
+    if (this.peerList?.apply(message)) this.stream.writeFrame(SNAPSHOT_REQUEST);
+  }
+
+  /** `entries`: one substring scan per frame instead of a parse. */
+  #count(text: string): void {
+    let entries = 0;
+    for (let at = text.indexOf('"address":'); at >= 0; at = text.indexOf('"address":', at + 10)) {
+      entries++;
+    }
+    if (entries > 0) {
+      this.entriesSeen += entries;
+      this.lastEntryAt = performance.now();
+    }
+    if (text.startsWith('{"type":"snapshot"') && text.includes('"more":false')) {
+      this.snapshotSeen = true;
+    }
+    if (text.length < 64 && text.includes('"heartbeat_ack"')) this.heartbeatsAcked++;
+  }
+
+  /** `bytes`: reads the socket directly, looking only at small frames (acks). */
+  async #skim(): Promise<void> {
+    await skimFrames(this.#conn, {
+      onBytes: (count) => this.#skimmed += count,
+      onFrame: (small) => {
+        if (small && textOf(small).includes('"heartbeat_ack"')) this.heartbeatsAcked++;
+      },
+    });
   }
 
   #failure(message: string): Error {
@@ -424,6 +448,13 @@ export class RawPeer implements AsyncDisposable {
       `${this.label}: ${message}\n--- last messages received:\n${received.join("\n")}${readError}`,
     );
   }
+}
+
+const SNAPSHOT_REQUEST = encodeMessage({ type: "snapshot_request" });
+const decoder = new TextDecoder();
+
+function textOf(payload: Uint8Array): string {
+  return decoder.decode(payload);
 }
 
 /**
