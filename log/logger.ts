@@ -1,4 +1,11 @@
-/** Line-oriented logs, as text for people or JSON for log collectors. */
+/**
+ * Line-oriented logs, as text for people or JSON for log collectors. Values
+ * often carry what a remote side said (error messages, names), so control
+ * characters are escaped in both formats: a log line read in a terminal
+ * cannot move the cursor or retitle the window.
+ */
+
+import { escapeControls } from "./control_characters.ts";
 
 /** Severity of a log line. */
 export type LogLevel = "debug" | "info" | "warn" | "error";
@@ -37,14 +44,18 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     if (LEVELS[level] < threshold) return;
     const time = now().toISOString();
     if (format === "json") {
-      write(JSON.stringify({ time, level, msg: message, ...fields }));
+      write(escapeControls(JSON.stringify({ time, level, msg: message, ...fields })));
       return;
     }
     const rest = Object.entries(fields)
       .filter(([, value]) => value !== undefined)
       .map(([key, value]) => `${key}=${formatValue(value)}`)
       .join(" ");
-    write(`${time} ${level.toUpperCase().padEnd(5)} ${message}${rest ? " " + rest : ""}`);
+    write(
+      `${time} ${level.toUpperCase().padEnd(5)} ${escapeControls(message)}${
+        rest ? " " + rest : ""
+      }`,
+    );
   }
   return {
     debug: (message, fields) => log("debug", message, fields),
@@ -64,7 +75,8 @@ export const silentLogger: Logger = {
 
 function formatValue(value: string | number | boolean | null | undefined): string {
   const text = String(value);
-  return /^[^\s"=]+$/.test(text) ? text : JSON.stringify(text);
+  // JSON.stringify escapes C0 controls; escapeControls the rest (C1, bidi).
+  return escapeControls(/^[^\s"=\p{Cc}]+$/u.test(text) ? text : JSON.stringify(text));
 }
 
 const encoder = new TextEncoder();

@@ -1,6 +1,8 @@
 /**
  * Logging shared by both roles: one line per event, text or JSON, to stderr
- * unless told otherwise. Never given secrets (tokens, keys) to print.
+ * unless told otherwise. Never given secrets (tokens, keys) to print. Also
+ * the helpers that keep other people's text from acting as terminal control
+ * sequences, here and in the terminal chat.
  *
  * @module
  */
@@ -13,3 +15,4 @@ export {
   type LogLevel,
   silentLogger,
 } from "./logger.ts";
+export { escapeControls, visibleControls } from "./control_characters.ts";

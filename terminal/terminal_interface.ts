@@ -16,6 +16,7 @@ import {
   runCommand,
 } from "../peer/mod.ts";
 import { parseTerminalLine, TERMINAL_HELP } from "./terminal_commands.ts";
+import { visibleEvent } from "./visible_event.ts";
 
 /** Streams and switches for {@linkcode TerminalInterface}. */
 export interface TerminalOptions {
@@ -45,7 +46,8 @@ export class TerminalInterface {
 
   /** Prints what an event means to a person. */
   render(event: PeerEvent): void {
-    const line = this.#describe(event);
+    // Other people's text must not act on the terminal (fake lines, window titles).
+    const line = this.#describe(visibleEvent(event));
     if (line !== undefined) this.#print(line);
     if (event.event === "message") {
       // Shown to the user: that is what "read" means here.
