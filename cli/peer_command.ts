@@ -210,7 +210,13 @@ export async function runPeer(args: string[]): Promise<number> {
   if (parsed.web) {
     const { ChatWeb } = await import("../web/mod.ts");
     try {
-      web = ChatWeb.start({ peer, listen: parsed.web, logger });
+      web = ChatWeb.start({
+        peer,
+        listen: parsed.web,
+        logger,
+        // Each address opens one window; once it is used, here is the next.
+        onNewUrl: (url) => ui.render({ event: "web", url }),
+      });
       ui.render({ event: "web", url: web.url });
       if (parsed.open) openInBrowser(web.url, logger);
     } catch (error) {

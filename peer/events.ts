@@ -18,6 +18,13 @@ export interface OutboxEntry {
   status: MessageStatus;
 }
 
+/** A name the registry lists with a key other than the one pinned for it. */
+export interface KeyChange {
+  name: string;
+  oldId: string;
+  newId: string;
+}
+
 /** The `--json` event stream. Each has `event`; peers are `{id, name, address}`. */
 export type PeerEvent =
   | { event: "ready"; id: string; name: string; listen: string }

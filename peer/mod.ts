@@ -16,7 +16,13 @@
 
 export { Peer, type PeerOptions } from "./peer.ts";
 export { PeerError, type PeerErrorCode } from "./peer_error.ts";
-export type { HistoryEntry, OutboxEntry, PeerEvent, PeerEventListener } from "./events.ts";
+export type {
+  HistoryEntry,
+  KeyChange,
+  OutboxEntry,
+  PeerEvent,
+  PeerEventListener,
+} from "./events.ts";
 export {
   CommandError,
   DEFAULT_HISTORY_LIMIT,

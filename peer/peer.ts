@@ -27,7 +27,7 @@ import {
   STORE_FILE,
   type StoredMessage,
 } from "./store/mod.ts";
-import type { OutboxEntry, PeerEvent, PeerEventListener } from "./events.ts";
+import type { KeyChange, OutboxEntry, PeerEvent, PeerEventListener } from "./events.ts";
 import { PeerError } from "./peer_error.ts";
 import { type DirectoryChange, PeerDirectory } from "./peer_directory.ts";
 import { RegistryClient } from "./registry_client.ts";
@@ -99,6 +99,8 @@ export class Peer implements AsyncDisposable {
   readonly #reportedKeyChanges = new Set<string>();
   /** Refused names already logged, as `id/name`. */
   readonly #reportedNames = new Set<string>();
+  /** Key changes not trusted yet, by name key: what a window opened later must show. */
+  readonly #unresolvedKeyChanges = new Map<string, KeyChange>();
   #pinWork: Promise<void> = Promise.resolve();
   #firstSnapshot = true;
   #stopping: Promise<void> | undefined;
@@ -342,9 +344,18 @@ export class Peer implements AsyncDisposable {
     await this.#pinWork;
     const previous = await this.#stored(() => this.#pins.trust(peer));
     const previousId = previous?.id === peer.id ? undefined : previous?.id;
+    this.#unresolvedKeyChanges.delete(nameKey(peer.name));
     this.#emit({ event: "trusted", peer, previousId });
     this.#courier.peerAvailable(peer.id);
     return { peer, previousId };
+  }
+
+  /**
+   * Names listed with a key other than the pinned one that the user has not
+   * trusted yet, oldest first: the `key_changed` events still standing.
+   */
+  keyChanges(): KeyChange[] {
+    return [...this.#unresolvedKeyChanges.values()].map((change) => ({ ...change }));
   }
 
   /** Undelivered outgoing messages, oldest first per recipient. */
@@ -443,11 +454,15 @@ export class Peer implements AsyncDisposable {
     const verdict = this.#pins.observe(peer);
     this.#pinWork = this.#pinWork.then(async () => {
       const outcome = await verdict;
+      // The pinned key came back: nothing stands any more.
+      if (outcome.kind === "trusted") this.#unresolvedKeyChanges.delete(nameKey(peer.name));
       if (outcome.kind !== "changed") return;
+      const change = { name: peer.name, oldId: outcome.pin.id, newId: peer.id };
+      this.#unresolvedKeyChanges.set(nameKey(peer.name), change);
       const key = `${nameKey(peer.name)}/${peer.id}`;
       if (this.#reportedKeyChanges.has(key)) return;
       this.#reportedKeyChanges.add(key);
-      this.#emit({ event: "key_changed", name: peer.name, oldId: outcome.pin.id, newId: peer.id });
+      this.#emit({ event: "key_changed", ...change });
     }).catch((error) => this.#logger.warn("could not pin a key", { error: String(error) }));
   }
 

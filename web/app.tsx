@@ -1,98 +1,183 @@
 /**
- * The peer's web UI as a Hono app: the chat page, a small JSON API the page
- * script uses, the live event stream, and the assets. Every route sits
- * behind the launch secret (see session.ts).
+ * The peer's web UI as a Hono app: the chat page (opened with the launch
+ * secret, then driven by form posts that carry the tab's session token), a
+ * small JSON API and the live event stream for the page script (session token
+ * as a bearer token), and the assets. The rules are in access.ts.
  */
 
 import { type Context, Hono } from "hono";
-import { getCookie } from "hono/cookie";
+import { compress } from "hono/compress";
 import { renderToString } from "preact-render-to-string";
+import type { VNode } from "preact";
 import { type Peer, PeerError, type PeerErrorCode } from "../peer/mod.ts";
 import { APP_VERSION, MESSAGE_ID_PATTERN } from "../protocol/mod.ts";
 import { chatClient } from "./assets/client.ts";
+import { readEventStream } from "./assets/event_stream.ts";
+import { unlockClient } from "./assets/unlock.ts";
 import { CHAT_CSS } from "./assets/styles.ts";
-import { FAVICON_SVG, SECURITY_HEADERS } from "../http/mod.ts";
+import { bearerToken, FAVICON_SVG, newToken, SECURITY_HEADERS } from "../http/mod.ts";
+import type { WebAccess } from "./access.ts";
 import { chatState } from "./chat_state.ts";
 import { eventFeed } from "./event_feed.ts";
 import { type ChatMessageView, ChatPage } from "./pages/chat_page.tsx";
+import { LockedPage, type LockedReason } from "./pages/locked_page.tsx";
 import { roomMessages } from "./room.ts";
-import type { WebSession } from "./session.ts";
 
 /** What the app needs. */
 export interface ChatAppOptions {
   peer: Peer;
-  session: WebSession;
+  access: WebAccess;
   /** Aborted at shutdown, to end live streams. */
   signal?: AbortSignal;
 }
 
-const CLIENT_JS = `"use strict";\n(${chatClient.toString()})();\n`;
+const CLIENT_JS =
+  `"use strict";\n(${chatClient.toString()})({ readEventStream: ${readEventStream.toString()} });\n`;
+const UNLOCK_JS = `"use strict";\n(${unlockClient.toString()})();\n`;
 
-// Conversations are private: no cache keeps a copy.
-const HEADERS: Record<string, string> = { ...SECURITY_HEADERS, "Cache-Control": "no-store" };
+const HEADERS: Record<string, string> = {
+  ...SECURITY_HEADERS,
+  // Conversations are private: no cache keeps a copy.
+  "Cache-Control": "no-store",
+  // Not "no-referrer": under it Chromium sends `Origin: null` with form posts,
+  // and the no-JavaScript forms need their real origin to pass the check.
+  // Other origins still get no referrer.
+  "Referrer-Policy": "same-origin",
+};
 
 const PAGE_SIZE = 50;
 
 /** Builds the app. Test it with `app.request()`. */
 export function createChatApp(options: ChatAppOptions): Hono {
-  const { peer, session } = options;
+  const { peer, access } = options;
   const signal = options.signal ?? new AbortController().signal;
   const app = new Hono();
 
   app.use(async function guard(c, next) {
     for (const [name, value] of Object.entries(HEADERS)) c.header(name, value);
     const host = c.req.header("host");
-    if (!session.isAllowedHost(host)) {
+    if (!access.isAllowedHost(host)) {
       return c.text("Misdirected request: this chat does not answer to that Host.\n", 421);
     }
-    // Opening the printed URL trades the secret for a cookie, then drops it from the address bar.
-    const key = c.req.query("key");
-    if (key !== undefined && c.req.method === "GET" && await session.accepts(key)) {
-      c.header("Set-Cookie", session.cookie());
-      const url = new URL(c.req.url);
-      url.searchParams.delete("key");
-      return c.redirect(url.pathname + url.search, 303);
-    }
-    // Assets hold no secrets; the locked page needs its stylesheet too.
-    if (c.req.method === "GET" && /^\/(assets\/|favicon)/.test(c.req.path)) return await next();
-    if (!await session.accepts(getCookie(c, session.cookieName))) {
-      return c.html(page401(), 401);
-    }
-    if (c.req.method !== "GET" && !session.isOwnOrigin(c.req.header("origin"), host)) {
+    if (c.req.method !== "GET" && !access.isOwnOrigin(c.req.header("origin"), host)) {
       return c.json({ error: "Cross-origin requests are refused" }, 403);
     }
     await next();
   });
+  app.use(compress());
 
-  app.get("/", async (c) => {
+  // The script's API: the session token comes as a bearer token, never by itself.
+  app.use("/api/*", async function session(c, next) {
+    if (!await access.admits(bearerToken(c.req.header("authorization")))) {
+      return c.json({
+        error: "This window's session is not valid: open the address your peer printed",
+        code: "session_ended",
+      }, 401);
+    }
+    await next();
+  });
+
+  /** The chat page for a session, or the locked page. */
+  async function chatPage(
+    c: Context,
+    session: string,
+    view: { with?: string; notice?: string; status?: 200 | 400 | 404 | 409 | 500 },
+  ): Promise<Response> {
     const state = await chatState(peer);
-    const asked = c.req.query("with");
+    const asked = view.with;
     const selected = asked === "*" || state.contacts.some((x) => x.peer.id === asked)
       ? asked!
-      : state.contacts[0]?.peer.id ?? "*";
+      : state.recent;
     const messages: ChatMessageView[] = selected === "*"
       ? await roomMessages(peer, PAGE_SIZE)
       : await peer.conversation(selected, PAGE_SIZE);
     return c.html(
-      "<!doctype html>" +
-        renderToString(
-          <ChatPage state={state} selected={selected} messages={messages} version={APP_VERSION} />,
-        ),
+      page(
+        <ChatPage
+          state={state}
+          selected={selected}
+          messages={messages}
+          version={APP_VERSION}
+          session={session}
+          formNonce={newToken()}
+          notice={view.notice}
+          chatting={Boolean(asked)}
+        />,
+      ),
+      view.status ?? 200,
     );
+  }
+
+  function locked(c: Context, reason: LockedReason): Response {
+    return c.html(page(<LockedPage reason={reason} version={APP_VERSION} />), 401);
+  }
+
+  /** The form fields of a page post, once its session token is checked. */
+  async function formOf(c: Context): Promise<{ session: string; form: FormData } | Response> {
+    let form: FormData;
+    try {
+      form = await c.req.formData();
+    } catch {
+      return c.text("Send the form as application/x-www-form-urlencoded\n", 400);
+    }
+    const session = String(form.get("session") ?? "");
+    if (!await access.admits(session)) return locked(c, "expired");
+    return { session, form };
+  }
+
+  // The printed address: its launch secret opens one window, once.
+  app.get("/", async (c) => {
+    const launch = c.req.query("launch");
+    if (launch === undefined) return locked(c, "locked");
+    const session = await access.open(launch);
+    if (!session) return locked(c, "used");
+    return await chatPage(c, session, { with: c.req.query("with") });
+  });
+
+  // Without JavaScript, picking a conversation posts here (and so does a reload).
+  app.post("/", async (c) => {
+    const posted = await formOf(c);
+    if (posted instanceof Response) return posted;
+    return await chatPage(c, posted.session, { with: String(posted.form.get("with") ?? "") });
   });
 
   // Without JavaScript the compose box posts here.
   app.post("/send", async (c) => {
-    const form = await c.req.formData();
+    const posted = await formOf(c);
+    if (posted instanceof Response) return posted;
+    const { session, form } = posted;
     const to = String(form.get("to") ?? "");
     const text = String(form.get("text") ?? "");
+    // A reload re-posts the same form: show the page, do not send it again.
+    if (!await access.firstSubmission(session, String(form.get("form") ?? ""))) {
+      return await chatPage(c, session, { with: to });
+    }
     try {
-      if (text.trim()) await (to === "*" ? peer.broadcast(text) : peer.send(to, text));
+      await (to === "*" ? peer.broadcast(text) : peer.send(to, text));
     } catch (error) {
       if (!(error instanceof PeerError)) throw error;
-      return c.text(`Not sent: ${error.message}\n`, ERROR_STATUS[error.code]);
+      return await chatPage(c, session, {
+        with: to,
+        notice: `Not sent: ${error.message}`,
+        status: ERROR_STATUS[error.code],
+      });
     }
-    return c.redirect(`/?with=${encodeURIComponent(to)}`, 303);
+    return await chatPage(c, session, { with: to });
+  });
+
+  // Without JavaScript the Trust button posts here.
+  app.post("/trust", async (c) => {
+    const posted = await formOf(c);
+    if (posted instanceof Response) return posted;
+    const name = String(posted.form.get("name") ?? "");
+    const id = String(posted.form.get("id") ?? "");
+    try {
+      const { peer: trusted } = await peer.trust(name, id);
+      return await chatPage(c, posted.session, { with: trusted.id });
+    } catch (error) {
+      if (!(error instanceof PeerError)) throw error;
+      return await chatPage(c, posted.session, { notice: error.message, status: 409 });
+    }
   });
 
   app.get("/api/state", async (c) => c.json(await chatState(peer)));
@@ -170,7 +255,12 @@ export function createChatApp(options: ChatAppOptions): Hono {
     "/assets/chat.js",
     (c) => c.body(CLIENT_JS, 200, { "Content-Type": "text/javascript; charset=utf-8" }),
   );
+  app.get(
+    "/assets/unlock.js",
+    (c) => c.body(UNLOCK_JS, 200, { "Content-Type": "text/javascript; charset=utf-8" }),
+  );
   app.get("/favicon.svg", (c) => c.body(FAVICON_SVG, 200, { "Content-Type": "image/svg+xml" }));
+  app.get("/favicon.ico", (c) => c.redirect("/favicon.svg", 301));
 
   app.notFound((c) => c.json({ error: `Nothing at ${c.req.method} ${c.req.path}` }, 404));
   return app;
@@ -210,9 +300,6 @@ async function readJson<T>(request: Request): Promise<T | undefined> {
   }
 }
 
-function page401(): string {
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>p2pchat</title>
-<link rel="stylesheet" href="/assets/chat.css"></head><body class="locked"><main class="locked">
-<h1>This chat is locked</h1><p>Open the address your peer printed when it started
-(it ends with <code>?key=…</code>). Only that link unlocks this window.</p></main></body></html>`;
+function page(vnode: VNode): string {
+  return "<!doctype html>" + renderToString(vnode);
 }

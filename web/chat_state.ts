@@ -1,9 +1,10 @@
 /**
  * What the web UI shows beside the messages: who there is to talk to, who
- * is online, how many messages each has unread and waiting in the outbox.
+ * is online, how many messages each has unread and waiting in the outbox,
+ * which names came back with another key, and which conversation moved last.
  */
 
-import type { HistoryEntry, Peer } from "../peer/mod.ts";
+import type { HistoryEntry, KeyChange, Peer } from "../peer/mod.ts";
 import type { PeerInfo } from "../protocol/mod.ts";
 
 /** One entry of the contact list. */
@@ -12,6 +13,8 @@ export interface Contact {
   online: boolean;
   unread: number;
   pending: number;
+  /** `sentAt` of the newest message with this contact, if any. */
+  lastMessageAt?: number;
 }
 
 /** The whole picture, as `/api/state` returns it. */
@@ -19,6 +22,10 @@ export interface ChatState {
   self: { id: string; name: string; listen: string };
   registered: boolean;
   contacts: Contact[];
+  /** Key changes the user has not trusted yet (the page shows each with a Trust button). */
+  keyChanges: KeyChange[];
+  /** The conversation to open when none is asked for: the newest, or the room ("*"). */
+  recent: string;
 }
 
 // Unread = incoming messages after the last one read; looking this far back
@@ -31,18 +38,29 @@ export async function chatState(peer: Peer): Promise<ChatState> {
   for (const message of peer.pending()) {
     pending.set(message.peerId, (pending.get(message.peerId) ?? 0) + 1);
   }
+  let newest: { at: number; conversation: string } | undefined;
   const contacts = await Promise.all(
-    peer.contacts().map(async ({ peer: info, online }) => ({
-      peer: info,
-      online,
-      unread: unreadIn(await peer.conversation(info.id, UNREAD_LOOKBACK)),
-      pending: pending.get(info.id) ?? 0,
-    })),
+    peer.contacts().map(async ({ peer: info, online }) => {
+      const messages = await peer.conversation(info.id, UNREAD_LOOKBACK);
+      const last = messages.at(-1);
+      if (last && (!newest || last.sentAt > newest.at)) {
+        newest = { at: last.sentAt, conversation: last.broadcast ? "*" : info.id };
+      }
+      return {
+        peer: info,
+        online,
+        unread: unreadIn(messages),
+        pending: pending.get(info.id) ?? 0,
+        lastMessageAt: last?.sentAt,
+      };
+    }),
   );
   return {
     self: { id: peer.id, name: peer.name, listen: peer.listen },
     registered: peer.registered,
     contacts,
+    keyChanges: peer.keyChanges(),
+    recent: newest?.conversation ?? "*",
   };
 }
 

@@ -4,12 +4,13 @@
  * with delivery and read ticks; a broadcast room; banners for a lost
  * registry or a changed key. Rendered on the server for the first paint,
  * live over server-sent events of the peer's own events, served entirely by
- * the peer, and locked to whoever opens the URL it prints.
+ * the peer, and usable only by the browser tab that opened the one-time
+ * address it prints (see access.ts).
  *
  * @module
  */
 
 export { ChatWeb, type ChatWebOptions } from "./server.ts";
 export { type ChatAppOptions, createChatApp } from "./app.tsx";
-export { newSecret, WebSession } from "./session.ts";
+export { MAX_SESSIONS, SESSION_IDLE_MS, WebAccess, type WebAccessOptions } from "./access.ts";
 export { type ChatState, chatState, type Contact, unreadIn } from "./chat_state.ts";

@@ -5,7 +5,7 @@ import type { HostPort } from "../protocol/mod.ts";
 import type { Peer } from "../peer/mod.ts";
 import type { Logger } from "../log/mod.ts";
 import { createChatApp } from "./app.tsx";
-import { WebSession } from "./session.ts";
+import { WebAccess } from "./access.ts";
 
 /** Options for {@linkcode ChatWeb.start}. */
 export interface ChatWebOptions {
@@ -13,17 +13,26 @@ export interface ChatWebOptions {
   /** Default `127.0.0.1:0` (a free port on loopback). */
   listen?: HostPort;
   logger: Logger;
+  /**
+   * Called with a fresh address each time the last one was used (each opens
+   * one window, once), so the user always has one that works.
+   */
+  onNewUrl?: (url: string) => void;
 }
 
 /** A running web UI. */
 export class ChatWeb implements AsyncDisposable {
-  /** The address to open, secret included. */
-  readonly url: string;
   readonly #server: AppServer;
+  readonly #access: WebAccess;
 
-  private constructor(server: AppServer, secret: string) {
+  private constructor(server: AppServer, access: WebAccess) {
     this.#server = server;
-    this.url = `${server.origin}/?key=${secret}`;
+    this.#access = access;
+  }
+
+  /** The address to open now: its launch secret opens one window, once. */
+  get url(): string {
+    return `${this.#server.origin}/?launch=${this.#access.launchSecret}`;
   }
 
   get address(): HostPort {
@@ -32,19 +41,28 @@ export class ChatWeb implements AsyncDisposable {
 
   /** Binds and serves. Throws `Deno.errors.AddrInUse` if the address is taken. */
   static start(options: ChatWebOptions): ChatWeb {
-    let secret = "";
+    let access: WebAccess | undefined;
     const server = AppServer.start({
       listen: options.listen ?? { hostname: "127.0.0.1", port: 0 },
       logger: options.logger,
       name: "web UI",
       handler: (address, streams) => {
-        // The session needs the real port (port 0 picks one).
-        const session = new WebSession(address.hostname, address.port);
-        secret = session.secret;
-        return createChatApp({ peer: options.peer, session, signal: streams }).fetch;
+        // The Host and Origin checks need the real port (port 0 picks one).
+        access = new WebAccess(address.hostname, address.port, {
+          onLaunchSecret: () => web.#announce(),
+        });
+        return createChatApp({ peer: options.peer, access, signal: streams }).fetch;
       },
     });
-    return new ChatWeb(server, secret);
+    const web: ChatWeb = new ChatWeb(server, access!);
+    web.#onNewUrl = options.onNewUrl;
+    return web;
+  }
+
+  #onNewUrl: ((url: string) => void) | undefined;
+
+  #announce(): void {
+    this.#onNewUrl?.(this.url);
   }
 
   /** Ends live streams and stops serving. Idempotent. */

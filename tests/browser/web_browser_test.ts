@@ -39,17 +39,20 @@ Deno.test({
       }
       await pa.goto(aliceUrl);
       await pb.goto(bobUrl);
-      assert.ok(!pa.url().includes("key="), "the secret is dropped from the address bar");
+      assert.ok(!pa.url().includes("launch="), "the secret is dropped from the address bar");
 
       // Alice picks bob and writes; bob's window shows it without a reload.
-      await pa.click(`#contacts li[data-id="${bob.id}"] a`);
-      await pb.click(`#contacts li[data-id="${alice.id}"] a`);
+      await pa.click(`#contacts li[data-id="${bob.id}"] button`);
+      await pb.click(`#contacts li[data-id="${alice.id}"] button`);
       await pa.fill("#text", "Hello Bob, from a browser window");
       await pa.press("#text", "Enter");
       const sent = pa.locator("#messages li.mine").last();
       await pb.locator("#messages li.theirs", { hasText: "Hello Bob, from a browser window" })
         .waitFor();
       // Delivered, then read: bob's window is showing the conversation.
+      await pa.waitForSelector(
+        '#messages li.mine:is([data-status="delivered"],[data-status="read"])',
+      );
       await pa.waitForSelector('#messages li.mine[data-status="read"]');
       assert.equal(await sent.locator(".status").innerText(), "✓✓");
 
@@ -98,7 +101,9 @@ Deno.test({
         colorScheme: "dark",
       });
       const pp = await phone.newPage();
-      await pp.goto(aliceUrl.replace("/?key=", `/?with=${bob.id}&key=`));
+      // The first address was used; alice printed a fresh one.
+      const next = await alice.waitFor("web", { test: (e) => e.url !== aliceUrl });
+      await pp.goto(next.url.replace("/?launch=", `/?with=${bob.id}&launch=`));
       await pp.locator("#messages li", { hasText: "Hello Bob, from a browser window" }).waitFor();
       await pp.screenshot({ path: await artifactPath("web-phone.png") });
 

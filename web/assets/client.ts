@@ -3,16 +3,26 @@
  * The chat window's browser script. The server renders the first paint; this
  * keeps it live from `/api/events` (the peer's own event stream), sends with
  * Enter (Shift-Enter for a new line), loads older messages when scrolled to
- * the top, marks what is on screen as read, and shows ticks, badges and
- * banners as events arrive.
+ * the top, marks what is on screen as read, and shows ticks, badges, banners,
+ * the unread count in the tab title and, if the user asks for them, desktop
+ * notifications.
  *
- * It is sent as source text (`chatClient.toString()`), so it must not import
- * anything or use anything outside its own body. Peer-supplied text is only
- * ever set with `textContent`.
+ * The tab's session token comes in the page's forms; the script keeps it in
+ * `sessionStorage` (per tab, per origin) for reloads and sends it as a bearer
+ * token on every request. It is sent as source text (`chatClient.toString()`),
+ * so it must not import anything or use anything outside its own body and
+ * its argument. Peer-supplied text is only ever set with `textContent`.
  */
 
+import type { readEventStream } from "./event_stream.ts";
+
+/** What the script is given. */
+export interface ChatClientDeps {
+  readEventStream: typeof readEventStream;
+}
+
 /** Runs in the browser. */
-export function chatClient(): void {
+export function chatClient(deps: ChatClientDeps): void {
   interface Info {
     id: string;
     name: string;
@@ -35,48 +45,92 @@ export function chatClient(): void {
     unread: number;
     pending: number;
   }
+  interface KeyChange {
+    name: string;
+    oldId: string;
+    newId: string;
+  }
 
+  const SESSION_KEY = "p2pchat-session";
+  const NOTIFY_KEY = "p2pchat-notify";
   const body = document.body;
   const app = document.querySelector<HTMLElement>(".app")!;
   const list = document.getElementById("contacts") as HTMLUListElement;
+  const nav = document.getElementById("nav") as HTMLFormElement;
   const messagesEl = document.getElementById("messages") as HTMLOListElement;
   const noMessages = document.getElementById("no-messages")!;
   const noContacts = document.getElementById("no-contacts")!;
   const title = document.getElementById("title")!;
   const presence = document.getElementById("presence")!;
+  const peerId = document.querySelector<HTMLElement>(".peer-id")!;
   const banners = document.getElementById("banners")!;
   const registryBanner = document.getElementById("registry-banner")!;
+  const announcer = document.getElementById("announcer")!;
+  const notifyButton = document.getElementById("notify") as HTMLButtonElement;
   const form = document.getElementById("compose") as HTMLFormElement;
   const textarea = document.getElementById("text") as HTMLTextAreaElement;
   const toInput = form.querySelector<HTMLInputElement>('input[name="to"]')!;
 
+  const token = nav.querySelector<HTMLInputElement>('input[name="session"]')!.value;
+  sessionStorage.setItem(SESSION_KEY, token);
+
   const MARKS: Record<string, [string, string]> = {
+    sending: ["…", "sending"],
     pending: ["◷", "waiting: recipient offline"],
     sent: ["✓", "sent"],
     delivered: ["✓", "delivered"],
     read: ["✓✓", "read"],
     failed: ["✗", "not delivered"],
   };
+  // Never move backwards: a late "sent" must not undo "read".
+  const STATUS_ORDER = ["sending", "pending", "sent", "failed", "delivered", "read"];
   const contacts = new Map<string, Contact>();
   let selected = body.dataset.selected ?? "*";
   let oldestLoaded: string | undefined;
   let loadingOlder = false;
   let reachedStart = false;
+  let ended = false;
   const pendingRead = new Set<string>();
   /** Messages already shown, by conversation and ID (events may repeat after a reconnect). */
   const seen = new Set<string>();
+  /**
+   * The newest status heard for each of our messages, shown or not: a
+   * "delivered" may arrive over the stream before the send request returns.
+   */
+  const statuses = new Map<string, string>();
 
-  // ---- helpers ------------------------------------------------------------------
+  // ---- requests -------------------------------------------------------------------
 
-  async function post<T>(path: string, data: unknown): Promise<T> {
+  function auth(): Record<string, string> {
+    return { Authorization: `Bearer ${token}` };
+  }
+
+  async function api<T>(path: string, data?: unknown): Promise<T> {
     const response = await fetch(path, {
-      method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify(data),
+      method: data === undefined ? "GET" : "POST",
+      headers: data === undefined ? auth() : { ...auth(), "Content-Type": "application/json" },
+      body: data === undefined ? undefined : JSON.stringify(data),
+      cache: "no-store",
     });
     const json = await response.json();
+    if (response.status === 401) sessionEnded();
     if (!response.ok) throw new Error(json.error ?? `HTTP ${response.status}`);
     return json as T;
+  }
+
+  /** The peer no longer knows this tab: say so once, and stop. */
+  function sessionEnded(): void {
+    if (ended) return;
+    ended = true;
+    sessionStorage.removeItem(SESSION_KEY);
+    body.dataset.live = "false";
+    const p = document.createElement("p");
+    p.className = "banner danger";
+    p.id = "session-ended";
+    p.setAttribute("role", "alert");
+    p.textContent = "This window's session ended (idle too long, or the peer restarted). " +
+      "Open the latest address your peer printed.";
+    banners.prepend(p);
   }
 
   function clock(ms: number): string {
@@ -97,29 +151,38 @@ export function chatClient(): void {
     setTimeout(() => el!.hidden = true, 4000);
   }
 
+  function span(className: string, text = ""): HTMLSpanElement {
+    const el = document.createElement("span");
+    el.className = className;
+    el.textContent = text;
+    return el;
+  }
+
   // ---- contacts -----------------------------------------------------------------
 
   function contactItem(contact: Contact): HTMLLIElement {
     const li = document.createElement("li");
     li.dataset.id = contact.peer.id;
-    const a = document.createElement("a");
-    a.href = `/?with=${contact.peer.id}`;
-    const dot = document.createElement("span");
-    dot.className = "dot";
-    const name = document.createElement("span");
-    name.className = "name";
-    const sub = document.createElement("code");
-    sub.className = "sub";
-    sub.title = contact.peer.id;
-    sub.textContent = contact.peer.id.slice(0, 8);
-    const pending = document.createElement("span");
-    pending.className = "badge pending";
-    pending.title = "waiting in the outbox";
-    const unread = document.createElement("span");
-    unread.className = "badge unread";
-    unread.title = "unread";
-    a.append(dot, name, sub, pending, unread);
-    li.append(a);
+    const button = document.createElement("button");
+    button.type = "submit";
+    button.setAttribute("form", "nav");
+    button.name = "with";
+    button.value = contact.peer.id;
+    const dot = span("dot");
+    dot.setAttribute("aria-hidden", "true");
+    const sub = span("sub");
+    const code = document.createElement("code");
+    code.title = contact.peer.id;
+    code.textContent = contact.peer.id.slice(0, 8);
+    sub.append(span("presence-word"), " ", code);
+    const pending = span("badge pending");
+    const clockMark = span("", "◷");
+    clockMark.setAttribute("aria-hidden", "true");
+    pending.append(clockMark, " ", span("count"), span("visually-hidden", "waiting"));
+    const unread = span("badge unread");
+    unread.append(span("count"), span("visually-hidden", "unread"));
+    button.append(dot, span("name"), sub, pending, unread);
+    li.append(button);
     return li;
   }
 
@@ -132,14 +195,24 @@ export function chatClient(): void {
     li.dataset.online = String(contact.online);
     li.classList.toggle("selected", contact.peer.id === selected);
     li.querySelector(".name")!.textContent = contact.peer.name;
-    li.querySelector(".dot")!.setAttribute("aria-label", contact.online ? "online" : "offline");
+    li.querySelector(".presence-word")!.textContent = contact.online ? "online" : "offline";
     const pending = li.querySelector<HTMLElement>(".badge.pending")!;
-    pending.textContent = `◷ ${contact.pending}`;
+    pending.querySelector(".count")!.textContent = String(contact.pending);
     pending.hidden = contact.pending === 0;
     const unread = li.querySelector<HTMLElement>(".badge.unread")!;
-    unread.textContent = contact.unread > 99 ? "99+" : String(contact.unread);
+    unread.querySelector(".count")!.textContent = contact.unread > 99
+      ? "99+"
+      : String(contact.unread);
     unread.hidden = contact.unread === 0;
     noContacts.hidden = contacts.size > 0;
+    renderTitle();
+  }
+
+  function renderTitle(): void {
+    let unread = 0;
+    for (const contact of contacts.values()) unread += contact.unread;
+    const name = selected === "*" ? "Everyone" : contacts.get(selected)?.peer.name ?? "p2pchat";
+    document.title = `${unread > 0 ? `(${unread}) ` : ""}${name} — p2pchat`;
   }
 
   function renderHeader(): void {
@@ -151,13 +224,22 @@ export function chatClient(): void {
       ? "online"
       : "offline";
     presence.dataset.online = String(selected === "*" || (contact?.online ?? false));
+    peerId.hidden = !contact;
+    peerId.textContent = contact ? contact.peer.id.slice(0, 8) : "";
+    if (contact) peerId.title = contact.peer.id;
+    else peerId.removeAttribute("title");
+    messagesEl.setAttribute("aria-label", `Messages with ${title.textContent}`);
     textarea.placeholder = selected === "*"
       ? "Message everyone"
       : `Message ${contact?.peer.name ?? ""}`;
-    document.title = `${title.textContent} — p2pchat`;
     for (const li of list.querySelectorAll<HTMLLIElement>("li")) {
-      li.classList.toggle("selected", li.dataset.id === selected);
+      const isSelected = li.dataset.id === selected;
+      li.classList.toggle("selected", isSelected);
+      const button = li.querySelector("button")!;
+      if (isSelected) button.setAttribute("aria-current", "true");
+      else button.removeAttribute("aria-current");
     }
+    renderTitle();
   }
 
   function upsertContact(peer: Info, online: boolean): Contact {
@@ -176,43 +258,42 @@ export function chatClient(): void {
     const li = document.createElement("li");
     li.className = `message ${message.direction === "out" ? "mine" : "theirs"}`;
     li.dataset.id = message.id;
-    li.dataset.direction = message.direction;
     if ((selected === "*" || message.unverified) && message.direction === "in" && message.author) {
-      const author = document.createElement("span");
-      author.className = message.unverified ? "author unverified" : "author";
-      author.textContent = message.author;
-      li.append(author);
+      li.append(span(message.unverified ? "author unverified" : "author", message.author));
     }
     const text = document.createElement("p");
     text.className = "text";
     text.textContent = message.text;
-    const meta = document.createElement("span");
-    meta.className = "meta";
+    const meta = span("meta");
     const time = document.createElement("time");
     time.dateTime = new Date(message.sentAt).toISOString();
     time.textContent = clock(message.sentAt);
     meta.append(time);
     if (message.direction === "out") {
-      const status = document.createElement("span");
-      status.className = "status";
+      const status = span("status");
+      status.setAttribute("role", "img");
       meta.append(status);
     }
     li.append(text, meta);
     setStatus(li, message.status);
+    const heard = statuses.get(message.id);
+    if (heard) setStatus(li, heard);
     return li;
   }
 
   function setStatus(li: HTMLElement, status: string): void {
-    // Never move backwards: a late "sent" must not undo "read".
-    const order = ["pending", "sent", "failed", "delivered", "read"];
     const current = li.dataset.status;
-    if (current && order.indexOf(status) < order.indexOf(current) && status !== "failed") return;
+    if (
+      current && STATUS_ORDER.indexOf(status) < STATUS_ORDER.indexOf(current) &&
+      status !== "failed"
+    ) return;
     li.dataset.status = status;
     const mark = li.querySelector(".status");
     if (mark) {
       const [symbol, label] = MARKS[status] ?? ["", status];
       mark.textContent = symbol;
       mark.setAttribute("title", label);
+      mark.setAttribute("aria-label", label);
     }
   }
 
@@ -241,9 +322,9 @@ export function chatClient(): void {
     if (loadingOlder || reachedStart || !oldestLoaded || selected === "*") return;
     loadingOlder = true;
     try {
-      const { messages } = await (await fetch(
+      const { messages } = await api<{ messages: Message[] }>(
         `/api/conversation/${encodeURIComponent(selected)}?before=${oldestLoaded}&limit=50`,
-      )).json() as { messages: Message[] };
+      );
       reachedStart = messages.length < 50;
       if (messages.length === 0) return;
       const before = messagesEl.scrollHeight;
@@ -256,6 +337,11 @@ export function chatClient(): void {
     }
   }
 
+  /** True when the conversation is on screen: the tab is visible and, on a phone, open. */
+  function conversationVisible(): boolean {
+    return document.visibilityState === "visible" && messagesEl.getClientRects().length > 0;
+  }
+
   /** Marks messages read once they are on screen in a visible window. */
   function queueRead(id: string): void {
     pendingRead.add(id);
@@ -264,11 +350,10 @@ export function chatClient(): void {
 
   let readTimer: ReturnType<typeof setTimeout> | undefined;
   function flushReads(): void {
-    if (
-      document.visibilityState !== "visible" || pendingRead.size === 0 || readTimer !== undefined
-    ) return;
+    if (!conversationVisible() || pendingRead.size === 0 || readTimer !== undefined) return;
     readTimer = setTimeout(async () => {
       readTimer = undefined;
+      if (!conversationVisible()) return;
       const ids = [...pendingRead];
       pendingRead.clear();
       const contact = contacts.get(selected);
@@ -276,52 +361,125 @@ export function chatClient(): void {
         contact.unread = 0;
         renderContact(contact);
       }
-      await post("/api/read", { ids }).catch(() => ids.forEach((id) => pendingRead.add(id)));
+      await api("/api/read", { ids }).catch(() => ids.forEach((id) => pendingRead.add(id)));
     }, 150);
   }
 
   async function select(id: string, push = true): Promise<void> {
     selected = id;
     toInput.value = id;
+    pendingRead.clear();
     app.classList.add("chatting");
     renderHeader();
     if (push) history.pushState({ id }, "", `/?with=${encodeURIComponent(id)}`);
     await loadConversation(id);
+    textarea.focus();
   }
 
   async function loadConversation(id: string): Promise<void> {
-    const { messages } = await (await fetch(`/api/conversation/${encodeURIComponent(id)}?limit=50`))
-      .json();
+    const { messages } = await api<{ messages: Message[] }>(
+      `/api/conversation/${encodeURIComponent(id)}?limit=50`,
+    );
     if (selected !== id) return;
     showConversation(messages);
-    const contact = contacts.get(id);
-    if (contact) {
-      contact.unread = 0;
-      renderContact(contact);
-    }
+  }
+
+  function announce(text: string): void {
+    announcer.textContent = text.length > 160 ? `${text.slice(0, 157)}…` : text;
   }
 
   // ---- banners --------------------------------------------------------------------
 
-  function keyChangedBanner(name: string, newId: string): void {
-    if (banners.querySelector(`[data-key-change="${CSS.escape(name)}"]`)) return;
-    const p = document.createElement("p");
-    p.className = "banner danger";
-    p.dataset.keyChange = name;
+  function keyChangedBanner(change: KeyChange): void {
+    const existing = banners.querySelector<HTMLElement>(
+      `[data-key-change="${CSS.escape(change.name)}"]`,
+    );
+    if (existing?.dataset.newId === change.newId) return;
+    existing?.remove();
+    const banner = document.createElement("form");
+    banner.className = "banner danger";
+    banner.method = "post";
+    banner.action = "/trust";
+    banner.dataset.keyChange = change.name;
+    banner.dataset.newId = change.newId;
     const text = document.createElement("span");
-    text.textContent = `${name} now has a different key (${
-      newId.slice(0, 8)
-    }). Nothing is delivered until you trust it — check with them first.`;
+    const now = document.createElement("code");
+    now.textContent = change.newId.slice(0, 8);
+    const was = document.createElement("code");
+    was.textContent = change.oldId.slice(0, 8);
+    text.append(
+      `${change.name} now has a different key (`,
+      now,
+      ", was ",
+      was,
+      "). Nothing is delivered until you trust it — check with them first.",
+    );
     const button = document.createElement("button");
-    button.type = "button";
-    button.textContent = `Trust ${name}'s new key`;
-    button.addEventListener("click", async () => {
+    button.type = "submit";
+    button.textContent = `Trust ${change.name}'s new key`;
+    banner.append(text, button);
+    banners.append(banner);
+    wireTrust(banner);
+  }
+
+  /** The Trust button trusts exactly the key it showed. */
+  function wireTrust(banner: HTMLFormElement): void {
+    banner.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const button = banner.querySelector("button")!;
       button.disabled = true;
-      // The ID shown, so that trust cannot go to a key that took the name since.
-      await post("/api/trust", { name, id: newId }).catch((error) => toast(error.message));
+      try {
+        await api("/api/trust", { name: banner.dataset.keyChange, id: banner.dataset.newId });
+      } catch (error) {
+        button.disabled = false;
+        toast((error as Error).message);
+      }
     });
-    p.append(text, button);
-    banners.append(p);
+  }
+
+  function syncKeyChanges(changes: KeyChange[]): void {
+    const standing = new Set(changes.map((change) => change.name));
+    for (const banner of banners.querySelectorAll<HTMLElement>("[data-key-change]")) {
+      if (!standing.has(banner.dataset.keyChange!)) banner.remove();
+    }
+    for (const change of changes) keyChangedBanner(change);
+  }
+
+  // ---- notifications ---------------------------------------------------------------
+
+  let notifying = "Notification" in window && Notification.permission === "granted" &&
+    localStorage.getItem(NOTIFY_KEY) === "on";
+
+  function renderNotifyButton(): void {
+    notifyButton.hidden = !("Notification" in window);
+    notifyButton.setAttribute("aria-pressed", String(notifying));
+    notifyButton.textContent = notifying ? "Notifications on" : "Notify me";
+  }
+
+  notifyButton.addEventListener("click", async () => {
+    if (notifying) {
+      notifying = false;
+    } else {
+      const permission = Notification.permission === "granted"
+        ? "granted"
+        : await Notification.requestPermission();
+      notifying = permission === "granted";
+      if (!notifying) toast("Notifications are blocked for this page in the browser's settings.");
+    }
+    localStorage.setItem(NOTIFY_KEY, notifying ? "on" : "off");
+    renderNotifyButton();
+  });
+
+  function notify(from: Info, text: string, conversation: string): void {
+    if (!notifying || document.visibilityState !== "hidden") return;
+    const notification = new Notification(from.name, {
+      body: text.slice(0, 200),
+      tag: conversation,
+    });
+    notification.addEventListener("click", () => {
+      focus();
+      void select(conversation);
+    });
   }
 
   // ---- events -----------------------------------------------------------------------
@@ -346,8 +504,11 @@ export function chatClient(): void {
         const contact = contacts.get(from.id) ?? upsertContact(from, true);
         if (seen.has(`${conversation}/${message.id}`)) return;
         seen.add(`${conversation}/${message.id}`);
+        const where = message.broadcast ? " to everyone" : "";
+        announce(`${from.name}${where}: ${message.text}`);
+        notify(from, message.text, conversation);
         if (conversation === selected) appendMessage(message);
-        else if (!message.broadcast) {
+        if (!message.broadcast && (conversation !== selected || !conversationVisible())) {
           contact.unread++;
           renderContact(contact);
         }
@@ -359,11 +520,16 @@ export function chatClient(): void {
       case "read":
       case "failed": {
         const to = event.to as Info;
-        const contact = contacts.get(to.id);
-        const li = messagesEl.querySelector<HTMLElement>(`li[data-id="${event.id}"]`);
+        const id = event.id as string;
+        const heard = statuses.get(id);
+        const rank = (s: string | undefined) => s === undefined ? -1 : STATUS_ORDER.indexOf(s);
+        if (event.event === "failed" || rank(event.event) > rank(heard)) {
+          statuses.set(id, event.event);
+        }
+        const li = messagesEl.querySelector<HTMLElement>(`li[data-id="${id}"]`);
         if (li && (selected === to.id || selected === "*")) setStatus(li, event.event);
         if (
-          contact &&
+          contacts.has(to.id) &&
           (event.event === "pending" || event.event === "delivered" || event.event === "failed")
         ) {
           // Badge counts come from the server, which knows the whole outbox.
@@ -391,7 +557,7 @@ export function chatClient(): void {
         registryBanner.hidden = true;
         return;
       case "key_changed":
-        keyChangedBanner(event.name as string, event.newId as string);
+        keyChangedBanner(event as unknown as KeyChange);
         return;
       case "trusted":
         banners.querySelector(`[data-key-change="${CSS.escape((event.peer as Info).name)}"]`)
@@ -406,10 +572,11 @@ export function chatClient(): void {
   let refreshing: Promise<void> | undefined;
   function refreshState(): void {
     refreshing ??= (async () => {
-      const state = await (await fetch("/api/state")).json() as {
+      const state = await api<{
         contacts: Contact[];
         registered: boolean;
-      };
+        keyChanges: KeyChange[];
+      }>("/api/state");
       for (const contact of state.contacts) {
         const known = contacts.get(contact.peer.id);
         contacts.set(contact.peer.id, {
@@ -419,42 +586,43 @@ export function chatClient(): void {
         renderContact(contacts.get(contact.peer.id)!);
       }
       registryBanner.hidden = state.registered;
+      syncKeyChanges(state.keyChanges);
       renderHeader();
-    })().finally(() => refreshing = undefined);
+    })().catch(() => {}).finally(() => refreshing = undefined);
   }
 
-  function connect(): void {
-    const source = new EventSource("/api/events");
-    const names = [
-      "message",
-      "sent",
-      "pending",
-      "delivered",
-      "read",
-      "failed",
-      "peers",
-      "peer_joined",
-      "peer_left",
-      "registry_lost",
-      "registered",
-      "key_changed",
-      "trusted",
-      "error",
-    ];
-    for (const name of names) {
-      source.addEventListener(name, (e) => {
-        // The stream's own connection errors are also called "error": they carry no data.
-        const data = (e as MessageEvent).data;
-        if (typeof data === "string") onEvent(JSON.parse(data));
-      });
+  async function connect(): Promise<void> {
+    let retryMs = 500;
+    while (!ended) {
+      try {
+        const status = await deps.readEventStream(
+          "/api/events",
+          auth(),
+          new AbortController().signal,
+          {
+            onOpen() {
+              retryMs = 500;
+            },
+            onEvent(name, data) {
+              if (name === "hello") {
+                body.dataset.live = "true";
+                // After a reconnect, catch up on what happened while the stream was down.
+                refreshState();
+                void loadConversation(selected).catch(() => {});
+                return;
+              }
+              onEvent(JSON.parse(data));
+            },
+          },
+        );
+        if (status === 401) sessionEnded();
+      } catch {
+        // The peer went away or the network blinked: try again below.
+      }
+      body.dataset.live = "false";
+      await new Promise((resolve) => setTimeout(resolve, retryMs));
+      retryMs = Math.min(retryMs * 2, 10_000);
     }
-    source.addEventListener("hello", () => {
-      body.dataset.live = "true";
-      // After a reconnect, catch up on what happened while the stream was down.
-      refreshState();
-      void loadConversation(selected);
-    });
-    source.onerror = () => body.dataset.live = "false";
   }
 
   // ---- wiring -------------------------------------------------------------------------
@@ -465,25 +633,26 @@ export function chatClient(): void {
       contacts.set(id, {
         peer: { id, name: li.querySelector(".name")!.textContent ?? id, address: "" },
         online: li.dataset.online === "true",
-        unread: Number(li.querySelector(".badge.unread")?.textContent) || 0,
-        pending: 0,
+        unread: Number(li.querySelector(".badge.unread .count")?.textContent) || 0,
+        pending: Number(li.querySelector(".badge.pending .count")?.textContent) || 0,
       });
     }
   }
-  list.addEventListener("click", (event) => {
-    const li = (event.target as HTMLElement).closest<HTMLLIElement>("li[data-id]");
-    if (!li) return;
+  nav.addEventListener("submit", (event) => {
     event.preventDefault();
-    void select(li.dataset.id!);
-  });
-  document.querySelector(".back")?.addEventListener("click", (event) => {
-    event.preventDefault();
-    app.classList.remove("chatting");
+    const button = event.submitter as HTMLButtonElement | null;
+    if (!button) return;
+    if (button.value === "") app.classList.remove("chatting"); // the phone's back button
+    else void select(button.value);
   });
   addEventListener("popstate", () => {
     const id = new URLSearchParams(location.search).get("with");
     if (id) void select(id, false);
+    else app.classList.remove("chatting");
   });
+  for (const banner of banners.querySelectorAll<HTMLFormElement>("form[data-key-change]")) {
+    wireTrust(banner);
+  }
   textarea.addEventListener("keydown", (event) => {
     if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
       event.preventDefault();
@@ -500,15 +669,17 @@ export function chatClient(): void {
     if (!text.trim()) return;
     textarea.value = "";
     textarea.style.height = "auto";
+    const to = selected;
     try {
-      const { id } = await post<{ id: string }>("/api/send", { to: selected, text });
+      const { id } = await api<{ id: string }>("/api/send", { to, text });
+      if (selected !== to) return;
       appendMessage({
         id,
         direction: "out",
         text,
         sentAt: Date.now(),
-        broadcast: selected === "*",
-        status: "pending",
+        broadcast: to === "*",
+        status: "sending",
       });
     } catch (error) {
       textarea.value = text;
@@ -519,12 +690,21 @@ export function chatClient(): void {
     if (messagesEl.scrollTop < 60) void loadOlder();
   });
   document.addEventListener("visibilitychange", flushReads);
+  addEventListener("resize", flushReads);
   for (const li of messagesEl.querySelectorAll<HTMLElement>("li[data-id]")) {
     if (li.classList.contains("theirs") && li.dataset.status !== "read") queueRead(li.dataset.id!);
   }
   oldestLoaded = messagesEl.querySelector<HTMLElement>("li[data-id]")?.dataset.id;
   reachedStart = messagesEl.children.length < 50;
   messagesEl.scrollTop = messagesEl.scrollHeight;
-  if (new URLSearchParams(location.search).has("with")) app.classList.add("chatting");
-  connect();
+  // The address bar never shows a secret, and a reload is a plain GET (the
+  // locked page's script then posts the token kept above).
+  history.replaceState(
+    { id: selected },
+    "",
+    app.classList.contains("chatting") ? `/?with=${encodeURIComponent(selected)}` : "/",
+  );
+  renderNotifyButton();
+  renderTitle();
+  void connect();
 }

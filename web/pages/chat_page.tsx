@@ -1,10 +1,12 @@
 /**
- * The chat window, rendered on the server for the first paint (and usable
- * without JavaScript: contacts are links, the compose box is a form). The
- * browser script then keeps it live.
+ * The chat window, rendered on the server for the first paint, and usable
+ * without JavaScript: every navigation is a form post that carries the tab's
+ * session token (never a link with a secret in it), so contacts are buttons
+ * of one form and the compose box is another. The browser script then keeps
+ * it live.
  */
 
-import type { HistoryEntry } from "../../peer/mod.ts";
+import type { HistoryEntry, KeyChange } from "../../peer/mod.ts";
 import { shortId } from "../../protocol/mod.ts";
 import type { ChatState, Contact } from "../chat_state.ts";
 
@@ -18,6 +20,14 @@ export interface ChatPageProps {
   selected: string;
   messages: ChatMessageView[];
   version: string;
+  /** The tab's session token, for the forms (and the script, which keeps it). */
+  session: string;
+  /** A fresh nonce for the compose form, so a re-posted form does not send twice. */
+  formNonce: string;
+  /** A line to show above the conversation (e.g. why nothing was sent). */
+  notice?: string;
+  /** On a phone, show the conversation rather than the contact list. */
+  chatting: boolean;
 }
 
 const STATUS_MARKS: Record<string, [string, string]> = {
@@ -28,35 +38,50 @@ const STATUS_MARKS: Record<string, [string, string]> = {
   failed: ["✗", "not delivered"],
 };
 
-export function ChatPage({ state, selected, messages, version }: ChatPageProps) {
+export function ChatPage(props: ChatPageProps) {
+  const { state, selected, messages, version, session } = props;
   const current = state.contacts.find((c) => c.peer.id === selected);
   const title = selected === "*" ? "Everyone" : current?.peer.name ?? "p2pchat";
+  const unread = state.contacts.reduce((sum, c) => sum + c.unread, 0);
   return (
     <html lang="en">
       <head>
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <meta name="color-scheme" content="light dark" />
-        <title>{`${title} — p2pchat`}</title>
+        <meta name="referrer" content="same-origin" />
+        <title>{`${unread > 0 ? `(${unread}) ` : ""}${title} — p2pchat`}</title>
         <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
         <link rel="stylesheet" href={`/assets/chat.css?v=${version}`} />
         <script src={`/assets/chat.js?v=${version}`} defer />
       </head>
       <body data-self-id={state.self.id} data-self-name={state.self.name} data-selected={selected}>
-        <div class="app">
+        <div class={props.chatting ? "app chatting" : "app"}>
           <aside class="contacts" aria-label="Conversations">
             <header class="me">
               <strong>{state.self.name}</strong>{" "}
               <code title={state.self.id}>{shortId(state.self.id)}</code>
+              <button id="notify" type="button" class="notify" aria-pressed="false" hidden>
+                Notify me
+              </button>
             </header>
-            <nav>
+            <form id="nav" method="post" action="/">
+              <input type="hidden" name="session" value={session} />
+            </form>
+            <nav aria-label="Contacts">
               <ul id="contacts">
                 <li data-id="*" class={selected === "*" ? "selected" : undefined}>
-                  <a href="/?with=*">
+                  <button
+                    type="submit"
+                    form="nav"
+                    name="with"
+                    value="*"
+                    aria-current={selected === "*" ? "true" : undefined}
+                  >
                     <span class="dot room" aria-hidden="true">#</span>
                     <span class="name">Everyone</span>
                     <span class="sub">broadcast room</span>
-                  </a>
+                  </button>
                 </li>
                 {state.contacts.map((contact) => (
                   <ContactItem
@@ -73,12 +98,19 @@ export function ChatPage({ state, selected, messages, version }: ChatPageProps) 
           </aside>
           <main class="conversation" aria-label="Conversation">
             <div id="banners">
-              <p id="registry-banner" class="banner warn" hidden={state.registered}>
+              <p id="registry-banner" class="banner warn" role="status" hidden={state.registered}>
                 Registry lost — reconnecting. Chats with peers you know continue.
               </p>
+              {props.notice && <p class="banner danger" role="alert">{props.notice}</p>}
+              {state.keyChanges.map((change) => (
+                <KeyChangeBanner key={change.name} change={change} session={session} />
+              ))}
             </div>
             <header class="peer-header">
-              <a class="back" href="/" aria-label="All conversations">‹</a>
+              <button type="submit" form="nav" name="with" value="" class="back">
+                <span aria-hidden="true">‹</span>
+                <span class="visually-hidden">All conversations</span>
+              </button>
               <h1 id="title">{title}</h1>
               <span
                 id="presence"
@@ -91,17 +123,19 @@ export function ChatPage({ state, selected, messages, version }: ChatPageProps) 
                   ? (current.online ? "online" : "offline")
                   : ""}
               </span>
-              {current && (
-                <code class="peer-id" title={current.peer.id}>{shortId(current.peer.id)}</code>
-              )}
+              <code class="peer-id" title={current?.peer.id} hidden={!current}>
+                {current ? shortId(current.peer.id) : ""}
+              </code>
             </header>
-            <ol id="messages" aria-live="polite">
+            <ol id="messages" aria-label={`Messages with ${title}`} tabindex={0}>
               {messages.map((m) => <MessageItem key={m.id} message={m} room={selected === "*"} />)}
             </ol>
             <p id="no-messages" class="empty" hidden={messages.length > 0}>
               {selected === "*" ? "Say something to everyone online." : "No messages yet."}
             </p>
             <form id="compose" method="post" action="/send">
+              <input type="hidden" name="session" value={session} />
+              <input type="hidden" name="form" value={props.formNonce} />
               <input type="hidden" name="to" value={selected} />
               <textarea
                 id="text"
@@ -113,6 +147,7 @@ export function ChatPage({ state, selected, messages, version }: ChatPageProps) 
               />
               <button type="submit">Send</button>
             </form>
+            <p id="announcer" class="visually-hidden" role="status" aria-live="polite" />
           </main>
         </div>
       </body>
@@ -127,18 +162,52 @@ function ContactItem({ contact, selected }: { contact: Contact; selected: boolea
       data-online={String(contact.online)}
       class={selected ? "selected" : undefined}
     >
-      <a href={`/?with=${contact.peer.id}`}>
-        <span class="dot" aria-label={contact.online ? "online" : "offline"} />
+      <button
+        type="submit"
+        form="nav"
+        name="with"
+        value={contact.peer.id}
+        aria-current={selected ? "true" : undefined}
+      >
+        <span class="dot" aria-hidden="true" />
         <span class="name">{contact.peer.name}</span>
-        <code class="sub" title={contact.peer.id}>{shortId(contact.peer.id)}</code>
-        <span class="badge pending" hidden={contact.pending === 0} title="waiting in the outbox">
-          ◷ {contact.pending}
+        <span class="sub">
+          <span class="presence-word">{contact.online ? "online" : "offline"}</span>{" "}
+          <code title={contact.peer.id}>{shortId(contact.peer.id)}</code>
         </span>
-        <span class="badge unread" hidden={contact.unread === 0} title="unread">
-          {contact.unread}
+        <span class="badge pending" hidden={contact.pending === 0}>
+          <span aria-hidden="true">◷</span> <span class="count">{contact.pending}</span>
+          <span class="visually-hidden">waiting</span>
         </span>
-      </a>
+        <span class="badge unread" hidden={contact.unread === 0}>
+          <span class="count">{contact.unread > 99 ? "99+" : contact.unread}</span>
+          <span class="visually-hidden">unread</span>
+        </span>
+      </button>
     </li>
+  );
+}
+
+/** A changed key: what it is now, and the button that trusts exactly that key. */
+export function KeyChangeBanner({ change, session }: { change: KeyChange; session: string }) {
+  return (
+    <form
+      class="banner danger"
+      method="post"
+      action="/trust"
+      data-key-change={change.name}
+      data-new-id={change.newId}
+    >
+      <input type="hidden" name="session" value={session} />
+      <input type="hidden" name="name" value={change.name} />
+      <input type="hidden" name="id" value={change.newId} />
+      <span>
+        {change.name} now has a different key (<code>{shortId(change.newId)}</code>, was{" "}
+        <code>{shortId(change.oldId)}</code>). Nothing is delivered until you trust it — check with
+        them first.
+      </span>
+      <button type="submit">{`Trust ${change.name}'s new key`}</button>
+    </form>
   );
 }
 
@@ -155,7 +224,7 @@ function MessageItem({ message, room }: { message: ChatMessageView; room: boolea
       <p class="text">{message.text}</p>
       <span class="meta">
         <time datetime={new Date(message.sentAt).toISOString()}>{clock(message.sentAt)}</time>
-        {mine && <span class="status" title={label}>{mark}</span>}
+        {mine && <span class="status" role="img" title={label} aria-label={label}>{mark}</span>}
       </span>
     </li>
   );
