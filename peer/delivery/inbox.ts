@@ -4,7 +4,8 @@
  * one batch: the chat messages are committed to the store in one transaction
  * (group commit), then acknowledged, then shown — each message once, however
  * often it arrives. Acknowledgements and receipts for our own messages are
- * batched the same way. Batches of one link are handled in order.
+ * batched the same way. Batches of one link are handled in order, and what
+ * arrives while one is being stored becomes the next batch, whole.
  */
 
 import { type ChatMessage, type PeerInfo, shortId } from "../../protocol/mod.ts";
@@ -46,6 +47,8 @@ export class Inbox {
   readonly #batches = new Map<DirectLink, Batch>();
   /** The previous batch of each link; the next one starts when it is done. */
   readonly #tails = new Map<DirectLink, Promise<void>>();
+  /** Each link's next batch while it waits for the previous one; later deliveries join it. */
+  readonly #queued = new Map<DirectLink, Batch>();
   readonly #work = new Set<Promise<void>>();
 
   constructor(options: InboxOptions) {
@@ -77,8 +80,22 @@ export class Inbox {
     const batch = this.#batches.get(link);
     if (!batch) return;
     this.#batches.delete(link);
+    const queued = this.#queued.get(link);
+    if (queued) {
+      // The previous batch is still being stored: this one joins the next
+      // commit instead of waiting for one of its own.
+      queued.chats.push(...batch.chats);
+      queued.acks.push(...batch.acks);
+      queued.receipts.push(...batch.receipts);
+      queued.receiptAcks.push(...batch.receiptAcks);
+      return;
+    }
+    this.#queued.set(link, batch);
     const previous = this.#tails.get(link) ?? Promise.resolve();
-    const current = previous.then(() => this.#handle(link, batch));
+    const current = previous.then(() => {
+      this.#queued.delete(link);
+      return this.#handle(link, batch);
+    });
     this.#tails.set(link, current);
     const tracked = current.catch((error) => this.#report(error)).finally(() => {
       this.#work.delete(tracked);
