@@ -10,7 +10,6 @@ const PERMISSIONS = [
   "--allow-read",
   "--allow-write",
   "--allow-sys",
-  "--unstable-kv",
 ];
 
 /** Executable name → arguments baked in before the user's own. */

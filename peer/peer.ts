@@ -22,6 +22,8 @@ import { type BackoffOptions, LinkPool } from "./link/mod.ts";
 import {
   DataDirLock,
   Identity,
+  type KvImport,
+  LEGACY_STORE_FILE,
   MessageStore,
   PinBook,
   STORE_FILE,
@@ -192,9 +194,12 @@ export class Peer implements AsyncDisposable {
     let store: MessageStore | undefined;
     try {
       const identity = options.identity ?? (await Identity.loadOrCreate(dataDir!)).identity;
-      store = await MessageStore.open(
-        dataDir === undefined ? ":memory:" : `${dataDir}/${STORE_FILE}`,
-      );
+      store = dataDir === undefined
+        ? await MessageStore.open(":memory:")
+        : await MessageStore.open(`${dataDir}/${STORE_FILE}`, {
+          legacyKv: `${dataDir}/${LEGACY_STORE_FILE}`,
+        });
+      if (store.upgrade) logUpgrade(options.logger ?? silentLogger, store.upgrade);
       const known = await store.knownPeers();
       const pins = await PinBook.load(store);
       const peer = new Peer(options, { identity, store, pins, lock });
@@ -503,4 +508,17 @@ function checkText(text: string): void {
       `Message too long: ${text.length} characters exceeds the ${MAX_TEXT_LENGTH}-character limit`,
     );
   }
+}
+
+/** Says once, when it happens, that an earlier version's store was imported. */
+function logUpgrade(logger: Logger, upgrade: KvImport): void {
+  logger.info("message store upgraded from Deno KV", {
+    messages: upgrade.messages,
+    outbox: upgrade.outbox,
+    receipts: upgrade.receipts,
+    peers: upgrade.peers,
+    pins: upgrade.pins,
+    skipped: upgrade.skipped,
+    backup: upgrade.backup,
+  });
 }

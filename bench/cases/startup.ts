@@ -21,7 +21,6 @@ export async function startup(runs: number): Promise<BenchResult> {
         [
           "run",
           "-A",
-          "--unstable-kv",
           bundle,
           "registry",
           "--listen",

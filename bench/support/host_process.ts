@@ -36,7 +36,6 @@ export class HostProcess implements AsyncDisposable {
       args: [
         "run",
         "-A",
-        "--unstable-kv",
         ...(v8Flags.length ? [`--v8-flags=${v8Flags.join(",")}`] : []),
         script.pathname,
         ...args,

@@ -7,7 +7,8 @@
  */
 
 import { nameKey, type PeerInfo } from "../../protocol/mod.ts";
-import type { MessageStore, Pin } from "./message_store.ts";
+import type { MessageStore } from "./message_store.ts";
+import type { Pin } from "./stored_message.ts";
 
 /** What {@linkcode PinBook.observe} concluded about a listed peer. */
 export type PinVerdict =

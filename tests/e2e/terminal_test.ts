@@ -87,7 +87,6 @@ Deno.test({
       Deno.execPath(),
       "run",
       "--allow-all",
-      "--unstable-kv",
       await bundlePath(),
       "peer",
     ]

@@ -141,7 +141,7 @@ async function spawn(
   const env = Object.fromEntries(
     Object.entries(Deno.env.toObject()).filter(([key]) => !key.startsWith("P2PCHAT_")),
   );
-  const denoArgs = ["run", "--allow-all", "--unstable-kv", await bundlePath(), role, ...args];
+  const denoArgs = ["run", "--allow-all", await bundlePath(), role, ...args];
   const [command, commandArgs] = options.netns
     ? inNetns(options.netns, Deno.execPath(), denoArgs)
     : [Deno.execPath(), denoArgs];
