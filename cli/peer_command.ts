@@ -31,7 +31,12 @@ const FLAGS: FlagSpec[] = [
     type: "string",
     value: "HOST:PORT",
     help: "where the registry listens",
-    defaultText: "127.0.0.1:7070",
+    defaultText: "127.0.0.1:7070, then ask the LAN",
+  },
+  {
+    name: "no-discovery",
+    type: "boolean",
+    help: "without --registry, do not ask the LAN (mDNS) for a registry",
   },
   {
     name: "listen",
@@ -88,7 +93,9 @@ export const PEER_USAGE = `Usage: p2pchat peer --name NAME [flags]
 
 Joins the chat: registers with the registry, then talks to other peers
 directly. Chats with peers you know keep working while the registry is down,
-and the peer re-registers by itself when it is back.
+and the peer re-registers by itself when it is back. Without --registry it
+tries 127.0.0.1:7070, then asks the LAN (mDNS, _p2pchat._tcp.local) and says
+which registry answered.
 
 Flags (each also read from ${envName("some-flag")}, e.g. ${envName("name")}; flags win):
 ${formatFlags(FLAGS)}
@@ -138,6 +145,8 @@ export function peerOptions(
   };
   if (typeof flags.registry === "string") {
     options.registry = hostPortFlag("registry", flags.registry, "127.0.0.1");
+  } else if (flags["no-discovery"] !== true) {
+    options.discoverRegistry = true;
   }
   if (typeof flags.listen === "string") {
     options.listen = hostPortFlag("listen", flags.listen, "0.0.0.0");

@@ -1,13 +1,14 @@
 /** `p2pchat registry`: flags, start-up lines, and a clean exit on signals. */
 
 import type { Dashboard } from "../dashboard/mod.ts";
-import { createLogger } from "../log/mod.ts";
+import { createLogger, type Logger } from "../log/mod.ts";
 import { Registry, type RegistryOptions } from "../registry/mod.ts";
 import {
   APP_VERSION,
   formatHostPort,
   type HostPort,
   isLoopback,
+  parseHostPort,
   PROTOCOL_VERSION,
 } from "../protocol/mod.ts";
 import {
@@ -38,6 +39,11 @@ const FLAGS: FlagSpec[] = [
     defaultText: "127.0.0.1:7080",
   },
   { name: "no-dashboard", type: "boolean", help: "do not serve the dashboard" },
+  {
+    name: "no-discovery",
+    type: "boolean",
+    help: "do not answer LAN discovery (mDNS _p2pchat._tcp.local)",
+  },
   {
     name: "admin-token",
     type: "string",
@@ -140,7 +146,8 @@ export function registryOptions(args: string[], env?: Record<string, string | un
   const logFormat = typeof flags["log-format"] === "string"
     ? choiceFlag("log-format", flags["log-format"], ["text", "json"])
     : "text";
-  return { help: false as const, options, logFormat, dashboard, adminToken };
+  const discovery = flags["no-discovery"] !== true;
+  return { help: false as const, options, logFormat, dashboard, adminToken, discovery };
 }
 
 /** Runs the registry until a shutdown signal. Returns the exit status. */
@@ -165,6 +172,7 @@ export async function runRegistry(args: string[]): Promise<number> {
   const info = registry.info();
   printLine(`p2pchat registry ${APP_VERSION} (protocol ${PROTOCOL_VERSION}, epoch ${info.epoch})`);
   printLine(`listening for peers on ${info.listen}`);
+  const responder = parsed.discovery ? await answerLanDiscovery(info.listen, logger) : undefined;
   let dashboard: Dashboard | undefined;
   if (parsed.dashboard) {
     // Loaded only when served: with --no-dashboard the registry starts lighter.
@@ -197,7 +205,32 @@ export async function runRegistry(args: string[]): Promise<number> {
   });
   await onShutdownSignal();
   logger.info("shutting down", { peers: registry.stats().peersOnline });
+  await responder?.close();
   await dashboard?.shutdown();
   await registry.shutdown();
   return 0;
+}
+
+/**
+ * Starts the mDNS responder for the registry bound at `listen`, printing
+ * where it answers. Without a LAN to answer on (loopback only, no interface,
+ * port 5353 not shareable) the registry runs on without it and logs why.
+ */
+async function answerLanDiscovery(listen: string, logger: Logger) {
+  // Loaded only when used, like the dashboard.
+  const { DiscoveryResponder, DiscoveryUnavailable } = await import("../discovery/mod.ts");
+  try {
+    const responder = await DiscoveryResponder.start({
+      listen: parseHostPort(listen),
+      protocol: PROTOCOL_VERSION,
+      logger,
+    });
+    const where = responder.interfaces.map((lan) => `${lan.name} ${lan.address}`).join(", ");
+    printLine(`answering LAN discovery as "${responder.advert.instance}" on ${where}`);
+    return responder;
+  } catch (error) {
+    if (!(error instanceof DiscoveryUnavailable)) throw error;
+    logger.info(`LAN discovery off: ${error.message}`);
+    return undefined;
+  }
 }

@@ -29,6 +29,8 @@ export interface KeyChange {
 export type PeerEvent =
   | { event: "ready"; id: string; name: string; listen: string }
   | { event: "registered"; registry: string; reconnects: number }
+  /** Without `--registry`: the LAN named this registry (an untrusted hint; see SECURITY.md). */
+  | { event: "registry_found"; registry: string; instance: string }
   | { event: "registry_lost"; registry: string; retryInMs: number; reason: string }
   | { event: "peers"; peers: PeerInfo[] }
   | { event: "peer_joined"; peer: PeerInfo }

@@ -33,12 +33,19 @@ import type { KeyChange, OutboxEntry, PeerEvent, PeerEventListener } from "./eve
 import { PeerError } from "./peer_error.ts";
 import { type DirectoryChange, PeerDirectory } from "./peer_directory.ts";
 import { RegistryClient } from "./registry_client.ts";
+import { LOCAL_REGISTRY, RegistryDiscovery } from "./registry_discovery.ts";
 
 /** How to run a peer. */
 export interface PeerOptions {
   name: string;
   /** Default `127.0.0.1:7070`. */
   registry?: HostPort;
+  /**
+   * Without `registry`: before each attempt, try 127.0.0.1:7070 and then ask
+   * the LAN (mDNS), announcing what it finds as `registry_found`. Default
+   * false; the CLI turns it on when `--registry` is not given.
+   */
+  discoverRegistry?: boolean;
   /** Where to accept direct links. Default `0.0.0.0:0` (any free port). */
   listen?: HostPort;
   /** `HOST:PORT` to publish instead of the observed address. */
@@ -150,8 +157,16 @@ export class Peer implements AsyncDisposable {
       vouchesFor: (peer) => this.#pins.vouchesFor(peer),
     });
     this.#messenger = new Messenger({ ...delivery, courier: this.#courier });
+    const discovery = options.registry === undefined && options.discoverRegistry
+      ? new RegistryDiscovery({
+        logger: this.#logger,
+        found: ({ registry, instance }) =>
+          this.#emit({ event: "registry_found", registry: formatHostPort(registry), instance }),
+      })
+      : undefined;
     this.#client = new RegistryClient({
-      registry: options.registry ?? { hostname: "127.0.0.1", port: 7070 },
+      registry: options.registry ?? LOCAL_REGISTRY,
+      locate: discovery && (() => discovery.next()),
       identity: parts.identity,
       name: this.name,
       directory: this.#directory,

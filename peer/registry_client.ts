@@ -43,6 +43,11 @@ export interface RegistryClientHandler {
 /** Options for {@linkcode RegistryClient}. */
 export interface RegistryClientOptions {
   registry: HostPort;
+  /**
+   * Chooses the registry before each connection attempt (LAN discovery:
+   * `registry_discovery.ts`); without it, always `registry`.
+   */
+  locate?: () => Promise<HostPort>;
   identity: Identity;
   name: string;
   directory: PeerDirectory;
@@ -62,7 +67,7 @@ class NoAnswer extends Error {}
 /** One peer's link to the registry, reconnecting as needed. */
 export class RegistryClient {
   readonly #options: RegistryClientOptions;
-  readonly #registryText: string;
+  #registryText: string;
   #channel: MessageChannel<RegistryToPeer, PeerToRegistry> | undefined;
   #running: Promise<void> | undefined;
   #stopped = false;
@@ -134,8 +139,11 @@ export class RegistryClient {
 
   /** One connection, from connect to its end. Returns why it ended. */
   async #session(onRegistered: () => void): Promise<string> {
+    const registry = await this.#options.locate?.() ?? this.#options.registry;
+    if (this.#stopped) return "stopped";
+    this.#registryText = formatHostPort(registry);
     const conn = await connectWithin(
-      { ...this.#options.registry, transport: "tcp" },
+      { ...registry, transport: "tcp" },
       this.#answerTimeoutMs,
     );
     const channel = new MessageChannel<RegistryToPeer, PeerToRegistry>(

@@ -142,6 +142,8 @@ export class TerminalInterface {
             ? `* registered with ${event.registry}`
             : `* registered again with ${event.registry} (reconnect ${event.reconnects})`,
         );
+      case "registry_found":
+        return dim(`* found registry ${event.registry} on the LAN ("${event.instance}")`);
       case "registry_lost":
         return this.#paint(
           "33",

@@ -208,7 +208,8 @@ export class RegistryProcess extends RoleProcess {
 
 /** Options for {@linkcode PeerProcess.start}. */
 export interface PeerStartOptions extends SpawnOptions {
-  registry: string;
+  /** `HOST:PORT`; without it the peer looks for one (127.0.0.1:7070, then the LAN). */
+  registry?: string;
   dataDir: string;
   args?: string[];
   /** Wait for `registered` before returning. Default true. */
@@ -224,8 +225,7 @@ function peerArgs(name: string, options: PeerStartOptions): string[] {
   return [
     "--name",
     name,
-    "--registry",
-    options.registry,
+    ...(options.registry === undefined ? [] : ["--registry", options.registry]),
     "--data-dir",
     options.dataDir,
     "--listen",

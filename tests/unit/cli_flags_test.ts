@@ -187,11 +187,32 @@ Deno.test("peer options leave registry, listen and advertise to the defaults unl
   const parsed = peerOptions(["--name", "alice", "--data-dir", "/tmp/a"], {});
   assert.deepEqual(parsed, {
     help: false,
-    options: { name: "alice", dataDir: "/tmp/a" },
+    options: { name: "alice", dataDir: "/tmp/a", discoverRegistry: true },
     json: false,
     web: undefined,
     open: false,
   });
+});
+
+Deno.test("a peer looks for the registry on the LAN only without --registry and --no-discovery", () => {
+  const discovers = (args: string[], env: Record<string, string> = {}) => {
+    const parsed = peerOptions(["--name", "a", ...args], env);
+    assert.ok(!parsed.help);
+    return parsed.options.discoverRegistry === true;
+  };
+  assert.equal(discovers([]), true);
+  assert.equal(discovers(["--registry", "10.0.0.5:7070"]), false);
+  assert.equal(discovers([], { P2PCHAT_REGISTRY: "10.0.0.5:7070" }), false);
+  assert.equal(discovers(["--no-discovery"]), false);
+  assert.equal(discovers([], { P2PCHAT_NO_DISCOVERY: "1" }), false);
+});
+
+Deno.test("the registry answers LAN discovery unless --no-discovery", () => {
+  const on = registryOptions([], {});
+  const off = registryOptions(["--no-discovery"], {});
+  assert.ok(!on.help && !off.help);
+  assert.equal(on.discovery, true);
+  assert.equal(off.discovery, false);
 });
 
 Deno.test("--web takes an optional address; --open needs --web", () => {
