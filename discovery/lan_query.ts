@@ -6,6 +6,7 @@
  */
 
 import dgram from "node:dgram";
+import { waitAtMost } from "../async/mod.ts";
 import { type HostPort, PROTOCOL_VERSION } from "../protocol/mod.ts";
 import { decodeAnswer, encodeQuery, MDNS_GROUP, MDNS_PORT } from "./dns_sd.ts";
 import { type LanInterface, lanInterfaces, onLink } from "./lan_interfaces.ts";
@@ -40,29 +41,34 @@ export async function queryLan(options: LanQueryOptions = {}): Promise<FoundRegi
   const id = crypto.getRandomValues(new Uint16Array(1))[0];
   const query = encodeQuery(id);
   const sockets: dgram.Socket[] = [];
-  const timers: ReturnType<typeof setTimeout>[] = [];
+  const resends: ReturnType<typeof setTimeout>[] = [];
+  let found: FoundRegistry | undefined;
+  let done = false;
+  const answered = new Promise<void>((resolve) => {
+    for (const lan of interfaces) {
+      const socket = dgram.createSocket("udp4");
+      sockets.push(socket);
+      socket.on("error", () => {}); // an interface that cannot send is skipped
+      socket.on("message", (message, from) => {
+        found ??= readAnswer(message, from, lan, id);
+        if (found) resolve();
+      });
+      socket.bind({ address: lan.address, port: 0 }, () => {
+        if (done) return;
+        socket.setMulticastInterface(lan.address);
+        socket.setMulticastTTL(255);
+        const send = () => socket.send(query, MDNS_PORT, MDNS_GROUP, () => {});
+        send();
+        resends.push(setTimeout(send, timeoutMs / 3), setTimeout(send, (2 * timeoutMs) / 3));
+      });
+    }
+  });
   try {
-    return await new Promise<FoundRegistry | undefined>((resolve) => {
-      timers.push(setTimeout(() => resolve(undefined), timeoutMs));
-      for (const lan of interfaces) {
-        const socket = dgram.createSocket("udp4");
-        sockets.push(socket);
-        socket.on("error", () => {}); // an interface that cannot send is skipped
-        socket.on("message", (message, from) => {
-          const found = readAnswer(message, from, lan, id);
-          if (found) resolve(found);
-        });
-        socket.bind({ address: lan.address, port: 0 }, () => {
-          socket.setMulticastInterface(lan.address);
-          socket.setMulticastTTL(255);
-          const send = () => socket.send(query, MDNS_PORT, MDNS_GROUP, () => {});
-          send();
-          timers.push(setTimeout(send, timeoutMs / 3), setTimeout(send, (2 * timeoutMs) / 3));
-        });
-      }
-    });
+    await waitAtMost(answered, timeoutMs);
+    return found;
   } finally {
-    for (const timer of timers) clearTimeout(timer);
+    done = true;
+    for (const timer of resends) clearTimeout(timer);
     await Promise.all(sockets.map((socket) =>
       new Promise<void>((resolve) => {
         try {

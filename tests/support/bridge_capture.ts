@@ -4,6 +4,7 @@
  * tcpdump's one-line-per-packet reading of them, to check who sent what.
  */
 
+import { readLines } from "../../streams/mod.ts";
 import { inNetns, run } from "./netns.ts";
 
 /** What a finished capture holds. */
@@ -51,10 +52,9 @@ export class BridgeCapture implements AsyncDisposable {
     const started = new Promise<void>((resolve) => listening = resolve);
     const stderr = (async () => {
       let text = "";
-      const decoder = new TextDecoder();
-      for await (const chunk of child.stderr) {
-        text += decoder.decode(chunk, { stream: true });
-        if (/listening on/.test(text)) listening();
+      for await (const line of readLines(child.stderr)) {
+        text += line + "\n";
+        if (line.includes("listening on")) listening();
       }
       return text;
     })();

@@ -13,6 +13,7 @@
 
 import net from "node:net";
 import { parseArgs } from "node:util";
+import { waitAtMost } from "../../async/mod.ts";
 import type { LabHost, NatLab } from "./nat_lab.ts";
 import type { RoleProcess } from "./processes.ts";
 
@@ -87,7 +88,7 @@ async function answer(conn: Deno.TcpConn): Promise<void> {
   }
 }
 
-function dialOne(
+async function dialOne(
   target: string,
   localPort: number | undefined,
   timeoutMs: number,
@@ -95,27 +96,26 @@ function dialOne(
   const colon = target.lastIndexOf(":");
   const host = target.slice(0, colon);
   const port = Number(target.slice(colon + 1));
-  return new Promise((resolve) => {
-    const socket = net.connect(
-      localPort === undefined ? { host, port } : { host, port, localPort },
-    );
-    let text = "";
-    const timer = setTimeout(() => finish({ target, error: "timeout" }), timeoutMs);
-    function finish(result: DialResult) {
-      clearTimeout(timer);
-      socket.removeAllListeners("data");
-      resolve({ result, socket });
-    }
+  const socket = net.connect(localPort === undefined ? { host, port } : { host, port, localPort });
+  let result: DialResult | undefined;
+  let text = "";
+  const settled = new Promise<void>((resolve) => {
     socket.setEncoding("utf8");
     socket.on("data", (chunk: string) => {
       text += chunk;
       const newline = text.indexOf("\n");
-      if (newline >= 0) finish({ target, seen: JSON.parse(text.slice(0, newline)).seen });
+      if (newline < 0) return;
+      result ??= { target, seen: JSON.parse(text.slice(0, newline)).seen };
+      resolve();
     });
     socket.on("error", (error: NodeJS.ErrnoException) => {
-      finish({ target, error: error.code ?? error.message });
+      result ??= { target, error: error.code ?? error.message };
+      resolve();
     });
   });
+  await waitAtMost(settled, timeoutMs);
+  socket.removeAllListeners("data");
+  return { result: result ?? { target, error: "timeout" }, socket };
 }
 
 async function dial(targets: string[], localPort: number | undefined, timeoutMs: number) {
