@@ -10,7 +10,7 @@
  * @module
  */
 
-export { ChatWeb, type ChatWebOptions } from "./server.ts";
-export { type ChatAppOptions, createChatApp } from "./app.tsx";
+export { ChatWeb, type ChatWebOptions } from "./chat_server.ts";
+export { type ChatAppOptions, createChatApp } from "./chat_app.tsx";
 export { MAX_SESSIONS, SESSION_IDLE_MS, WebAccess, type WebAccessOptions } from "./access.ts";
 export { type ChatState, chatState, type Contact, unreadIn } from "./chat_state.ts";

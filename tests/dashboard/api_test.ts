@@ -8,7 +8,7 @@ import {
   playScenario,
   registeredPeer,
   startDashboard,
-} from "./fixture.ts";
+} from "./dashboard_fixture.ts";
 
 const PEER_FIELDS = [
   "address",

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { startDashboard } from "./fixture.ts";
+import { startDashboard } from "./dashboard_fixture.ts";
 
 Deno.test("the stylesheet is served as text/css", async () => {
   await using dashboard = await startDashboard();

@@ -4,7 +4,7 @@ import { HomePage } from "../../dashboard/pages/home_page.tsx";
 import { PeerPage } from "../../dashboard/pages/peer_page.tsx";
 import type { PeerRecord, RegistryInfo, RegistryStats } from "../../registry/mod.ts";
 import { keepAlive } from "../support/raw_peer.ts";
-import { HEARTBEAT_MS, peerRows, registeredPeer, startDashboard } from "./fixture.ts";
+import { HEARTBEAT_MS, peerRows, registeredPeer, startDashboard } from "./dashboard_fixture.ts";
 
 const IMG = "<img src=x onerror=alert(1)>";
 const BREAKOUT = `"><script>alert(1)</script>`;

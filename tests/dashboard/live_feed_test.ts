@@ -12,7 +12,7 @@ import {
   startDashboard,
   type TestDashboard,
   waitUntil,
-} from "./fixture.ts";
+} from "./dashboard_fixture.ts";
 
 async function openFeed(dashboard: TestDashboard): Promise<SseReader> {
   const res = await dashboard.request("/api/events");

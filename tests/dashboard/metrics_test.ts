@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { APP_VERSION, PROTOCOL_VERSION } from "../../protocol/mod.ts";
-import { metricValue, parseMetrics, playScenario, startDashboard } from "./fixture.ts";
+import { metricValue, parseMetrics, playScenario, startDashboard } from "./dashboard_fixture.ts";
 
 Deno.test("GET /metrics serves Prometheus text whose values match what happened", async () => {
   await using dashboard = await startDashboard();

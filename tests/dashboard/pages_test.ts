@@ -8,7 +8,7 @@ import {
   registeredPeer,
   startDashboard,
   totals,
-} from "./fixture.ts";
+} from "./dashboard_fixture.ts";
 
 Deno.test("the home page lists every online peer by name and short ID, with the totals", async () => {
   await using dashboard = await startDashboard();

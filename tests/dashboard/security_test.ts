@@ -6,7 +6,7 @@ import {
   registeredPeer,
   startDashboard,
   type TestDashboard,
-} from "./fixture.ts";
+} from "./dashboard_fixture.ts";
 
 const UNKNOWN_ID = "c".repeat(52);
 

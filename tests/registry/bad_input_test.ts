@@ -9,7 +9,7 @@ import {
   KEEPALIVE_MS,
   registeredPeer,
   startRegistry,
-} from "./fixture.ts";
+} from "./registry_fixture.ts";
 
 const text = (value: string) => new TextEncoder().encode(value);
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { Identity } from "../../peer/mod.ts";
 import { RawPeer } from "../support/raw_peer.ts";
-import { addressOf, registeredPeer, startRegistry } from "./fixture.ts";
+import { addressOf, registeredPeer, startRegistry } from "./registry_fixture.ts";
 
 const BURST = 200;
 const CONVERGE_MS = 15_000;

@@ -7,7 +7,7 @@ import {
   KEEPALIVE_MS,
   registeredPeer,
   startRegistry,
-} from "./fixture.ts";
+} from "./registry_fixture.ts";
 
 /** The `left` change for `id` that `observer` received, once it arrives. */
 async function leftChange(observer: RawPeer, id: string): Promise<PeerChange> {

@@ -10,7 +10,7 @@ import {
   KEEPALIVE_MS,
   registeredPeer,
   startRegistry,
-} from "./fixture.ts";
+} from "./registry_fixture.ts";
 
 /** Asserts how much two refusal counters grew since `before`. */
 function assertCounted(

@@ -7,7 +7,7 @@ import {
   KEEPALIVE_MS,
   registeredPeer,
   startRegistry,
-} from "./fixture.ts";
+} from "./registry_fixture.ts";
 
 Deno.test("a registering peer is welcomed at its observed address, then sees itself listed", async () => {
   await using registry = await startRegistry();

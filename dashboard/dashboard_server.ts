@@ -4,7 +4,7 @@ import { AppServer, hostChecker } from "../http/mod.ts";
 import type { HostPort } from "../protocol/mod.ts";
 import type { RegistryView } from "../registry/mod.ts";
 import type { Logger } from "../log/mod.ts";
-import { createDashboardApp } from "./app.tsx";
+import { createDashboardApp } from "./dashboard_app.tsx";
 
 /** Options for {@linkcode Dashboard.start}. */
 export interface DashboardOptions {

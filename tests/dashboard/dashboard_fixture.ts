@@ -15,7 +15,7 @@ import {
   type RegistryOptions,
   type RegistryView,
 } from "../../registry/mod.ts";
-import { addressOf, registeredPeer } from "../registry/fixture.ts";
+import { addressOf, registeredPeer } from "../registry/registry_fixture.ts";
 import { RawPeer } from "../support/raw_peer.ts";
 
 export { addressOf, registeredPeer };

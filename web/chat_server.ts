@@ -4,7 +4,7 @@ import { AppServer } from "../http/mod.ts";
 import type { HostPort } from "../protocol/mod.ts";
 import type { Peer } from "../peer/mod.ts";
 import type { Logger } from "../log/mod.ts";
-import { createChatApp } from "./app.tsx";
+import { createChatApp } from "./chat_app.tsx";
 import { WebAccess } from "./access.ts";
 
 /** Options for {@linkcode ChatWeb.start}. */
