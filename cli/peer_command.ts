@@ -29,8 +29,8 @@ const FLAGS: FlagSpec[] = [
   {
     name: "registry",
     type: "string",
-    value: "HOST:PORT",
-    help: "where the registry listens",
+    value: "HOST:PORT[,…]",
+    help: "where the registry listens; a cluster's instances comma-separated",
     defaultText: "127.0.0.1:7070, then ask the LAN",
   },
   {
@@ -144,7 +144,10 @@ export function peerOptions(
       : defaultDataDir(name, env ?? Deno.env.toObject()),
   };
   if (typeof flags.registry === "string") {
-    options.registry = hostPortFlag("registry", flags.registry, "127.0.0.1");
+    const registries = flags.registry.split(",").map((text) => text.trim()).filter(Boolean);
+    if (registries.length === 0) throw new UsageError("Invalid value for --registry: it is empty");
+    const parsed = registries.map((text) => hostPortFlag("registry", text, "127.0.0.1"));
+    options.registry = parsed.length === 1 ? parsed[0] : parsed;
   } else if (flags["no-discovery"] !== true) {
     options.discoverRegistry = true;
   }

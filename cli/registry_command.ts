@@ -2,7 +2,15 @@
 
 import type { Dashboard } from "../dashboard/mod.ts";
 import { createLogger, type Logger } from "../log/mod.ts";
-import { Registry, type RegistryOptions } from "../registry/mod.ts";
+import {
+  ClusterJoinError,
+  type ClusterOptions,
+  clusterUrlProblem,
+  isWildcard,
+  redactedClusterUrl,
+  Registry,
+  type RegistryOptions,
+} from "../registry/mod.ts";
 import {
   APP_VERSION,
   formatHostPort,
@@ -15,6 +23,7 @@ import {
   choiceFlag,
   envName,
   type FlagSpec,
+  type FlagValues,
   formatFlags,
   hostPortFlag,
   integerFlag,
@@ -80,6 +89,27 @@ const FLAGS: FlagSpec[] = [
     defaultText: "600",
   },
   {
+    name: "cluster",
+    type: "string",
+    value: "URL",
+    help: "share the peer table with other registries on Redis",
+    defaultText: "alone; URL is redis://[user:pass@]host:port[/db]",
+  },
+  {
+    name: "instance",
+    type: "string",
+    value: "NAME",
+    help: "with --cluster: this instance's name on dashboards",
+    defaultText: "the announced address",
+  },
+  {
+    name: "announce",
+    type: "string",
+    value: "HOST:PORT",
+    help: "with --cluster: where peers should dial this instance",
+    defaultText: "the bound address",
+  },
+  {
     name: "log-format",
     type: "string",
     value: "text|json",
@@ -99,7 +129,12 @@ Flags (each also read from ${envName("some-flag")}, e.g. ${envName("listen")}; f
 ${formatFlags(FLAGS)}
 
 On start it prints the address it actually bound. SIGINT or SIGTERM tells
-every peer the registry is going away and exits with status 0.`;
+every peer the registry is going away and exits with status 0.
+
+With --cluster, several registries share one peer table: every peer sees
+every other, names are unique across them, and a peer whose instance dies
+registers on another (see docs/CLUSTER.md). Prefer ${envName("cluster")} when the URL
+holds a password: flags show in the process list.`;
 
 const DEFAULT_DASHBOARD: HostPort = { hostname: "127.0.0.1", port: 7080 };
 
@@ -143,11 +178,63 @@ export function registryOptions(args: string[], env?: Record<string, string | un
       10_000_000,
     );
   }
+  const cluster = clusterOptions(flags, options.listen);
+  if (cluster) options.cluster = cluster;
   const logFormat = typeof flags["log-format"] === "string"
     ? choiceFlag("log-format", flags["log-format"], ["text", "json"])
     : "text";
   const discovery = flags["no-discovery"] !== true;
   return { help: false as const, options, logFormat, dashboard, adminToken, discovery };
+}
+
+/** Most characters in an instance name. */
+const MAX_INSTANCE_NAME = 64;
+
+/** Reads `--cluster`, `--instance` and `--announce`. Throws `UsageError`. */
+function clusterOptions(
+  flags: FlagValues,
+  listen: HostPort | undefined,
+): ClusterOptions | undefined {
+  const url = typeof flags.cluster === "string" ? flags.cluster : undefined;
+  if (url === undefined) {
+    for (const flag of ["instance", "announce"]) {
+      if (typeof flags[flag] === "string") throw new UsageError(`--${flag} goes with --cluster`);
+    }
+    return undefined;
+  }
+  const problem = clusterUrlProblem(url);
+  // The URL may hold a password: name the variable or flag, never echo the value.
+  if (problem) throw new UsageError(`Invalid value for --cluster: ${problem}`);
+  const cluster: ClusterOptions = { url };
+  if (typeof flags.announce === "string") {
+    const announce = hostPortFlag("announce", flags.announce);
+    if (announce.port === 0 || isWildcard(announce.hostname)) {
+      throw new UsageError(
+        "Invalid value for --announce: peers must be able to dial it (no port 0, no 0.0.0.0)",
+      );
+    }
+    cluster.announce = formatHostPort(announce);
+  } else if (isWildcard((listen ?? { hostname: "0.0.0.0" }).hostname)) {
+    throw new UsageError(
+      `With --cluster, say where peers should dial this instance: --announce HOST:PORT ` +
+        `(--listen ${
+          listen ? formatHostPort(listen) : "0.0.0.0:7070"
+        } is not an address they can dial)`,
+    );
+  }
+  if (typeof flags.instance === "string") {
+    if (
+      !/^[\p{L}\p{N}._:@\[\]-]+$/u.test(flags.instance) || flags.instance.length > MAX_INSTANCE_NAME
+    ) {
+      throw new UsageError(
+        `Invalid value for --instance: ${
+          JSON.stringify(flags.instance)
+        } must be 1–${MAX_INSTANCE_NAME} letters, digits or . _ : @ - [ ]`,
+      );
+    }
+    cluster.instance = flags.instance;
+  }
+  return cluster;
 }
 
 /** Runs the registry until a shutdown signal. Returns the exit status. */
@@ -162,6 +249,10 @@ export async function runRegistry(args: string[]): Promise<number> {
   try {
     registry = await Registry.start({ ...parsed.options, logger });
   } catch (error) {
+    if (error instanceof ClusterJoinError) {
+      logger.error(error.message);
+      return 1;
+    }
     if (error instanceof Deno.errors.AddrInUse || error instanceof Deno.errors.AddrNotAvailable) {
       const where = parsed.options.listen ?? { hostname: "0.0.0.0", port: 7070 };
       logger.error(`cannot listen on ${where.hostname}:${where.port}: ${error.message}`);
@@ -172,6 +263,13 @@ export async function runRegistry(args: string[]): Promise<number> {
   const info = registry.info();
   printLine(`p2pchat registry ${APP_VERSION} (protocol ${PROTOCOL_VERSION}, epoch ${info.epoch})`);
   printLine(`listening for peers on ${info.listen}`);
+  const cluster = registry.cluster();
+  if (cluster && parsed.options.cluster) {
+    printLine(
+      `cluster ${redactedClusterUrl(parsed.options.cluster.url)}: instance ${cluster.instance}, ` +
+        `announced as ${cluster.announce}, list epoch ${cluster.list.epoch}`,
+    );
+  }
   const responder = parsed.discovery ? await answerLanDiscovery(info.listen, logger) : undefined;
   let dashboard: Dashboard | undefined;
   if (parsed.dashboard) {

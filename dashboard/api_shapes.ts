@@ -1,6 +1,7 @@
 /** The JSON the dashboard API returns, built from registry records. */
 
 import type {
+  ClusterView,
   PeerHistory,
   PeerRecord,
   RegistryEvent,
@@ -19,6 +20,8 @@ export interface PeerJson {
   reconnects: number;
   version: string;
   heartbeats: number;
+  /** In a cluster: the instance the peer is registered on. */
+  instance?: string;
 }
 
 export function peerJson(record: PeerRecord, now: number): PeerJson {
@@ -32,6 +35,23 @@ export function peerJson(record: PeerRecord, now: number): PeerJson {
     reconnects: record.reconnects,
     version: record.version,
     heartbeats: record.heartbeats,
+    ...(record.instance === undefined ? {} : { instance: record.instance }),
+  };
+}
+
+/** `GET /api/cluster`: every instance and the engine, as this instance sees them. */
+export function clusterJson(cluster: ClusterView, now: number) {
+  return {
+    instance: cluster.instance,
+    list: cluster.list,
+    instances: cluster.instances.map((instance) => ({
+      name: instance.name,
+      address: instance.address,
+      peers: instance.peers,
+      lastSeenMs: Math.max(0, now - instance.lastSeenAt),
+      healthy: instance.healthy,
+    })),
+    engine: cluster.engine,
   };
 }
 

@@ -7,10 +7,11 @@ import { Hono } from "hono";
 import { renderToString } from "preact-render-to-string";
 import type { VNode } from "preact";
 import type { RegistryView } from "../registry/mod.ts";
+import { ProtocolError } from "../protocol/mod.ts";
 import { dashboardClient } from "./assets/dashboard_client.ts";
 import * as format from "./assets/format.ts";
 import { DASHBOARD_CSS } from "./assets/dashboard_styles.ts";
-import { eventJson, historyJson, peerJson, statsJson } from "./api_shapes.ts";
+import { clusterJson, eventJson, historyJson, peerJson, statsJson } from "./api_shapes.ts";
 import { liveFeed } from "./live_feed.ts";
 import { renderMetrics } from "./metrics.ts";
 import { HomePage, SORT_KEYS, type SortKey } from "./pages/home_page.tsx";
@@ -70,6 +71,7 @@ export function createDashboardApp(options: DashboardAppOptions): Hono {
         filter={c.req.query("q") ?? ""}
         sort={sort}
         descending={c.req.query("dir") === "desc"}
+        cluster={view.cluster?.()}
       />,
     ));
   });
@@ -137,20 +139,44 @@ export function createDashboardApp(options: DashboardAppOptions): Hono {
 
   app.get("/api/events", (c) => liveFeed(c, { view, signal, tickMs: options.liveTickMs }));
 
-  app.get("/metrics", (c) =>
-    c.body(renderMetrics(view.stats(), view.info()), 200, {
-      "Content-Type": "text/plain; version=0.0.4; charset=utf-8",
-    }));
+  app.get("/api/cluster", (c) => {
+    const cluster = view.cluster?.();
+    if (!cluster) {
+      return c.json(
+        { error: "This registry is not part of a cluster (start it with --cluster URL)" },
+        404,
+      );
+    }
+    return c.json(clusterJson(cluster, Date.now()));
+  });
+
+  app.get(
+    "/metrics",
+    (c) =>
+      c.body(renderMetrics(view.stats(), view.info(), { cluster: view.cluster?.() }), 200, {
+        "Content-Type": "text/plain; version=0.0.4; charset=utf-8",
+      }),
+  );
 
   app.get("/healthz", (c) => {
     const info = view.info();
-    return c.json({
+    const cluster = view.cluster?.();
+    const health = {
       status: "ok",
       epoch: info.epoch,
       version: info.version,
       peersOnline: view.stats().peersOnline,
       uptimeMs: Date.now() - info.startedAt,
-    });
+    };
+    if (!cluster) return c.json(health);
+    // Peers held here are still served, but no new one can register: a load
+    // balancer should send newcomers to an instance that can admit them.
+    const up = cluster.engine.status === "up";
+    return c.json({
+      ...health,
+      status: up ? "ok" : "degraded",
+      cluster: { instance: cluster.instance, engine: cluster.engine },
+    }, up ? 200 : 503);
   });
 
   app.post("/api/peers/:id/kick", async (c) => {
@@ -163,7 +189,14 @@ export function createDashboardApp(options: DashboardAppOptions): Hono {
       );
     }
     const id = c.req.param("id");
-    if (!view.kick(id)) return c.json({ error: `No online peer has ID ${id}` }, 404);
+    let kicked: boolean;
+    try {
+      kicked = await view.kick(id);
+    } catch (error) {
+      if (!(error instanceof ProtocolError) || error.code !== "cluster_unavailable") throw error;
+      return c.json({ error: error.message }, 503);
+    }
+    if (!kicked) return c.json({ error: `No online peer has ID ${id}` }, 404);
     return c.json({ kicked: id });
   });
 

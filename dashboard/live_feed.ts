@@ -9,7 +9,7 @@ import type { Context } from "hono";
 import { streamSSE } from "hono/streaming";
 import { waitAtMost } from "../async/mod.ts";
 import type { RegistryChange, RegistryView } from "../registry/mod.ts";
-import { eventJson, peerJson, statsJson } from "./api_shapes.ts";
+import { clusterJson, eventJson, peerJson, statsJson } from "./api_shapes.ts";
 
 /** Options for {@linkcode liveFeed}. */
 export interface LiveFeedOptions {
@@ -79,6 +79,7 @@ export function liveFeed(c: Context, options: LiveFeedOptions): Response {
         info: view.info(),
         stats: statsJson(view.stats(), view.info(), now),
         peers: view.peers().map((p) => peerJson(p, now)),
+        ...clusterPart(now),
       });
       let nextTick = Date.now() + tickMs;
       while (!done && !signal.aborted) {
@@ -96,6 +97,7 @@ export function liveFeed(c: Context, options: LiveFeedOptions): Response {
           await send("tick", {
             stats: statsJson(view.stats(), view.info(), Date.now()),
             beats: Object.fromEntries(beats),
+            ...clusterPart(Date.now()),
           });
           beats.clear();
           nextTick = Date.now() + tickMs;
@@ -110,6 +112,12 @@ export function liveFeed(c: Context, options: LiveFeedOptions): Response {
     } finally {
       unsubscribe();
       signal.removeEventListener("abort", stop);
+    }
+
+    /** A cluster instance's ticks also carry the instances and the engine's state. */
+    function clusterPart(now: number): { cluster?: ReturnType<typeof clusterJson> } {
+      const cluster = view.cluster?.();
+      return cluster ? { cluster: clusterJson(cluster, now) } : {};
     }
 
     async function send(event: string, data: object): Promise<void> {

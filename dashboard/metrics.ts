@@ -1,6 +1,6 @@
 /** The registry's counters in Prometheus text exposition format (0.0.4). */
 
-import type { RegistryInfo, RegistryStats } from "../registry/mod.ts";
+import type { ClusterView, RegistryInfo, RegistryStats } from "../registry/mod.ts";
 
 interface Metric {
   name: string;
@@ -9,8 +9,20 @@ interface Metric {
   samples: [labels: Record<string, string>, value: number][];
 }
 
+/** What else the metrics may show. */
+export interface MetricsOptions {
+  now?: number;
+  /** In a cluster: its instances and engine. */
+  cluster?: ClusterView;
+}
+
 /** Renders every metric, named `p2pchat_*`. */
-export function renderMetrics(stats: RegistryStats, info: RegistryInfo, now = Date.now()): string {
+export function renderMetrics(
+  stats: RegistryStats,
+  info: RegistryInfo,
+  options: MetricsOptions | number = {},
+): string {
+  const { now = Date.now(), cluster } = typeof options === "number" ? { now: options } : options;
   const one = (value: number): Metric["samples"] => [[{}, value]];
   const metrics: Metric[] = [
     {
@@ -120,6 +132,7 @@ export function renderMetrics(stats: RegistryStats, info: RegistryInfo, now = Da
       samples: [[{ version: info.version, protocol: String(info.protocol), epoch: info.epoch }, 1]],
     },
   ];
+  if (cluster) metrics.push(...clusterMetrics(cluster));
   const lines: string[] = [];
   for (const metric of metrics) {
     lines.push(`# HELP ${metric.name} ${metric.help}`, `# TYPE ${metric.name} ${metric.type}`);
@@ -128,6 +141,32 @@ export function renderMetrics(stats: RegistryStats, info: RegistryInfo, now = Da
     }
   }
   return lines.join("\n") + "\n";
+}
+
+function clusterMetrics(cluster: ClusterView): Metric[] {
+  return [
+    {
+      name: "p2pchat_cluster_instances",
+      type: "gauge",
+      help: "Cluster instances seen recently, by health.",
+      samples: [
+        [{ healthy: "true" }, cluster.instances.filter((i) => i.healthy).length],
+        [{ healthy: "false" }, cluster.instances.filter((i) => !i.healthy).length],
+      ],
+    },
+    {
+      name: "p2pchat_cluster_engine_up",
+      type: "gauge",
+      help: "1 while the cluster engine (Redis) answers, 0 while it does not.",
+      samples: [[{}, cluster.engine.status === "up" ? 1 : 0]],
+    },
+    {
+      name: "p2pchat_cluster_peers_here",
+      type: "gauge",
+      help: "Peers registered on this instance (p2pchat_peers_online counts the whole cluster).",
+      samples: [[{ instance: cluster.instance }, cluster.peersHere]],
+    },
+  ];
 }
 
 function formatLabels(labels: Record<string, string>): string {

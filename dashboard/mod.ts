@@ -13,5 +13,5 @@ export { Dashboard, type DashboardOptions } from "./dashboard_server.ts";
 export { createDashboardApp, type DashboardAppOptions } from "./dashboard_app.tsx";
 // Admin tokens and Host checks come from http/; re-exported as the dashboard's.
 export { hostChecker, newToken as generateAdminToken, tokenMatches } from "../http/mod.ts";
-export { renderMetrics } from "./metrics.ts";
+export { type MetricsOptions, renderMetrics } from "./metrics.ts";
 export type { PeerJson } from "./api_shapes.ts";

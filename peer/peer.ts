@@ -38,8 +38,11 @@ import { LOCAL_REGISTRY, RegistryDiscovery } from "./registry_discovery.ts";
 /** How to run a peer. */
 export interface PeerOptions {
   name: string;
-  /** Default `127.0.0.1:7070`. */
-  registry?: HostPort;
+  /**
+   * Where to register. Default `127.0.0.1:7070`. Several: a cluster's
+   * instances, tried in turn when one is lost.
+   */
+  registry?: HostPort | HostPort[];
   /**
    * Without `registry`: before each attempt, try 127.0.0.1:7070 and then ask
    * the LAN (mDNS), announcing what it finds as `registry_found`. Default
@@ -165,7 +168,7 @@ export class Peer implements AsyncDisposable {
       })
       : undefined;
     this.#client = new RegistryClient({
-      registry: options.registry ?? LOCAL_REGISTRY,
+      registries: [options.registry ?? LOCAL_REGISTRY].flat(),
       locate: discovery && (() => discovery.next()),
       identity: parts.identity,
       name: this.name,

@@ -6,6 +6,7 @@
 
 import {
   type LeaveReason,
+  type ListPosition,
   nameKey,
   nameProblem,
   normalizeName,
@@ -65,6 +66,11 @@ export class PeerDirectory {
 
   get size(): number {
     return this.#peers.size;
+  }
+
+  /** Where this copy stands, once a snapshot arrived (sent as `resume` on re-registering). */
+  position(): ListPosition | undefined {
+    return this.#epoch === undefined ? undefined : { epoch: this.#epoch, seq: this.#seq };
   }
 
   /** Known peers, by name. */
@@ -141,11 +147,14 @@ export class PeerDirectory {
     return changes;
   }
 
-  /** Applies a delta if it is the next one in sequence. */
+  /**
+   * Applies a delta if it is the next one in sequence: it covers `from..seq`
+   * (`seq` alone without `from`) and must start right after the last applied.
+   */
   applyDelta(message: PeersDeltaMessage): DeltaOutcome {
     if (message.epoch !== this.#epoch) return { kind: "gap" };
     if (message.seq <= this.#seq) return { kind: "stale" };
-    if (message.seq !== this.#seq + 1) return { kind: "gap" };
+    if ((message.from ?? message.seq) !== this.#seq + 1) return { kind: "gap" };
     this.#seq = message.seq;
     const changes: DirectoryChange[] = [];
     for (const change of message.changes) {

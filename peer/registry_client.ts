@@ -1,7 +1,9 @@
 /**
  * Keeps this peer registered: connects, proves its identity, heartbeats, keeps
  * the {@linkcode PeerDirectory} current, and when the registry goes away
- * reconnects with backoff for as long as the peer runs.
+ * reconnects with backoff for as long as the peer runs. With several
+ * registries (a cluster's instances, given or learned from the welcome), a
+ * lost one is replaced by another, and the list resumes where it stood.
  */
 
 import { DeadlineError, waitAtMost } from "../async/mod.ts";
@@ -13,6 +15,7 @@ import {
   type HostPort,
   isConnectionGone,
   MessageChannel,
+  parseHostPort,
   parseRegistryToPeer,
   type PeerToRegistry,
   PROTOCOL_VERSION,
@@ -42,10 +45,12 @@ export interface RegistryClientHandler {
 
 /** Options for {@linkcode RegistryClient}. */
 export interface RegistryClientOptions {
-  registry: HostPort;
+  /** Where to register; with several (a cluster), the first is tried first. */
+  registries: HostPort[];
   /**
    * Chooses the registry before each connection attempt (LAN discovery:
-   * `registry_discovery.ts`); without it, always `registry`.
+   * `registry_discovery.ts`) until a cluster's welcome names its instances;
+   * without it, `registries` in turn.
    */
   locate?: () => Promise<HostPort>;
   identity: Identity;
@@ -67,7 +72,12 @@ class NoAnswer extends Error {}
 /** One peer's link to the registry, reconnecting as needed. */
 export class RegistryClient {
   readonly #options: RegistryClientOptions;
-  #registryText: string;
+  /** The addresses given, as `HOST:PORT`. */
+  readonly #given: string[];
+  /** Instances the last welcome named. */
+  #learned: string[] = [];
+  /** Where the next attempt goes, unless `locate` chooses. */
+  #target: string;
   #channel: MessageChannel<RegistryToPeer, PeerToRegistry> | undefined;
   #running: Promise<void> | undefined;
   #stopped = false;
@@ -75,8 +85,15 @@ export class RegistryClient {
   #wake: (() => void) | undefined;
 
   constructor(options: RegistryClientOptions) {
+    if (options.registries.length === 0) throw new TypeError("RegistryClient needs a registry");
     this.#options = options;
-    this.#registryText = formatHostPort(options.registry);
+    this.#given = [...new Set(options.registries.map(formatHostPort))];
+    this.#target = this.#given[0];
+  }
+
+  /** Every registry this peer knows of: those given, then those learned. */
+  get registries(): string[] {
+    return [...new Set([...this.#given, ...this.#learned])];
   }
 
   /** True while registered. */
@@ -116,8 +133,9 @@ export class RegistryClient {
     while (!this.#stopped) {
       let reason: string;
       let keepTrying = true;
+      const attempted = { registry: this.#target };
       try {
-        reason = await this.#session(() => attempt = 0);
+        reason = await this.#session(attempted, () => attempt = 0);
       } catch (error) {
         if (error instanceof RegistryRefusal) {
           keepTrying = this.#options.handler.refused(error.cause, this.#sessions > 0);
@@ -131,17 +149,48 @@ export class RegistryClient {
         }
       }
       if (this.#stopped || reason === KICKED || !keepTrying) return;
+      this.#target = this.#another(attempted.registry);
       const retryInMs = backoffDelay(attempt++, this.#options.backoff);
-      this.#options.handler.lost({ registry: this.#registryText, retryInMs, reason });
+      this.#options.handler.lost({ registry: attempted.registry, retryInMs, reason });
       await this.#sleep(retryInMs);
     }
   }
 
-  /** One connection, from connect to its end. Returns why it ended. */
-  async #session(onRegistered: () => void): Promise<string> {
-    const registry = await this.#options.locate?.() ?? this.#options.registry;
+  /**
+   * Where to try after `failed`: any other known registry, chosen at random,
+   * so that the peers of a lost instance spread over the others.
+   */
+  #another(failed: string): string {
+    const others = this.registries.filter((address) => address !== failed);
+    if (others.length === 0) return failed;
+    return others[Math.floor(Math.random() * others.length)];
+  }
+
+  /** Remembers the instances a welcome named (those that read as addresses). */
+  #learn(instances: string[] | undefined): void {
+    if (instances === undefined) return;
+    const learned: string[] = [];
+    for (const text of instances) {
+      try {
+        learned.push(formatHostPort(parseHostPort(text)));
+      } catch (error) {
+        if (!(error instanceof RangeError)) throw error;
+      }
+    }
+    this.#learned = learned;
+  }
+
+  /**
+   * One connection, from connect to its end. Returns why it ended;
+   * `attempted.registry` says where it went.
+   */
+  async #session(attempted: { registry: string }, onRegistered: () => void): Promise<string> {
+    // Discovery chooses until a cluster named its instances; then they take turns.
+    const registry = this.#options.locate && this.#learned.length === 0
+      ? await this.#options.locate()
+      : parseHostPort(attempted.registry);
     if (this.#stopped) return "stopped";
-    this.#registryText = formatHostPort(registry);
+    attempted.registry = formatHostPort(registry);
     const conn = await connectWithin(
       { ...registry, transport: "tcp" },
       this.#answerTimeoutMs,
@@ -156,8 +205,9 @@ export class RegistryClient {
       if (this.#stopped) return "stopped";
       this.#sessions++;
       onRegistered();
+      this.#learn(welcome.instances);
       this.#options.handler.registered({
-        registry: this.#registryText,
+        registry: attempted.registry,
         address: welcome.address,
         reconnects: this.reconnects,
       });
@@ -182,13 +232,15 @@ export class RegistryClient {
         `Registry speaks protocol version ${challenge.protocol}; this peer speaks ${PROTOCOL_VERSION}`,
       );
     }
-    const { identity, name, listenPort, advertise } = this.#options;
+    const { identity, name, listenPort, advertise, directory } = this.#options;
     channel.send(
       await signedRegistration(identity, challenge.nonce, {
         name,
         listenPort,
         advertise,
         reconnects: this.#sessions,
+        // Another instance of the same cluster can send just what this list missed.
+        resume: directory.position(),
       }),
     );
     return await this.#expect(channel, "welcome");

@@ -17,6 +17,7 @@ export type ErrorCode =
   | "id_mismatch"
   | "name_taken"
   | "registry_full"
+  | "cluster_unavailable"
   | "handshake_failed"
   | "bad_ciphertext"
   | "rate_limited"

@@ -4,7 +4,7 @@
  */
 
 import { signedTranscript } from "./identity.ts";
-import type { RegisterMessage } from "./registry_messages.ts";
+import type { ListPosition, RegisterMessage } from "./registry_messages.ts";
 import { CLIENT_NAME } from "./version.ts";
 
 /**
@@ -52,6 +52,8 @@ export interface RegistrationFields {
    * accepts (tests claim others to see them refused).
    */
   id?: string;
+  /** Where the peer's list stands, for a registry that can send only what it missed (unsigned). */
+  resume?: ListPosition;
 }
 
 /**
@@ -81,5 +83,6 @@ export async function signedRegistration(
     signature: signature.toBase64(),
   };
   if (advertise === undefined) delete message.advertise;
+  if (fields.resume) message.resume = fields.resume;
   return message;
 }

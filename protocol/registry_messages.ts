@@ -30,6 +30,12 @@ export interface PeerInfo {
   address: string;
 }
 
+/** A point in the peer list's history: its epoch and the last sequence number applied. */
+export interface ListPosition {
+  epoch: string;
+  seq: number;
+}
+
 /** One entry of a `peers_delta`. */
 export type PeerChange =
   | { op: "joined"; peer: PeerInfo }
@@ -64,6 +70,13 @@ export interface RegisterMessage {
   /** How many times this peer re-registered since it started. */
   reconnects: number;
   client: string;
+  /**
+   * Where this peer's copy of the list stands. A registry that still holds
+   * every change since then (a cluster instance, after the peer moved) sends
+   * the missing deltas instead of a whole snapshot. Not signed: it only
+   * changes what this peer itself is sent.
+   */
+  resume?: ListPosition;
   /** Signature over the registration transcript (see `registrationTranscript`). */
   signature: string;
 }
@@ -110,6 +123,11 @@ export interface WelcomeMessage {
   epoch: string;
   heartbeatMs: number;
   evictAfter: number;
+  /**
+   * A cluster's live instances, `HOST:PORT` each (this one included), so a
+   * peer given one address learns where else it can register.
+   */
+  instances?: string[];
 }
 
 export interface SnapshotMessage {
@@ -124,7 +142,13 @@ export interface SnapshotMessage {
 export interface PeersDeltaMessage {
   type: "peers_delta";
   epoch: string;
+  /** The last sequence number this delta covers. */
   seq: number;
+  /**
+   * The first sequence number it covers, when it covers several (a cluster
+   * instance merging changes made anywhere); absent means `seq` alone.
+   */
+  from?: number;
   changes: PeerChange[];
 }
 
@@ -154,6 +178,8 @@ export type RegistryToPeer =
 export const SNAPSHOT_CHUNK_PEERS = 2000;
 /** Most changes one delta frame carries. */
 export const DELTA_MAX_CHANGES = 5000;
+/** Most instances a `welcome` lists. */
+export const WELCOME_MAX_INSTANCES = 64;
 
 const peerId = string({ pattern: PEER_ID_PATTERN, expected: "a 52-character peer ID" });
 // Names are checked fully (Unicode classes) where they enter: by the registry.
@@ -197,6 +223,7 @@ export const parsePeerToRegistry: Parser<PeerToRegistry> = messageUnion<PeerToRe
     reconnects: integer(0, Number.MAX_SAFE_INTEGER),
     client: clientName,
     signature: base64Bytes(64),
+    resume: optional(object({ epoch, seq })),
   }),
   heartbeat: object({ type: oneOf("heartbeat"), seq }),
   snapshot_request: object({ type: oneOf("snapshot_request") }),
@@ -221,6 +248,7 @@ export const parseRegistryToPeer: Parser<RegistryToPeer> = messageUnion<Registry
     epoch,
     heartbeatMs: integer(10, 3_600_000),
     evictAfter: integer(1, 1000),
+    instances: optional(array(address, WELCOME_MAX_INSTANCES)),
   }),
   snapshot: object({
     type: oneOf("snapshot"),
@@ -233,6 +261,7 @@ export const parseRegistryToPeer: Parser<RegistryToPeer> = messageUnion<Registry
     type: oneOf("peers_delta"),
     epoch,
     seq,
+    from: optional(seq),
     changes: array(peerChange, DELTA_MAX_CHANGES),
   }),
   heartbeat_ack: object({ type: oneOf("heartbeat_ack"), seq }),

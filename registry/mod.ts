@@ -8,8 +8,18 @@
  */
 
 export { Registry, type RegistryOptions } from "./registry.ts";
+export { ClusterJoinError, isWildcard } from "./cluster_join.ts";
+export { clusterUrlProblem, redactedClusterUrl } from "./cluster_url.ts";
+export type {
+  ClusterOptions,
+  EngineStatus,
+  InstanceStatus,
+  RosterPeer,
+  SharedRoster,
+} from "./shared_roster.ts";
 export type { PeerHistory, SessionEnd, SessionRecord } from "./peer_history.ts";
 export type {
+  ClusterView,
   PeerRecord,
   RegistryChange,
   RegistryEvent,

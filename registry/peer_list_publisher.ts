@@ -43,19 +43,21 @@ export class PeerListPublisher {
   readonly epoch: string;
   readonly #options: PeerListPublisherOptions;
   readonly #flushIntervalMs: number | undefined;
+  readonly #schedule: FlushSchedule;
   #seq = 0;
   #pending: PeerChange[] = [];
   #subscribers = new Set<ListSubscriber>();
   #awaitingSnapshot = new Set<ListSubscriber>();
-  #timer: ReturnType<typeof setTimeout> | undefined;
-  #lastFlushAt = -Infinity;
   #closed = false;
-  #microtaskFlush = false;
 
   constructor(options: PeerListPublisherOptions) {
     this.epoch = options.epoch;
     this.#options = options;
     this.#flushIntervalMs = options.flushIntervalMs;
+    this.#schedule = new FlushSchedule(
+      () => this.flush(),
+      () => this.#flushIntervalMs ?? defaultFlushIntervalMs(this.#subscribers.size),
+    );
   }
 
   /** Sequence number of the last delta sent. */
@@ -67,7 +69,7 @@ export class PeerListPublisher {
   publish(change: PeerChange): void {
     if (this.#closed) return;
     this.#pending.push(change);
-    this.#schedule();
+    this.#schedule.request();
   }
 
   /** Sends `subscriber` a snapshot at the next flush, then deltas. */
@@ -75,7 +77,7 @@ export class PeerListPublisher {
     if (this.#closed) return;
     this.#subscribers.delete(subscriber);
     this.#awaitingSnapshot.add(subscriber);
-    this.#schedule();
+    this.#schedule.request();
   }
 
   unsubscribe(subscriber: ListSubscriber): void {
@@ -85,9 +87,7 @@ export class PeerListPublisher {
 
   /** Sends what is pending now. Normally called by the timer. */
   flush(): void {
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
-    this.#lastFlushAt = performance.now();
+    this.#schedule.flushed();
     const changes = coalesceChanges(this.#pending);
     this.#pending = [];
     for (let start = 0; start < changes.length; start += DELTA_MAX_CHANGES) {
@@ -104,7 +104,7 @@ export class PeerListPublisher {
     if (this.#awaitingSnapshot.size > 0) {
       // Sent after the delta: the snapshot already reflects it, and the
       // newcomer's next expected sequence number is seq + 1.
-      const frames = this.#snapshotFrames();
+      const frames = snapshotFrames(this.epoch, this.#seq, this.#options.currentPeers());
       for (const subscriber of this.#awaitingSnapshot) {
         for (const frame of frames) subscriber.sendEncoded(frame);
         this.#subscribers.add(subscriber);
@@ -117,49 +117,90 @@ export class PeerListPublisher {
   /** Stops the timer; nothing more is sent, later calls are ignored. */
   close(): void {
     this.#closed = true;
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
+    this.#schedule.cancel();
     this.#subscribers.clear();
     this.#awaitingSnapshot.clear();
     this.#pending = [];
   }
+}
 
-  #schedule(): void {
-    if (this.#timer !== undefined || this.#microtaskFlush) return;
-    const interval = this.#flushIntervalMs ??
-      Math.min(1000, Math.max(10, this.#subscribers.size / 10));
-    const wait = this.#lastFlushAt + interval - performance.now();
+/**
+ * Least time between two flushes when none is configured: 10 ms, one more
+ * millisecond per 10 subscribers, at most 1 s.
+ */
+export function defaultFlushIntervalMs(subscribers: number): number {
+  return Math.min(1000, Math.max(10, subscribers / 10));
+}
+
+/**
+ * When to flush: the first request after a quiet spell runs at the end of
+ * the current turn (everything that changed in the same turn still shares
+ * the frame), not a timer later; requests during a burst wait until one
+ * interval has passed since the last flush.
+ */
+export class FlushSchedule {
+  readonly #flush: () => void;
+  readonly #intervalMs: () => number;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #microtask = false;
+  #lastFlushAt = -Infinity;
+  #cancelled = false;
+
+  constructor(flush: () => void, intervalMs: () => number) {
+    this.#flush = flush;
+    this.#intervalMs = intervalMs;
+  }
+
+  /** Asks for a flush: soon, or one interval after the last. */
+  request(): void {
+    if (this.#cancelled || this.#timer !== undefined || this.#microtask) return;
+    const wait = this.#lastFlushAt + this.#intervalMs() - performance.now();
     if (wait <= 0) {
-      // Quiet until now: send at the end of this turn (everything that
-      // changed in the same turn still shares the frame), not a timer later.
-      this.#microtaskFlush = true;
+      this.#microtask = true;
       queueMicrotask(() => {
-        this.#microtaskFlush = false;
-        if (!this.#closed) this.flush();
+        this.#microtask = false;
+        if (!this.#cancelled) this.#flush();
       });
       return;
     }
-    this.#timer = setTimeout(() => this.flush(), wait);
+    this.#timer = setTimeout(() => this.#flush(), wait);
   }
 
-  #snapshotFrames(): Uint8Array[] {
-    const peers = this.#options.currentPeers();
-    const frames: Uint8Array[] = [];
-    let start = 0;
-    do {
-      const chunk = peers.slice(start, start + SNAPSHOT_CHUNK_PEERS);
-      start += SNAPSHOT_CHUNK_PEERS;
-      const snapshot: SnapshotMessage = {
-        type: "snapshot",
-        epoch: this.epoch,
-        seq: this.#seq,
-        peers: chunk,
-        more: start < peers.length,
-      };
-      frames.push(encodeMessage(snapshot));
-    } while (start < peers.length);
-    return frames;
+  /** The owner flushed (by the schedule or by hand): the interval starts now. */
+  flushed(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#lastFlushAt = performance.now();
   }
+
+  /** No more flushes. */
+  cancel(): void {
+    this.#cancelled = true;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+}
+
+/**
+ * The list as snapshot frames at `(epoch, seq)`: one frame per
+ * {@linkcode SNAPSHOT_CHUNK_PEERS} peers, `more: true` on all but the last.
+ */
+export function snapshotFrames(epoch: string, seq: number, peers: PeerInfo[]): Uint8Array[] {
+  const frames: Uint8Array[] = [];
+  let start = 0;
+  do {
+    const chunk = peers.slice(start, start + SNAPSHOT_CHUNK_PEERS);
+    start += SNAPSHOT_CHUNK_PEERS;
+    const snapshot: SnapshotMessage = {
+      type: "snapshot",
+      epoch,
+      seq,
+      peers: chunk,
+      more: start < peers.length,
+    };
+    frames.push(encodeMessage(snapshot));
+  } while (start < peers.length);
+  return frames;
 }
 
 /**

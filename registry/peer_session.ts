@@ -12,6 +12,7 @@ import {
   FrameStream,
   type FrameStreamOptions,
   type LeaveReason,
+  type ListPosition,
   MessageChannel,
   parsePeerToRegistry,
   peerIdFromPublicKey,
@@ -22,6 +23,7 @@ import {
   registrationTranscript,
   type RegistryToPeer,
   verifySignature,
+  type WelcomeMessage,
 } from "../protocol/mod.ts";
 import { TokenBucket } from "./rate_limits.ts";
 import type { PeerRecord } from "./view.ts";
@@ -44,13 +46,22 @@ export interface SessionHost {
   connectionSettled(session: PeerSession): void;
   /** Throws `rate_limited` when the session's IP registered too often lately. */
   checkRegistrationRate(session: PeerSession): void;
-  /** Decides on a verified registration; throws {@linkcode ProtocolError} to refuse. */
-  admit(session: PeerSession, registration: RegisterMessage): PeerRecord;
+  /**
+   * Decides on a verified registration; throws (or rejects with) a
+   * {@linkcode ProtocolError} to refuse. A cluster instance answers once the
+   * shared table has decided.
+   */
+  admit(session: PeerSession, registration: RegisterMessage): PeerRecord | Promise<PeerRecord>;
   /** A registration failed its proof of identity; it is about to be refused. */
   refused(session: PeerSession, registration: RegisterMessage, error: ProtocolError): void;
   heartbeat(session: PeerSession): void;
-  /** Send the session a snapshot of the peer list, then deltas. */
-  requestSnapshot(session: PeerSession): void;
+  /**
+   * Send the session the peer list, then deltas: a snapshot, or (when the
+   * registry still holds them) the deltas after `resume`.
+   */
+  requestSnapshot(session: PeerSession, resume?: ListPosition): void;
+  /** A cluster's live instances, for the welcome; absent for a single registry. */
+  clusterInstances?(): string[];
   /** The session's peer left (no-op if the session no longer owns its ID). */
   depart(session: PeerSession, reason: LeaveReason): void;
   /** A frame or message was refused; the connection is about to close. */
@@ -183,9 +194,12 @@ export class PeerSession {
       throw error;
     }
     if (this.#timedOut || this.channel.stream.closed) return false; // the deadline passed meanwhile
-    const record = this.#host.admit(this, registration);
+    const admitted = this.#host.admit(this, registration);
+    // A single registry decides at once: no extra turn, so the welcome and
+    // the first snapshot still share the flush that announces the join.
+    const record = admitted instanceof Promise ? await admitted : admitted;
     this.peerId = record.id;
-    this.channel.send({
+    const welcome: WelcomeMessage = {
       type: "welcome",
       id: record.id,
       name: record.name,
@@ -193,8 +207,11 @@ export class PeerSession {
       epoch: this.#host.epoch,
       heartbeatMs: this.#host.heartbeatMs,
       evictAfter: this.#host.evictAfter,
-    });
-    this.#host.requestSnapshot(this);
+    };
+    const instances = this.#host.clusterInstances?.();
+    if (instances) welcome.instances = instances;
+    this.channel.send(welcome);
+    this.#host.requestSnapshot(this, registration.resume);
     return true;
   }
 

@@ -7,6 +7,8 @@ import type { PeerRecord } from "./view.ts";
 export interface TableEntry<Session> {
   record: PeerRecord;
   session: Session;
+  /** In a cluster: the token fencing this session's writes to the shared table. */
+  token?: string;
 }
 
 /**

@@ -9,6 +9,7 @@ import {
   formatHostPort,
   type HostPort,
   type LeaveReason,
+  type ListPosition,
   nameProblem,
   normalizeName,
   parseHostPort,
@@ -25,8 +26,17 @@ import { type PeerHistory, PeerHistoryBook } from "./peer_history.ts";
 import { PeerListPublisher } from "./peer_list_publisher.ts";
 import { PeerSession, type SessionHost } from "./peer_session.ts";
 import { OpenCounter, PerMinuteBudget } from "./rate_limits.ts";
-import { PeerTable } from "./peer_table.ts";
+import { PeerTable, type TableEntry } from "./peer_table.ts";
+import { joinCluster } from "./cluster_join.ts";
 import type {
+  ClusterOptions,
+  DisownReason,
+  RosterHost,
+  RosterPeer,
+  SharedRoster,
+} from "./shared_roster.ts";
+import type {
+  ClusterView,
   PeerRecord,
   RegistryChange,
   RegistryEvent,
@@ -62,6 +72,8 @@ export interface RegistryOptions {
   registrationsPerMinutePerIp?: number;
   /** Connections one IP may hold open without registering (slow-loris). Default 256. */
   maxUnregisteredPerIp?: number;
+  /** Share the peer table with other registries (see docs/CLUSTER.md). Default: alone. */
+  cluster?: ClusterOptions;
   logger?: Logger;
 }
 
@@ -77,6 +89,7 @@ const DEFAULTS = {
   maxFramesPerSecond: 50,
   registrationsPerMinutePerIp: 600,
   maxUnregisteredPerIp: 256,
+  cluster: undefined as ClusterOptions | undefined,
 };
 
 // Registry connections carry small frames; a small read buffer per
@@ -109,6 +122,8 @@ export class Registry implements RegistryView, AsyncDisposable {
   readonly #registrationBudget: PerMinuteBudget;
   readonly #unregistered: OpenCounter;
   readonly #listeners = new Set<(change: RegistryChange) => void>();
+  /** The table shared with other instances, in a cluster. */
+  readonly #roster: SharedRoster | undefined;
   readonly #stats: RegistryStats = {
     peersOnline: 0,
     connectionsOpen: 0,
@@ -129,9 +144,14 @@ export class Registry implements RegistryView, AsyncDisposable {
   #accepting: Promise<void>;
   #shutdown: Promise<void> | undefined;
 
-  private constructor(listener: Deno.TcpListener, options: typeof DEFAULTS & { logger: Logger }) {
+  private constructor(
+    listener: Deno.TcpListener,
+    options: typeof DEFAULTS & { logger: Logger },
+    roster: SharedRoster | undefined,
+  ) {
     this.#listener = listener;
     this.#options = options;
+    this.#roster = roster;
     this.epoch = newEpoch();
     this.heartbeatMs = options.heartbeatMs;
     this.evictAfter = options.evictAfter;
@@ -169,7 +189,8 @@ export class Registry implements RegistryView, AsyncDisposable {
       admit: (session, registration) => this.#admitOrRefuse(session, registration),
       refused: (_session, registration, error) => this.#countRefusal(registration, error),
       heartbeat: (session) => this.#heartbeat(session),
-      requestSnapshot: (session) => this.#publisher.subscribe(session),
+      requestSnapshot: (session, resume) => this.#subscribe(session, resume),
+      clusterInstances: roster && (() => roster.liveAddresses()),
       depart: (session, reason) => this.#remove(session, reason),
       rejected: (session, error) => this.#rejected(session, error),
     };
@@ -179,10 +200,7 @@ export class Registry implements RegistryView, AsyncDisposable {
       epoch: this.epoch,
       flushIntervalMs: options.flushIntervalMs,
       currentPeers: () => [...this.#table.values()].map(({ record }) => publicInfo(record)),
-      onSent: (kind, frames) => {
-        if (kind === "delta") this.#stats.deltasSent += frames;
-        else this.#stats.snapshotsSent += frames;
-      },
+      onSent: (kind, frames) => this.#countSent(kind, frames),
     });
     this.#monitor = new HeartbeatMonitor({
       heartbeatMs: options.heartbeatMs,
@@ -191,11 +209,15 @@ export class Registry implements RegistryView, AsyncDisposable {
       evict: (record) => this.#evict(record),
     });
     this.#monitor.start();
+    roster?.attach(this.#rosterHost());
     this.#accepting = this.#acceptLoop();
   }
 
-  /** Binds the listener and starts serving. Rejects if the address is in use. */
-  static start(options: RegistryOptions = {}): Promise<Registry> {
+  /**
+   * Binds the listener, joins the cluster if one is asked for, and starts
+   * serving. Rejects if the address is in use, or with `ClusterJoinError`.
+   */
+  static async start(options: RegistryOptions = {}): Promise<Registry> {
     const settings = {
       ...DEFAULTS,
       ...withoutUndefined(options),
@@ -206,7 +228,28 @@ export class Registry implements RegistryView, AsyncDisposable {
       port: settings.listen.port,
       transport: "tcp",
     });
-    return Promise.resolve(new Registry(listener, settings));
+    let roster: SharedRoster | undefined;
+    if (settings.cluster) {
+      // Counted by the registry once it exists; sends only start after that.
+      const counters = { onSent: (_kind: "delta" | "snapshot", _frames: number) => {} };
+      try {
+        roster = await joinCluster(settings.cluster, {
+          bound: listener.addr,
+          heartbeatMs: settings.heartbeatMs,
+          evictAfter: settings.evictAfter,
+          flushIntervalMs: settings.flushIntervalMs,
+          logger: settings.logger,
+          onSent: (kind, frames) => counters.onSent(kind, frames),
+        });
+      } catch (error) {
+        listener.close();
+        throw error;
+      }
+      const registry = new Registry(listener, settings, roster);
+      counters.onSent = (kind, frames) => registry.#countSent(kind, frames);
+      return registry;
+    }
+    return new Registry(listener, settings, undefined);
   }
 
   // ---- RegistryView ------------------------------------------------------------
@@ -228,18 +271,36 @@ export class Registry implements RegistryView, AsyncDisposable {
     return {
       ...this.#stats,
       leaves: { ...this.#stats.leaves },
-      peersOnline: this.#table.size,
+      peersOnline: this.#roster?.size ?? this.#table.size,
       connectionsOpen: this.#sessions.size,
     };
   }
 
   peers(): PeerRecord[] {
+    if (this.#roster) return this.#roster.peers().map((peer) => this.#clusterRecord(peer));
     return [...this.#table.values()].map(({ record }) => ({ ...record }));
   }
 
   peer(id: string): PeerRecord | undefined {
+    if (this.#roster) {
+      const peer = this.#roster.peer(id);
+      return peer && this.#clusterRecord(peer);
+    }
     const entry = this.#table.get(id);
     return entry && { ...entry.record };
+  }
+
+  cluster(): ClusterView | undefined {
+    const roster = this.#roster;
+    if (!roster) return undefined;
+    return {
+      instance: roster.instance,
+      announce: roster.announce,
+      peersHere: this.#table.size,
+      list: roster.position(),
+      instances: roster.instances(),
+      engine: roster.engine(),
+    };
   }
 
   peerHistory(id: string): PeerHistory | undefined {
@@ -255,12 +316,15 @@ export class Registry implements RegistryView, AsyncDisposable {
     return () => this.#listeners.delete(listener);
   }
 
-  kick(id: string): boolean {
+  kick(id: string): boolean | Promise<boolean> {
     const entry = this.#table.get(id);
-    if (!entry) return false;
-    this.#remove(entry.session, "kicked");
-    void entry.session.sayGoodbye("kicked");
-    return true;
+    if (entry) {
+      this.#remove(entry.session, "kicked");
+      void entry.session.sayGoodbye("kicked");
+      return this.#roster ? Promise.resolve(true) : true;
+    }
+    // On another instance: the shared table removes it, its own instance says goodbye.
+    return this.#roster?.kick(id) ?? false;
   }
 
   // ---- lifecycle ---------------------------------------------------------------
@@ -286,6 +350,9 @@ export class Registry implements RegistryView, AsyncDisposable {
     const goodbyes = [...this.#sessions.keys()].map((session) => session.sayGoodbye("shutdown"));
     await Promise.all(goodbyes);
     await Promise.all(this.#sessions.values());
+    // Entries stay on the shared table until this instance's liveness runs
+    // out: its peers have that long to register elsewhere without "leaving".
+    await this.#roster?.close();
     this.#listeners.clear();
   }
 
@@ -317,13 +384,35 @@ export class Registry implements RegistryView, AsyncDisposable {
     }
   }
 
-  #admitOrRefuse(session: PeerSession, registration: RegisterMessage): PeerRecord {
-    try {
-      return this.#admit(session, registration);
-    } catch (error) {
+  #admitOrRefuse(
+    session: PeerSession,
+    registration: RegisterMessage,
+  ): PeerRecord | Promise<PeerRecord> {
+    const refusal = (error: unknown) => {
       if (error instanceof ProtocolError) this.#countRefusal(registration, error);
       throw error;
+    };
+    try {
+      const record = this.#admit(session, registration);
+      return record instanceof Promise ? record.catch(refusal) : record;
+    } catch (error) {
+      return refusal(error);
     }
+  }
+
+  #subscribe(session: PeerSession, resume: ListPosition | undefined): void {
+    if (this.#roster) this.#roster.subscribe(session, resume);
+    else this.#publisher.subscribe(session);
+  }
+
+  #unsubscribe(session: PeerSession): void {
+    if (this.#roster) this.#roster.unsubscribe(session);
+    else this.#publisher.unsubscribe(session);
+  }
+
+  #countSent(kind: "delta" | "snapshot", frames: number): void {
+    if (kind === "delta") this.#stats.deltasSent += frames;
+    else this.#stats.snapshotsSent += frames;
   }
 
   #countRefusal(registration: RegisterMessage, error: ProtocolError): void {
@@ -352,16 +441,22 @@ export class Registry implements RegistryView, AsyncDisposable {
     eventKind: RegistryEvent["kind"] = reason === "kicked" ? "kick" : "leave",
     detail: string = reason,
   ): void {
-    this.#publisher.unsubscribe(session);
-    const record = this.#ownRecord(session);
+    this.#unsubscribe(session);
+    const entry = this.#ownEntry(session);
     // At shutdown everyone goes at once and already knows why: no departures to record.
-    if (!record || this.#shutdown) return;
+    if (!entry || this.#shutdown) return;
+    const record = entry.record;
     this.#table.delete(record.id);
     this.#histories.sessionEnded(record.id, reason);
     this.#stats.leaves[reason]++;
-    this.#publisher.publish({ op: "left", id: record.id, reason });
+    if (this.#roster) {
+      // Everyone, here too, hears of it from the shared table.
+      this.#roster.release(record.id, entry.token!, reason);
+    } else {
+      this.#publisher.publish({ op: "left", id: record.id, reason });
+      this.#notify({ kind: "left", peer: { ...record }, reason });
+    }
     this.#log(eventKind, { ...eventFields(record), detail });
-    this.#notify({ kind: "left", peer: { ...record }, reason });
     this.#options.logger.info("peer left", { name: record.name, id: shortId(record.id), reason });
   }
 
@@ -376,14 +471,19 @@ export class Registry implements RegistryView, AsyncDisposable {
     });
   }
 
-  /** The live table record behind `session`, if the session still owns it. */
-  #ownRecord(session: PeerSession): PeerRecord | undefined {
+  /** The live table entry behind `session`, if the session still owns it. */
+  #ownEntry(session: PeerSession): TableEntry<PeerSession> | undefined {
     const id = session.peerId;
     const entry = id === undefined ? undefined : this.#table.get(id);
-    return entry?.session === session ? entry.record : undefined;
+    return entry?.session === session ? entry : undefined;
   }
 
-  #admit(session: PeerSession, registration: RegisterMessage): PeerRecord {
+  /** The live table record behind `session`, if the session still owns it. */
+  #ownRecord(session: PeerSession): PeerRecord | undefined {
+    return this.#ownEntry(session)?.record;
+  }
+
+  #admit(session: PeerSession, registration: RegisterMessage): PeerRecord | Promise<PeerRecord> {
     const name = normalizeName(registration.name);
     const problem = nameProblem(name);
     if (problem) throw new ProtocolError("invalid_message", problem);
@@ -415,7 +515,24 @@ export class Registry implements RegistryView, AsyncDisposable {
       version: registration.client,
       heartbeats: 0,
     };
-    this.#table.set({ record, session });
+    if (!this.#roster) return this.#enter(session, record, previous);
+    // The shared table decides on the name cluster-wide, then the session is ours.
+    record.instance = this.#roster.instance;
+    return this.#roster.claim(record).then((token) =>
+      this.#enter(session, record, this.#table.get(record.id), token)
+    );
+  }
+
+  /** Puts an admitted peer on the table and tells everyone (a cluster: its table tells them). */
+  #enter(
+    session: PeerSession,
+    record: PeerRecord,
+    previous: TableEntry<PeerSession> | undefined,
+    token?: string,
+  ): PeerRecord {
+    const { name, address } = record;
+    const now = record.connectedAt;
+    this.#table.set({ record, session, token });
     this.#histories.sessionStarted(record.id, name, {
       connectedAt: now,
       address,
@@ -423,20 +540,22 @@ export class Registry implements RegistryView, AsyncDisposable {
       version: record.version,
     });
     this.#stats.registrations++;
-    if (registration.reconnects > 0) this.#stats.peerReconnects++;
+    if (record.reconnects > 0) this.#stats.peerReconnects++;
     if (previous) {
       // Same key, new connection: the peer reconnected before its old
       // session was noticed as dead. Replace quietly; others see an update.
-      this.#publisher.unsubscribe(previous.session);
+      this.#unsubscribe(previous.session);
       previous.session.close();
       this.#stats.sessionReplacements++;
-      this.#publisher.publish({ op: "updated", peer: publicInfo(record) });
-      this.#notify({ kind: "updated", peer: { ...record } });
-    } else {
+      if (!this.#roster) {
+        this.#publisher.publish({ op: "updated", peer: publicInfo(record) });
+        this.#notify({ kind: "updated", peer: { ...record } });
+      }
+    } else if (!this.#roster) {
       this.#publisher.publish({ op: "joined", peer: publicInfo(record) });
       this.#notify({ kind: "joined", peer: { ...record } });
     }
-    this.#log(registration.reconnects > 0 || previous ? "rejoin" : "join", eventFields(record));
+    this.#log(record.reconnects > 0 || previous ? "rejoin" : "join", eventFields(record));
     this.#options.logger.info("peer registered", {
       name,
       id: shortId(record.id),
@@ -456,6 +575,79 @@ export class Registry implements RegistryView, AsyncDisposable {
       if (!(error instanceof RangeError)) throw error;
       throw new ProtocolError("invalid_message", `Field "advertise": ${error.message}`);
     }
+  }
+
+  /** How the shared table reaches this registry. */
+  #rosterHost(): RosterHost {
+    return {
+      changed: (change) => {
+        const peer = this.#clusterRecord(change.peer);
+        if (change.kind === "left") this.#notify({ kind: "left", peer, reason: change.reason });
+        else this.#notify({ kind: change.kind, peer });
+      },
+      disowned: (id, token, reason) => this.#disowned(id, token, reason),
+    };
+  }
+
+  /** A session of ours lost its entry on the shared table: end it, releasing nothing. */
+  #disowned(id: string, token: string, reason: DisownReason): void {
+    const entry = this.#table.get(id);
+    if (!entry || entry.token !== token || this.#shutdown) return;
+    const { record, session } = entry;
+    this.#table.delete(id);
+    this.#unsubscribe(session);
+    const leave: LeaveReason = reason === "kicked" ? "kicked" : "timeout";
+    this.#histories.sessionEnded(id, leave);
+    const fields = eventFields(record);
+    switch (reason) {
+      case "kicked":
+        this.#stats.leaves.kicked++;
+        this.#log("kick", { ...fields, detail: "kicked from another instance's dashboard" });
+        void session.sayGoodbye("kicked");
+        break;
+      case "replaced":
+        // It registered on another instance: nobody left, this connection is just stale.
+        this.#stats.sessionReplacements++;
+        session.close();
+        break;
+      case "expired":
+        this.#log("evict", {
+          ...fields,
+          detail: "this instance was away too long; register again",
+        });
+        void session.channel.refuse(
+          new ProtocolError(
+            "cluster_unavailable",
+            "This registry instance was cut off from the cluster too long and lost its peers; " +
+              "register again",
+          ),
+        );
+        break;
+      case "conflict":
+        this.#log("refuse", { ...fields, detail: "name taken while the cluster re-formed" });
+        void session.channel.refuse(
+          new ProtocolError(
+            "name_taken",
+            `Name ${JSON.stringify(record.name)} was claimed by a peer on another instance ` +
+              "while the cluster re-formed its list",
+          ),
+        );
+        break;
+    }
+    this.#options.logger.info("peer session ended by the cluster", {
+      name: record.name,
+      id: shortId(id),
+      reason,
+    });
+  }
+
+  /** A cluster peer as the view shows it: with live heartbeat figures when it is ours. */
+  #clusterRecord(peer: RosterPeer): PeerRecord {
+    const local = this.#table.get(peer.record.id);
+    if (local && local.record.instance === peer.instance) {
+      return { ...local.record, instance: peer.instance };
+    }
+    return { ...peer.record };
   }
 
   #evict(record: PeerRecord): void {

@@ -5,8 +5,9 @@
  * any other departure.
  */
 
-import type { LeaveReason } from "../protocol/mod.ts";
+import type { LeaveReason, ListPosition } from "../protocol/mod.ts";
 import type { PeerHistory } from "./peer_history.ts";
+import type { EngineStatus, InstanceStatus } from "./shared_roster.ts";
 
 /** One online peer, as the registry knows it. */
 export interface PeerRecord {
@@ -25,12 +26,22 @@ export interface PeerRecord {
   reconnects: number;
   /** The client's own version string, e.g. `p2pchat/0.1.0`. */
   version: string;
-  /** Heartbeats received in this session. */
+  /**
+   * Heartbeats received in this session (0 for a peer registered on another
+   * cluster instance: only its own instance counts them).
+   */
   heartbeats: number;
+  /**
+   * In a cluster: the instance the peer is registered on. For peers on other
+   * instances, `lastHeartbeatAt` is when that instance last showed it was
+   * alive (it evicts its own silent peers).
+   */
+  instance?: string;
 }
 
 /** Counters since the registry started. */
 export interface RegistryStats {
+  /** Peers on the list (in a cluster: on every instance). */
   peersOnline: number;
   connectionsOpen: number;
   connectionsAccepted: number;
@@ -90,6 +101,20 @@ export type RegistryChange =
   | { kind: "heartbeat"; peer: PeerRecord }
   | { kind: "event"; event: RegistryEvent };
 
+/** A cluster instance's view of its cluster. */
+export interface ClusterView {
+  /** This instance's name. */
+  instance: string;
+  /** Where peers dial it. */
+  announce: string;
+  /** Peers registered on this instance. */
+  peersHere: number;
+  /** The shared list's epoch and the last sequence number applied here. */
+  list: ListPosition;
+  instances: InstanceStatus[];
+  engine: EngineStatus;
+}
+
 /** The registry's read interface. */
 export interface RegistryView {
   info(): RegistryInfo;
@@ -103,6 +128,11 @@ export interface RegistryView {
   recentEvents(limit?: number): RegistryEvent[];
   /** Calls `listener` for every change until the returned function is called. */
   subscribe(listener: (change: RegistryChange) => void): () => void;
-  /** Disconnects a peer; everyone sees it leave with reason `kicked`. */
-  kick(id: string): boolean;
+  /**
+   * Disconnects a peer; everyone sees it leave with reason `kicked`. In a
+   * cluster it works for peers on any instance, and answers asynchronously.
+   */
+  kick(id: string): boolean | Promise<boolean>;
+  /** The cluster this registry is an instance of; absent or undefined for a single registry. */
+  cluster?(): ClusterView | undefined;
 }

@@ -37,7 +37,7 @@ async function handle(request: RestartRequest): Promise<Record<string, number>> 
           registeredAt: 0,
         };
         entry.client = new RegistryClient({
-          registry: request.registry,
+          registries: [request.registry],
           identity,
           name: `r${prefix}-${i}`,
           directory: new PeerDirectory(identity.id),

@@ -20,6 +20,20 @@ interface LivePeer {
   lastHeartbeatAt: string;
   reconnects: number;
   version: string;
+  instance?: string;
+}
+
+interface LiveCluster {
+  instance: string;
+  list: { epoch: string; seq: number };
+  instances: {
+    name: string;
+    address: string;
+    peers: number;
+    lastSeenMs: number;
+    healthy: boolean;
+  }[];
+  engine: { status: "up" | "down"; reason?: string };
 }
 
 /** Runs in the browser. */
@@ -28,6 +42,7 @@ export function dashboardClient(format: typeof Format): void {
   const heartbeatMs = Number(body.dataset.heartbeatMs);
   const evictAfter = Number(body.dataset.evictAfter);
   const startedAt = Number(body.dataset.startedAt);
+  const clustered = body.dataset.cluster === "true";
   // Server clock minus ours, refreshed by every event, so ages are the server's.
   let skew = Number(body.dataset.serverNow) - Date.now();
   const serverNow = () => Date.now() + skew;
@@ -44,7 +59,14 @@ export function dashboardClient(format: typeof Format): void {
   const tokenStatus = document.getElementById("token-status");
 
   interface Row {
-    peer: { id: string; name: string; address: string; version: string; reconnects: number };
+    peer: {
+      id: string;
+      name: string;
+      address: string;
+      version: string;
+      reconnects: number;
+      instance?: string;
+    };
     connectedAt: number;
     lastHeartbeatAt: number;
   }
@@ -94,6 +116,7 @@ export function dashboardClient(format: typeof Format): void {
       name,
       id,
       cell(row.peer.address, "address"),
+      ...(clustered ? [cell(row.peer.instance ?? "", "instance")] : []),
       since,
       cell("", "age"),
       cell(String(row.peer.reconnects), "reconnects"),
@@ -107,6 +130,8 @@ export function dashboardClient(format: typeof Format): void {
     switch (sortKey) {
       case "address":
         return row.peer.address;
+      case "instance":
+        return row.peer.instance ?? "";
       case "since":
         return row.connectedAt;
       case "age":
@@ -142,6 +167,7 @@ export function dashboardClient(format: typeof Format): void {
         row.peer.address,
         row.peer.reconnects,
         row.peer.version,
+        row.peer.instance ?? "",
         row.connectedAt,
       ]
         .join("\n");
@@ -184,6 +210,50 @@ export function dashboardClient(format: typeof Format): void {
     }
   }
 
+  // ---- the cluster panel ------------------------------------------------------
+
+  function renderCluster(cluster: LiveCluster | undefined): void {
+    const table = document.getElementById("instances");
+    if (!cluster || !table) return;
+    const engine = document.getElementById("engine");
+    if (engine) {
+      engine.dataset.state = cluster.engine.status;
+      engine.textContent = cluster.engine.status === "up" ? "engine up" : "engine down";
+    }
+    const reason = document.getElementById("engine-reason");
+    if (reason) {
+      reason.hidden = cluster.engine.status === "up";
+      reason.textContent = cluster.engine.status === "up"
+        ? ""
+        : `Redis does not answer (${
+          cluster.engine.reason ?? "no reason given"
+        }): peers held here are still served; new registrations are refused until it is back.`;
+    }
+    const epoch = document.getElementById("list-epoch");
+    if (epoch) epoch.textContent = cluster.list.epoch;
+    table.replaceChildren(...cluster.instances.map((instance) => {
+      const tr = document.createElement("tr");
+      tr.dataset.name = instance.name;
+      tr.dataset.healthy = String(instance.healthy);
+      tr.dataset.self = String(instance.name === cluster.instance);
+      const name = cell(instance.name, "name");
+      if (instance.name === cluster.instance) {
+        const self = document.createElement("span");
+        self.className = "hint";
+        self.textContent = " (this one)";
+        name.append(self);
+      }
+      tr.append(
+        name,
+        cell(instance.address, "address"),
+        cell(String(instance.peers), "peers"),
+        cell(format.formatAge(instance.lastSeenMs), "seen"),
+        cell(instance.healthy ? "yes" : "no", "healthy"),
+      );
+      return tr;
+    }));
+  }
+
   // ---- kicking ----------------------------------------------------------------
 
   function renderKickButtons(): void {
@@ -217,6 +287,8 @@ export function dashboardClient(format: typeof Format): void {
       say(`The admin token was refused; enter it again.`, true);
     } else if (response.status === 404) {
       say(`${name} is already gone.`, false);
+    } else if (response.status === 503) {
+      say(`Kick failed: the cluster engine is down.`, true);
     } else if (response.ok) {
       say(`Kicked ${name}.`, false);
     } else {
@@ -306,6 +378,7 @@ export function dashboardClient(format: typeof Format): void {
       rows.clear();
       for (const peer of data.peers as LivePeer[]) rows.set(peer.id, fromJson(peer));
       updateStats(data.stats as Record<string, unknown>);
+      renderCluster(data.cluster as LiveCluster | undefined);
       setLive("live", "Live: updates as they happen");
       render();
     });
@@ -331,6 +404,7 @@ export function dashboardClient(format: typeof Format): void {
         if (row) row.lastHeartbeatAt = at;
       }
       updateStats(data.stats as Record<string, unknown>);
+      renderCluster(data.cluster as LiveCluster | undefined);
       tick();
     });
     source.onerror = () => {
@@ -368,6 +442,7 @@ export function dashboardClient(format: typeof Format): void {
         address: tr.querySelector(".address")!.textContent!,
         version: tr.querySelector(".version")!.textContent!,
         reconnects: Number(tr.querySelector(".reconnects")!.textContent),
+        instance: tr.querySelector(".instance")?.textContent ?? undefined,
       },
       connectedAt: Number(tr.dataset.connectedAt),
       lastHeartbeatAt: Number(tr.dataset.lastHeartbeatAt),

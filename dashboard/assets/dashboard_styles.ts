@@ -89,6 +89,14 @@ button.kick { padding: 0.15rem 0.6rem; color: var(--critical); }
 .events [data-kind="leave"] .kind { color: var(--muted); }
 .events .address, .events .detail { color: var(--muted); }
 
+.instances h2 { display: flex; align-items: baseline; gap: 0.8rem; }
+.engine { font-size: 0.75rem; text-transform: none; letter-spacing: 0; padding: 0.1rem 0.6rem;
+  border-radius: 999px; border: 1px solid currentColor; }
+.engine[data-state="up"] { color: var(--ok); }
+.engine[data-state="down"] { color: var(--critical); }
+#instances tr[data-healthy="false"] td { color: var(--critical); }
+#instances tr[data-healthy="true"] td.healthy { color: var(--ok); font-weight: 600; }
+
 .crumbs { margin: 0 0 0.5rem; }
 .badge { font-size: 0.75rem; padding: 0.1rem 0.5rem; border-radius: 999px; vertical-align: middle; border: 1px solid currentColor; }
 .badge.online { color: var(--ok); }

@@ -1,12 +1,27 @@
 /** `/`: totals, the peers table and the recent events, rendered on the server. */
 
-import type { PeerRecord, RegistryEvent, RegistryInfo, RegistryStats } from "../../registry/mod.ts";
+import type {
+  ClusterView,
+  PeerRecord,
+  RegistryEvent,
+  RegistryInfo,
+  RegistryStats,
+} from "../../registry/mod.ts";
 import { shortId } from "../../protocol/mod.ts";
 import { formatAge, formatClock, formatDuration, heartbeatState } from "../assets/format.ts";
+import { InstancesPanel } from "./instances_panel.tsx";
 import { Layout } from "./layout.tsx";
 
 /** Columns the table can be sorted by (also without JavaScript, via `?sort=`). */
-export const SORT_KEYS = ["name", "address", "since", "age", "reconnects", "version"] as const;
+export const SORT_KEYS = [
+  "name",
+  "address",
+  "instance",
+  "since",
+  "age",
+  "reconnects",
+  "version",
+] as const;
 export type SortKey = typeof SORT_KEYS[number];
 
 /** Everything the home page shows. */
@@ -19,12 +34,15 @@ export interface HomePageProps {
   filter: string;
   sort: SortKey;
   descending: boolean;
+  /** Present on a cluster instance: the whole cluster is shown. */
+  cluster?: ClusterView;
 }
 
 const COLUMNS: [SortKey | null, string][] = [
   ["name", "Name"],
   [null, "ID"],
   ["address", "Address"],
+  ["instance", "Instance"],
   ["since", "Connected"],
   ["age", "Heartbeat"],
   ["reconnects", "Reconnects"],
@@ -32,14 +50,21 @@ const COLUMNS: [SortKey | null, string][] = [
 ];
 
 export function HomePage(props: HomePageProps) {
-  const { info, stats, now } = props;
+  const { info, stats, now, cluster } = props;
+  // The Instance column exists only where instances do.
+  const columns = cluster ? COLUMNS : COLUMNS.filter(([key]) => key !== "instance");
   const shown = sortPeers(
     props.peers.filter((p) => p.name.toLowerCase().includes(props.filter.toLowerCase())),
     props.sort,
     props.descending,
   );
   return (
-    <Layout title={`p2pchat registry — ${stats.peersOnline} online`} info={info} now={now}>
+    <Layout
+      title={`p2pchat registry — ${stats.peersOnline} online`}
+      info={info}
+      now={now}
+      cluster={cluster}
+    >
       <section class="totals" aria-label="Totals">
         <Total label="Online" stat="peersOnline" value={stats.peersOnline} />
         <Total
@@ -91,6 +116,8 @@ export function HomePage(props: HomePageProps) {
         </div>
       </section>
 
+      {cluster && <InstancesPanel cluster={cluster} now={now} />}
+
       <section class="peers" aria-label="Peers">
         <div class="toolbar">
           <form method="get" class="filter" role="search">
@@ -121,7 +148,7 @@ export function HomePage(props: HomePageProps) {
           <table id="peers-table">
             <thead>
               <tr>
-                {COLUMNS.map(([key, label]) => (
+                {columns.map(([key, label]) => (
                   <th
                     key={label}
                     scope="col"
@@ -137,7 +164,9 @@ export function HomePage(props: HomePageProps) {
               </tr>
             </thead>
             <tbody id="peers">
-              {shown.map((peer) => <PeerRow key={peer.id} peer={peer} info={info} now={now} />)}
+              {shown.map((peer) => (
+                <PeerRow key={peer.id} peer={peer} info={info} now={now} cluster={!!cluster} />
+              ))}
             </tbody>
           </table>
         </div>
@@ -167,7 +196,12 @@ function Total(props: { label: string; stat: string; value: number; hint?: strin
 
 /** One table row; the browser script builds identical ones for new peers. */
 export function PeerRow(
-  { peer, info, now }: { peer: PeerRecord; info: RegistryInfo; now: number },
+  { peer, info, now, cluster = false }: {
+    peer: PeerRecord;
+    info: RegistryInfo;
+    now: number;
+    cluster?: boolean;
+  },
 ) {
   const age = now - peer.lastHeartbeatAt;
   return (
@@ -185,6 +219,7 @@ export function PeerRow(
         <code title={peer.id}>{shortId(peer.id)}</code>
       </td>
       <td class="address">{peer.address}</td>
+      {cluster && <td class="instance">{peer.instance ?? ""}</td>}
       <td class="since">
         <time
           datetime={new Date(peer.connectedAt).toISOString()}
@@ -221,6 +256,8 @@ function sortPeers(peers: PeerRecord[], key: SortKey, descending: boolean): Peer
         return p.name.toLowerCase();
       case "address":
         return p.address;
+      case "instance":
+        return p.instance ?? "";
       case "since":
         return p.connectedAt;
       case "age":

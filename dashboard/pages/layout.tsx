@@ -1,18 +1,20 @@
 /** The frame around every dashboard page. */
 
 import type { ComponentChildren } from "preact";
-import type { RegistryInfo } from "../../registry/mod.ts";
+import type { ClusterView, RegistryInfo } from "../../registry/mod.ts";
 
 /** Props for {@linkcode Layout}. */
 export interface LayoutProps {
   title: string;
   info: RegistryInfo;
   now: number;
+  /** On a cluster instance: named in the header, and the page shows the cluster. */
+  cluster?: ClusterView;
   children: ComponentChildren;
 }
 
 /** HTML skeleton with the stylesheet, header and the live-updates script. */
-export function Layout({ title, info, now, children }: LayoutProps) {
+export function Layout({ title, info, now, cluster, children }: LayoutProps) {
   return (
     <html lang="en">
       <head>
@@ -29,6 +31,7 @@ export function Layout({ title, info, now, children }: LayoutProps) {
         data-evict-after={info.evictAfter}
         data-server-now={now}
         data-started-at={info.startedAt}
+        data-cluster={cluster ? "true" : undefined}
       >
         <header class="top">
           <a class="brand" href="/">
@@ -38,6 +41,12 @@ export function Layout({ title, info, now, children }: LayoutProps) {
             v{info.version} · protocol {info.protocol} · epoch <code>{info.epoch}</code> · peers on
             {" "}
             <code>{info.listen}</code>
+            {cluster && (
+              <>
+                {" "}· instance <code>{cluster.instance}</code> · list epoch{" "}
+                <code id="list-epoch">{cluster.list.epoch}</code>
+              </>
+            )}
           </span>
           <span id="live" class="live" data-state="static" title="Live updates need JavaScript">
             static

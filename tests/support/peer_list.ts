@@ -100,8 +100,12 @@ export class PeerList {
     if (message.epoch !== this.epoch) {
       return `delta from epoch ${message.epoch} while in epoch ${this.epoch}`;
     }
-    if (message.seq !== this.seq + 1) {
-      return `delta seq ${message.seq} does not follow seq ${this.seq}`;
+    // A cluster instance merges several sequence numbers into one delta: `from..seq`.
+    if ((message.from ?? message.seq) !== this.seq + 1) {
+      const range = message.from === undefined
+        ? `${message.seq}`
+        : `${message.from}..${message.seq}`;
+      return `delta seq ${range} does not follow seq ${this.seq}`;
     }
     this.seq = message.seq;
     const now = performance.now();

@@ -176,10 +176,16 @@ export class RegistryProcess extends RoleProcess {
     const registry = new RegistryProcess(await spawn("registry", [...defaults, ...args], options));
     const printed = (pattern: RegExp) =>
       registry.lines.map((l) => pattern.exec(l)?.[1]).find((v) => v !== undefined);
-    registry.address = await registry.until(
-      () => printed(/^listening for peers on (\S+)$/),
-      "the registry to listen",
-    );
+    try {
+      registry.address = await registry.until(
+        () => printed(/^listening for peers on (\S+)$/),
+        "the registry to listen",
+      );
+    } catch (error) {
+      // It did not come up: collect what is left of it before saying why.
+      await registry[Symbol.asyncDispose]();
+      throw error;
+    }
     if (!args.includes("--no-dashboard")) {
       registry.dashboardUrl = await registry.until(
         () => printed(/^dashboard on (\S+)$/),

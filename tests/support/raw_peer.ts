@@ -23,6 +23,7 @@ import {
   type ErrorMessage,
   FrameStream,
   type HostPort,
+  type ListPosition,
   parseRegistryToPeer,
   type PeerInfo,
   type PeerToRegistry,
@@ -92,6 +93,8 @@ export interface RegisterOptions {
   advertise?: string;
   reconnects?: number;
   client?: string;
+  /** Where this peer's list stood (for a registry that can send just what it missed). */
+  resume?: ListPosition;
 }
 
 /** The registry answered a registration step with an `error` frame. */
@@ -228,6 +231,7 @@ export class RawPeer implements AsyncDisposable {
       advertise: options.advertise,
       reconnects: options.reconnects,
       client: options.client,
+      resume: options.resume,
     });
     message.publicKey = options.publicKey ?? identity.publicKeyBase64;
     if (options.signature !== undefined) message.signature = options.signature;

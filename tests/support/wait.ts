@@ -34,3 +34,17 @@ export async function waitUntil<T>(
   }
   throw new Error(`timed out waiting for ${what}`);
 }
+
+/** Polls an asynchronous `check` (an HTTP probe, say) until it holds. */
+export async function waitUntilAsync(
+  check: () => Promise<boolean>,
+  what: string,
+  timeoutMs = 10_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
