@@ -7,7 +7,6 @@
 import {
   type AckMessage,
   type ChatMessage,
-  flushWithin,
   formatHostPort,
   FrameStream,
   type HostPort,
@@ -22,6 +21,7 @@ import {
   type ReceiptMessage,
   shortId,
 } from "../../protocol/mod.ts";
+import { waitAtMost } from "../../async/mod.ts";
 import type { Logger } from "../../log/mod.ts";
 import { connectWithin } from "./dial.ts";
 import { DirectLink, type LinkDirection } from "./direct_link.ts";
@@ -145,7 +145,9 @@ export class LinkPool implements AsyncDisposable {
     const all = [...this.#links.values()].flatMap((set) => [...set]);
     await Promise.all(all.map(async (link) => {
       link.send({ type: "bye" });
-      await flushWithin(link.channel.stream, 500);
+      // Sealing is asynchronous: wait for the bye to be sealed and written,
+      // not only for the stream to empty (it may not have reached it yet).
+      await waitAtMost(link.channel.flushed(), 500);
       link.close();
     }));
     await Promise.allSettled(this.#dialling.values());
