@@ -1,0 +1,198 @@
+/**
+ * The message store through its public methods only, on a real database in a
+ * temporary directory: what is kept, what survives a restart (close and
+ * reopen), and what a duplicate or an out-of-order status does.
+ */
+
+import assert from "node:assert/strict";
+import { newMessageId } from "../../protocol/mod.ts";
+import {
+  type MessageStatus,
+  MessageStore,
+  STORE_FILE,
+  type StoredMessage,
+  StoreError,
+} from "../../peer/store/mod.ts";
+import { tempDir } from "../support/temp_dir.ts";
+
+const BOB = "b".repeat(52);
+const CAROL = "c".repeat(52);
+
+function message(
+  peerId: string,
+  direction: "in" | "out",
+  text: string,
+  status: MessageStatus = direction === "out" ? "pending" : "delivered",
+): StoredMessage {
+  return {
+    id: newMessageId(),
+    peerId,
+    direction,
+    text,
+    sentAt: Date.now(),
+    broadcast: false,
+    status,
+  };
+}
+
+/** A store in `dir`, closed on dispose. */
+async function open(dir: string): Promise<MessageStore & AsyncDisposable> {
+  const store = await MessageStore.open(`${dir}/${STORE_FILE}`);
+  return Object.assign(store, { [Symbol.asyncDispose]: () => store.close() });
+}
+
+Deno.test("the outbox holds what is not delivered yet, per peer and in order, across a restart", async () => {
+  await using dir = await tempDir();
+  const toBob = [message(BOB, "out", "one"), message(BOB, "out", "two")];
+  const toCarol = message(CAROL, "out", "hi carol");
+  {
+    await using store = await open(dir.path);
+    await store.saveOutgoing([toBob[0], toCarol]);
+    await store.saveOutgoing([toBob[1]]);
+  }
+  await using store = await open(dir.path);
+  assert.deepEqual((await store.outbox(BOB)).map((m) => m.text), ["one", "two"]);
+  assert.deepEqual(
+    (await store.outbox()).map((m) => [m.peerId, m.text]).sort(),
+    [[BOB, "one"], [BOB, "two"], [CAROL, "hi carol"]],
+  );
+  assert.deepEqual(await store.outbox(BOB), toBob, "kept exactly as given");
+
+  await store.markDelivered([toBob[0]]);
+  assert.deepEqual((await store.outbox(BOB)).map((m) => m.text), ["two"]);
+  const [first] = await store.conversation(BOB, 1, toBob[1].id);
+  assert.equal(first.status, "delivered");
+});
+
+Deno.test("sends made at the same moment are all kept, each once", async () => {
+  await using dir = await tempDir();
+  const messages = Array.from({ length: 100 }, (_, i) => message(BOB, "out", `burst ${i}`));
+  {
+    await using store = await open(dir.path);
+    await Promise.all(messages.map((m) => store.saveOutgoing([m])));
+  }
+  await using store = await open(dir.path);
+  assert.deepEqual((await store.outbox(BOB)).map((m) => m.id), messages.map((m) => m.id));
+});
+
+Deno.test("a message's status only moves forward: delivered does not undo read, nor cancelled", async () => {
+  await using dir = await tempDir();
+  await using store = await open(dir.path);
+  const read = message(BOB, "out", "read early");
+  const cancelled = message(BOB, "out", "withdrawn");
+  await store.saveOutgoing([read, cancelled]);
+
+  // A read receipt can overtake the acknowledgement.
+  assert.deepEqual((await store.advanceOutgoing(BOB, [read.id], "read")).map((m) => m.status), [
+    "read",
+  ]);
+  const withdrawn = await store.cancel(BOB, cancelled.id);
+  assert.equal(withdrawn?.status, "failed");
+  assert.equal(await store.cancel(BOB, cancelled.id), undefined, "cancelled once");
+
+  await store.markDelivered([read, cancelled]);
+  assert.deepEqual(await store.advanceOutgoing(BOB, [read.id], "sent"), [], "no step back");
+  const statuses = (await store.conversation(BOB, 10)).map((m) => [m.text, m.status]);
+  assert.deepEqual(statuses, [["read early", "read"], ["withdrawn", "failed"]]);
+  assert.deepEqual(await store.outbox(BOB), []);
+  assert.equal(await store.cancel(BOB, read.id), undefined, "what was read cannot be cancelled");
+});
+
+Deno.test("an incoming message is kept once per sender, however often it arrives", async () => {
+  await using dir = await tempDir();
+  const hello = message(BOB, "in", "hello");
+  {
+    await using store = await open(dir.path);
+    assert.deepEqual(await store.saveIncoming([hello]), [true]);
+    assert.deepEqual(await store.saveIncoming([hello, message(BOB, "in", "next")]), [false, true]);
+  }
+  await using store = await open(dir.path);
+  assert.deepEqual(await store.saveIncoming([hello]), [false], "also after a restart");
+  // The same ID from another sender is another message.
+  assert.deepEqual(await store.saveIncoming([{ ...hello, peerId: CAROL }]), [true]);
+  assert.deepEqual((await store.findIncoming(hello.id)).map((m) => m.peerId), [BOB, CAROL]);
+  assert.deepEqual((await store.conversation(BOB, 10)).map((m) => m.text), ["hello", "next"]);
+});
+
+Deno.test("reading a message owes its sender a receipt until the sender records it, across a restart", async () => {
+  await using dir = await tempDir();
+  const first = message(BOB, "in", "first");
+  const second = message(BOB, "in", "second");
+  {
+    await using store = await open(dir.path);
+    await store.saveIncoming([first, second]);
+    const changed = await store.markRead(BOB, [first.id, second.id]);
+    assert.deepEqual(changed.map((m) => [m.text, m.status]), [["first", "read"], [
+      "second",
+      "read",
+    ]]);
+    assert.deepEqual(await store.markRead(BOB, [first.id]), [], "read once");
+    assert.deepEqual(await store.markRead(BOB, [newMessageId()]), [], "unknown IDs change nothing");
+  }
+  await using store = await open(dir.path);
+  assert.deepEqual(await store.peersWithPendingReceipts(), [BOB]);
+  assert.deepEqual(await store.pendingReceipts(BOB), [first.id, second.id]);
+  await store.receiptsAcknowledged(BOB, [first.id]);
+  assert.deepEqual(await store.pendingReceipts(BOB), [second.id]);
+  await store.receiptsAcknowledged(BOB, [second.id]);
+  assert.deepEqual(await store.peersWithPendingReceipts(), []);
+});
+
+Deno.test("history gives the newest messages oldest first, and pages back from a message", async () => {
+  await using dir = await tempDir();
+  await using store = await open(dir.path);
+  const all: StoredMessage[] = [];
+  for (let i = 0; i < 25; i++) {
+    const m = i % 2 === 0 ? message(BOB, "out", `m${i}`) : message(BOB, "in", `m${i}`);
+    all.push(m);
+    if (m.direction === "out") await store.saveOutgoing([m]);
+    else await store.saveIncoming([m]);
+  }
+  await store.saveIncoming([message(CAROL, "in", "another conversation")]);
+  const texts = (messages: StoredMessage[]) => messages.map((m) => m.text);
+
+  const latest = await store.conversation(BOB, 10);
+  assert.deepEqual(texts(latest), texts(all.slice(15)));
+  const older = await store.conversation(BOB, 10, latest[0].id);
+  assert.deepEqual(texts(older), texts(all.slice(5, 15)));
+  const oldest = await store.conversation(BOB, 10, older[0].id);
+  assert.deepEqual(texts(oldest), texts(all.slice(0, 5)));
+  assert.deepEqual(await store.conversation(BOB, 10, all[0].id), []);
+});
+
+Deno.test("peers seen and pinned keys are remembered across a restart", async () => {
+  await using dir = await tempDir();
+  {
+    await using store = await open(dir.path);
+    await store.rememberPeers([{ id: BOB, name: "bob", address: "127.0.0.1:4000" }]);
+    await store.rememberPeers([{ id: BOB, name: "bob", address: "127.0.0.1:4001" }]);
+    await store.savePin("bob", { name: "bob", id: BOB, pinnedAt: 1 });
+    await store.savePin("bob", { name: "Bob", id: CAROL, pinnedAt: 2 }); // trusted a new key
+  }
+  await using store = await open(dir.path);
+  const known = await store.knownPeers();
+  assert.deepEqual(known.map((p) => [p.id, p.name, p.address]), [[BOB, "bob", "127.0.0.1:4001"]]);
+  assert.ok(known[0].lastSeenAt > 0);
+  assert.deepEqual([...await store.pins()], [["bob", { name: "Bob", id: CAROL, pinnedAt: 2 }]]);
+});
+
+Deno.test("a closed store refuses with an error that says what could not be done", async () => {
+  await using dir = await tempDir();
+  const store = await MessageStore.open(`${dir.path}/${STORE_FILE}`);
+  await store.close();
+  await assert.rejects(store.saveOutgoing([message(BOB, "out", "too late")]), (error) => {
+    assert.ok(error instanceof StoreError);
+    assert.match(error.message, /^Cannot save outgoing messages: the message store is closed/);
+    return true;
+  });
+});
+
+Deno.test("a store that cannot be opened says which file and why", async () => {
+  await using dir = await tempDir();
+  const path = `${dir.path}/missing-directory/${STORE_FILE}`;
+  await assert.rejects(MessageStore.open(path), (error) => {
+    assert.ok(error instanceof StoreError);
+    assert.ok(error.message.startsWith(`Cannot open the message store ${path}: `), error.message);
+    return true;
+  });
+});
