@@ -123,6 +123,7 @@ class NetworkOfThree implements AsyncDisposable {
     await alice.waitFor("peer_left", { test: (e) => e.peer.id === bob.id });
     const impostor = await start("bob", "b2");
     await alice.waitFor("key_changed", { test: (e) => e.newId === impostor.id });
+    await waitUntil(() => knownPeers(impostor).includes("alice"), "the impostor to see alice");
     return new NetworkOfThree({ alice, impostor, start }, disposables);
   }
 
