@@ -32,6 +32,73 @@ import {
 } from "./flags.ts";
 import { onShutdownSignal, printLine } from "./process.ts";
 
+/** Limits against abuse (docs/SECURITY.md): flag, option, range, help. */
+const LIMIT_FLAGS: {
+  name: string;
+  option: keyof RegistryOptions;
+  min: number;
+  max: number;
+  help: string;
+  defaultText: string;
+}[] = [
+  {
+    name: "max-frame-bytes",
+    option: "maxFrameBytes",
+    min: 1024,
+    max: 1024 * 1024,
+    help: "largest frame a peer may send",
+    defaultText: "4096",
+  },
+  {
+    name: "max-bytes-per-second",
+    option: "maxBytesPerSecond",
+    min: 1024,
+    max: 1 << 30,
+    help: "bytes one connection may send per second (burst: 4×)",
+    defaultText: "8192",
+  },
+  {
+    name: "max-unregistered-per-ip",
+    option: "maxUnregisteredPerIp",
+    min: 1,
+    max: 1_000_000,
+    help: "connections one IP may hold open before registering",
+    defaultText: "256",
+  },
+  {
+    name: "max-unregistered",
+    option: "maxUnregistered",
+    min: 1,
+    max: 10_000_000,
+    help: "connections open before registering, from everyone",
+    defaultText: "1024",
+  },
+  {
+    name: "max-peers-per-network",
+    option: "maxPeersPerNetwork",
+    min: 1,
+    max: 10_000_000,
+    help: "peers online from one network (see --network-prefixes)",
+    defaultText: "256",
+  },
+  {
+    name: "snapshot-interval-ms",
+    option: "snapshotIntervalMs",
+    min: 0,
+    max: 3_600_000,
+    help: "least time between two full peer lists to one peer",
+    defaultText: "30000",
+  },
+  {
+    name: "snapshot-bytes-per-minute",
+    option: "snapshotBytesPerMinutePerIp",
+    min: 1024,
+    max: 1 << 40,
+    help: "bytes of full peer lists one IP may be sent per minute",
+    defaultText: "67108864",
+  },
+];
+
 const FLAGS: FlagSpec[] = [
   {
     name: "listen",
@@ -57,7 +124,7 @@ const FLAGS: FlagSpec[] = [
     name: "admin-token",
     type: "string",
     value: "TOKEN",
-    help: "bearer token for dashboard actions (kick)",
+    help: "dashboard bearer token; shows in `ps`: prefer P2PCHAT_ADMIN_TOKEN",
     defaultText: "generated, printed once",
   },
   {
@@ -87,6 +154,20 @@ const FLAGS: FlagSpec[] = [
     value: "N",
     help: "registrations one IP may make per minute",
     defaultText: "600",
+  },
+  ...LIMIT_FLAGS.map(({ name, help, defaultText }) => ({
+    name,
+    type: "string" as const,
+    value: "N",
+    help,
+    defaultText,
+  })),
+  {
+    name: "network-prefixes",
+    type: "string",
+    value: "V4/V6",
+    help: "prefix lengths that make one network for --max-peers-per-network",
+    defaultText: "24/64",
   },
   {
     name: "cluster",
@@ -177,6 +258,29 @@ export function registryOptions(args: string[], env?: Record<string, string | un
       1,
       10_000_000,
     );
+  }
+  for (const limit of LIMIT_FLAGS) {
+    const text = flags[limit.name];
+    if (typeof text === "string") {
+      (options as Record<string, unknown>)[limit.option] = integerFlag(
+        limit.name,
+        text,
+        limit.min,
+        limit.max,
+      );
+    }
+  }
+  if (typeof flags["network-prefixes"] === "string") {
+    const match = /^(\d{1,2})\/(\d{1,3})$/.exec(flags["network-prefixes"]);
+    const [ipv4, ipv6] = [Number(match?.[1]), Number(match?.[2])];
+    if (!match || ipv4 > 32 || ipv6 > 128) {
+      throw new UsageError(
+        `Invalid value for --network-prefixes: ${
+          JSON.stringify(flags["network-prefixes"])
+        } is not V4/V6 prefix lengths such as 24/64`,
+      );
+    }
+    options.networkPrefixes = { ipv4, ipv6 };
   }
   const cluster = clusterOptions(flags, options.listen);
   if (cluster) options.cluster = cluster;

@@ -120,6 +120,30 @@ export function renderMetrics(
       samples: one(stats.snapshotsSent),
     },
     {
+      name: "p2pchat_snapshots_deferred_total",
+      type: "counter",
+      help: "Snapshot requests made to wait (per-session interval, per-IP byte budget).",
+      samples: one(stats.snapshotsDeferred),
+    },
+    {
+      name: "p2pchat_delta_resumes_total",
+      type: "counter",
+      help: "Peers caught up with the deltas they missed instead of a snapshot.",
+      samples: one(stats.deltaResumes),
+    },
+    {
+      name: "p2pchat_accept_failures_total",
+      type: "counter",
+      help: "Failed accept() calls (EMFILE and the like); serving went on.",
+      samples: one(stats.acceptFailures),
+    },
+    {
+      name: "p2pchat_limit",
+      type: "gauge",
+      help: "The limits against abuse in force (docs/SECURITY.md), by name.",
+      samples: limitSamples(info),
+    },
+    {
       name: "p2pchat_uptime_seconds",
       type: "gauge",
       help: "Seconds since the registry started.",
@@ -166,6 +190,18 @@ function clusterMetrics(cluster: ClusterView): Metric[] {
       help: "Peers registered on this instance (p2pchat_peers_online counts the whole cluster).",
       samples: [[{ instance: cluster.instance }, cluster.peersHere]],
     },
+  ];
+}
+
+function limitSamples(info: RegistryInfo): Metric["samples"] {
+  const { networkPrefixes, ...numbers } = info.limits;
+  return [
+    ...Object.entries(numbers).map(([name, value]): [Record<string, string>, number] => [
+      { name },
+      value,
+    ]),
+    [{ name: "ipv4NetworkPrefix" }, networkPrefixes.ipv4],
+    [{ name: "ipv6NetworkPrefix" }, networkPrefixes.ipv6],
   ];
 }
 

@@ -279,7 +279,7 @@ export class RegistryClient {
           }
           case "peers_delta": {
             const outcome = this.#options.directory.applyDelta(message);
-            if (outcome.kind === "gap") channel.send({ type: "snapshot_request" });
+            if (outcome.kind === "gap") channel.send(this.#catchUpRequest());
             if (outcome.kind === "applied" && outcome.changes.length > 0) {
               this.#options.handler.peersChanged(outcome.changes, "delta");
             }
@@ -305,6 +305,14 @@ export class RegistryClient {
     } finally {
       clearInterval(heartbeat);
     }
+  }
+
+  /** Asks for what this peer missed: the deltas since its list, if the registry still has them. */
+  #catchUpRequest(): PeerToRegistry {
+    const { epoch, seq } = this.#options.directory;
+    return epoch === undefined
+      ? { type: "snapshot_request" }
+      : { type: "snapshot_request", epoch, seq };
   }
 
   /** Receives the next message, which must be of `type` (or an error frame). */

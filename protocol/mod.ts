@@ -19,6 +19,7 @@ export {
   type FrameDecoderOptions,
 } from "./frame_codec.ts";
 export { FrameStream, type FrameStreamOptions, isConnectionGone } from "./frame_stream.ts";
+export { acceptConnections, type AcceptOptions } from "./accept_loop.ts";
 export {
   decodeMessage,
   encodeMessage,

@@ -88,6 +88,12 @@ export interface HeartbeatMessage {
 
 export interface SnapshotRequestMessage {
   type: "snapshot_request";
+  /**
+   * The list the peer holds (the `epoch` and last applied `seq`): the
+   * registry sends just the deltas it missed when it still has them.
+   */
+  epoch?: string;
+  seq?: number;
 }
 
 export interface PeerByeMessage {
@@ -226,7 +232,11 @@ export const parsePeerToRegistry: Parser<PeerToRegistry> = messageUnion<PeerToRe
     resume: optional(object({ epoch, seq })),
   }),
   heartbeat: object({ type: oneOf("heartbeat"), seq }),
-  snapshot_request: object({ type: oneOf("snapshot_request") }),
+  snapshot_request: object({
+    type: oneOf("snapshot_request"),
+    epoch: optional(epoch),
+    seq: optional(seq),
+  }),
   bye: object({ type: oneOf("bye") }),
   error: errorMessage,
 }, "peer-to-registry");

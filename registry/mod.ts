@@ -8,6 +8,7 @@
  */
 
 export { Registry, type RegistryOptions } from "./registry.ts";
+export { DEFAULT_NETWORK_PREFIXES, networkOf, type NetworkPrefixes } from "./network_prefix.ts";
 export { ClusterJoinError, isWildcard } from "./cluster_join.ts";
 export { clusterUrlProblem, redactedClusterUrl } from "./cluster_url.ts";
 export type {
@@ -25,6 +26,7 @@ export type {
   RegistryEvent,
   RegistryEventKind,
   RegistryInfo,
+  RegistryLimits,
   RegistryStats,
   RegistryView,
 } from "./view.ts";

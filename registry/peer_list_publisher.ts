@@ -36,7 +36,18 @@ export interface PeerListPublisherOptions {
   flushIntervalMs?: number;
   /** Told how many frames of each kind were written (for counters). */
   onSent?: (kind: "delta" | "snapshot", frames: number) => void;
+  /** How many peers are online (cheaper than `currentPeers().length`). */
+  peerCount?: () => number;
 }
+
+/**
+ * Recent delta frames kept so a peer that missed some can catch up with
+ * them instead of a whole snapshot; bounded in bytes, not only in frames.
+ */
+const DELTA_HISTORY_BYTES = 4 * 1024 * 1024;
+const DELTA_HISTORY_FRAMES = 1024;
+/** What one peer weighs in a snapshot before any was sent (id, name, address, JSON). */
+const DEFAULT_BYTES_PER_PEER = 120;
 
 /** Publishes snapshots and deltas, stamped with epoch and sequence number. */
 export class PeerListPublisher {
@@ -49,6 +60,9 @@ export class PeerListPublisher {
   #subscribers = new Set<ListSubscriber>();
   #awaitingSnapshot = new Set<ListSubscriber>();
   #closed = false;
+  #history: { seq: number; frame: Uint8Array }[] = [];
+  #historyBytes = 0;
+  #bytesPerPeer = DEFAULT_BYTES_PER_PEER;
 
   constructor(options: PeerListPublisherOptions) {
     this.epoch = options.epoch;
@@ -80,6 +94,29 @@ export class PeerListPublisher {
     this.#schedule.request();
   }
 
+  /**
+   * Catches `subscriber` up from `(epoch, seq)` with the deltas it missed,
+   * if they are still held; then it gets deltas as usual. False when they
+   * are not (another epoch, or too long ago): it needs a snapshot.
+   */
+  resume(subscriber: ListSubscriber, from: { epoch: string; seq: number }): boolean {
+    if (this.#closed || from.epoch !== this.epoch || from.seq > this.#seq) return false;
+    const first = this.#history.findIndex((entry) => entry.seq === from.seq + 1);
+    if (from.seq < this.#seq && first < 0) return false;
+    if (this.#awaitingSnapshot.has(subscriber)) return false; // a snapshot is already due
+    if (first >= 0) {
+      for (const { frame } of this.#history.slice(first)) subscriber.sendEncoded(frame);
+    }
+    this.#subscribers.add(subscriber);
+    return true;
+  }
+
+  /** What a snapshot of the current list weighs, estimated from the last one sent. */
+  snapshotBytes(): number {
+    const peers = this.#options.peerCount?.() ?? this.#options.currentPeers().length;
+    return Math.max(64, peers * this.#bytesPerPeer);
+  }
+
   unsubscribe(subscriber: ListSubscriber): void {
     this.#subscribers.delete(subscriber);
     this.#awaitingSnapshot.delete(subscriber);
@@ -98,13 +135,18 @@ export class PeerListPublisher {
         changes: changes.slice(start, start + DELTA_MAX_CHANGES),
       };
       const frame = encodeMessage(delta);
+      this.#remember(delta.seq, frame);
       for (const subscriber of this.#subscribers) subscriber.sendEncoded(frame);
       this.#options.onSent?.("delta", this.#subscribers.size);
     }
     if (this.#awaitingSnapshot.size > 0) {
       // Sent after the delta: the snapshot already reflects it, and the
       // newcomer's next expected sequence number is seq + 1.
-      const frames = snapshotFrames(this.epoch, this.#seq, this.#options.currentPeers());
+      const peers = this.#options.currentPeers();
+      const frames = snapshotFrames(this.epoch, this.#seq, peers);
+      if (peers.length > 0) {
+        this.#bytesPerPeer = frames.reduce((sum, f) => sum + f.length, 0) / peers.length;
+      }
       for (const subscriber of this.#awaitingSnapshot) {
         for (const frame of frames) subscriber.sendEncoded(frame);
         this.#subscribers.add(subscriber);
@@ -121,6 +163,18 @@ export class PeerListPublisher {
     this.#subscribers.clear();
     this.#awaitingSnapshot.clear();
     this.#pending = [];
+    this.#history = [];
+  }
+
+  #remember(seq: number, frame: Uint8Array): void {
+    this.#history.push({ seq, frame });
+    this.#historyBytes += frame.length;
+    while (
+      this.#history.length > DELTA_HISTORY_FRAMES ||
+      (this.#historyBytes > DELTA_HISTORY_BYTES && this.#history.length > 1)
+    ) {
+      this.#historyBytes -= this.#history.shift()!.frame.length;
+    }
   }
 }
 

@@ -9,6 +9,7 @@ import {
   CLIENT_NAME,
   decodeMessage,
   flushWithin,
+  FRAME_HEADER_BYTES,
   FrameStream,
   type FrameStreamOptions,
   type LeaveReason,
@@ -37,6 +38,8 @@ export interface SessionHost {
   readonly registerTimeoutMs: number;
   /** Frames a connection may send per second (twice that in a burst). */
   readonly maxFramesPerSecond: number;
+  /** Bytes a connection may send per second (four times that in a burst). */
+  readonly maxBytesPerSecond: number;
   /**
    * A new connection arrives; throws {@linkcode ProtocolError}
    * `rate_limited` if its IP already has too many unregistered ones.
@@ -80,11 +83,13 @@ export class PeerSession {
   #timedOut = false;
   #settled = false;
   readonly #frames: TokenBucket;
+  readonly #bytes: TokenBucket;
 
   constructor(conn: Deno.Conn, host: SessionHost, streamOptions: FrameStreamOptions = {}) {
     this.channel = new MessageChannel(new FrameStream(conn, streamOptions), parsePeerToRegistry);
     this.#host = host;
     this.#frames = new TokenBucket(host.maxFramesPerSecond, host.maxFramesPerSecond * 2);
+    this.#bytes = new TokenBucket(host.maxBytesPerSecond, host.maxBytesPerSecond * 4);
   }
 
   /** The IP this connection comes from (IPv4-mapped IPv6 unwrapped). */
@@ -136,14 +141,20 @@ export class PeerSession {
     // is memory that shows.
     const payload = await this.channel.stream.readFrame();
     if (payload === null) return null;
-    const message = decodeMessage(payload, parsePeerToRegistry);
+    // Counted before decoding: a flood must not cost the parsing it refuses.
     if (!this.#frames.take()) {
       throw new ProtocolError(
         "rate_limited",
         `More than ${this.#host.maxFramesPerSecond} frames per second on this connection`,
       );
     }
-    return message;
+    if (!this.#bytes.take(payload.length + FRAME_HEADER_BYTES)) {
+      throw new ProtocolError(
+        "rate_limited",
+        `More than ${this.#host.maxBytesPerSecond} bytes per second on this connection`,
+      );
+    }
+    return decodeMessage(payload, parsePeerToRegistry);
   }
 
   /** Writes a frame encoded once for many sessions. */
@@ -224,9 +235,14 @@ export class PeerSession {
           this.#host.heartbeat(this);
           this.channel.send({ type: "heartbeat_ack", seq: message.seq });
           break;
-        case "snapshot_request":
-          this.#host.requestSnapshot(this);
+        case "snapshot_request": {
+          const { epoch, seq } = message;
+          this.#host.requestSnapshot(
+            this,
+            epoch !== undefined && seq !== undefined ? { epoch, seq } : undefined,
+          );
           break;
+        }
         case "bye":
           this.#host.depart(this, "bye");
           this.peerId = undefined;

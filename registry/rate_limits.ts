@@ -1,7 +1,9 @@
 /**
- * Limits that keep one misbehaving client from costing everyone else: a
- * token bucket per connection for frames, a per-IP budget of registrations
- * per minute, and a cap on connections per IP that have not registered yet.
+ * Limits that keep one misbehaving client from costing everyone else: token
+ * buckets per connection for frames and bytes, per-key budgets per minute
+ * (registrations per IP, snapshot bytes per IP), and caps on open things per
+ * key and in total (connections that have not registered yet, peers online
+ * per network).
  */
 
 /** A token bucket: `ratePerSecond` sustained, `burst` at once. */
@@ -18,12 +20,12 @@ export class TokenBucket {
     this.#updatedAt = now;
   }
 
-  /** Takes one token if there is one. */
-  take(now = performance.now()): boolean {
+  /** Takes `amount` tokens (one by default) if there are that many. */
+  take(amount = 1, now = performance.now()): boolean {
     this.#tokens = Math.min(this.#burst, this.#tokens + (now - this.#updatedAt) * this.#ratePerMs);
     this.#updatedAt = now;
-    if (this.#tokens < 1) return false;
-    this.#tokens -= 1;
+    if (this.#tokens < amount) return false;
+    this.#tokens -= amount;
     return true;
   }
 }
@@ -38,39 +40,68 @@ export class PerMinuteBudget {
     this.limit = limit;
   }
 
-  /** Spends one unit for `key`; false once the minute's budget is used up. */
-  spend(key: string, now = Date.now()): boolean {
+  /**
+   * Spends `amount` (one by default) for `key`; false, and nothing spent,
+   * once the minute's budget would be exceeded. A single spend larger than
+   * the whole budget is allowed when nothing was spent yet this minute, so
+   * one oversized item still gets through once a minute.
+   */
+  spend(key: string, amount = 1, now = Date.now()): boolean {
     if (now - this.#windowStart >= 60_000) {
       this.#windowStart = now;
       this.#counts = new Map();
     }
     const used = this.#counts.get(key) ?? 0;
+    if (used + amount > this.limit && used > 0) return false;
     if (used >= this.limit) return false;
-    this.#counts.set(key, used + 1);
+    this.#counts.set(key, used + amount);
     return true;
+  }
+
+  /** Milliseconds until the budgets are full again. */
+  refillsIn(now = Date.now()): number {
+    return Math.max(0, this.#windowStart + 60_000 - now);
   }
 }
 
-/** Counts open things per key (here: unregistered connections per IP). */
+/**
+ * Counts open things per key and in total (unregistered connections per IP
+ * and overall; peers online per network).
+ */
 export class OpenCounter {
   readonly limit: number;
+  readonly totalLimit: number;
   #open = new Map<string, number>();
+  #total = 0;
 
-  constructor(limit: number) {
+  constructor(limit: number, totalLimit = Infinity) {
     this.limit = limit;
+    this.totalLimit = totalLimit;
   }
 
-  /** Opens one for `key`; false (and nothing opened) if it is at the limit. */
-  open(key: string): boolean {
+  /** Open things in all. */
+  get total(): number {
+    return this.#total;
+  }
+
+  /**
+   * Opens one for `key`. Returns `null` when opened, or which limit refused
+   * it (nothing opened then): `"key"` for the per-key one, `"total"`.
+   */
+  open(key: string): "key" | "total" | null {
     const count = this.#open.get(key) ?? 0;
-    if (count >= this.limit) return false;
+    if (count >= this.limit) return "key";
+    if (this.#total >= this.totalLimit) return "total";
     this.#open.set(key, count + 1);
-    return true;
+    this.#total++;
+    return null;
   }
 
   close(key: string): void {
-    const count = (this.#open.get(key) ?? 1) - 1;
-    if (count <= 0) this.#open.delete(key);
-    else this.#open.set(key, count);
+    const count = this.#open.get(key);
+    if (count === undefined) return;
+    this.#total--;
+    if (count <= 1) this.#open.delete(key);
+    else this.#open.set(key, count - 1);
   }
 }

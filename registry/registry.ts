@@ -5,6 +5,7 @@
  */
 
 import {
+  acceptConnections,
   APP_VERSION,
   formatHostPort,
   type HostPort,
@@ -28,6 +29,8 @@ import { PeerSession, type SessionHost } from "./peer_session.ts";
 import { OpenCounter, PerMinuteBudget } from "./rate_limits.ts";
 import { PeerTable, type TableEntry } from "./peer_table.ts";
 import { joinCluster } from "./cluster_join.ts";
+import { DEFAULT_NETWORK_PREFIXES, networkOf, type NetworkPrefixes } from "./network_prefix.ts";
+import { SnapshotGate } from "./snapshot_gate.ts";
 import type {
   ClusterOptions,
   DisownReason,
@@ -55,7 +58,12 @@ export interface RegistryOptions {
   evictAfter?: number;
   /** Most peers online at once; more are refused with `registry_full`. Default 50,000. */
   maxPeers?: number;
-  /** Largest frame accepted from a peer. Default 1 MiB. */
+  /**
+   * Largest frame accepted from a peer. Default 4 KiB: nothing a peer sends
+   * the registry is larger (a registration is about 500 bytes), so a
+   * connection cannot make the registry buffer a megabyte before it has
+   * even registered.
+   */
   maxFrameBytes?: number;
   /** Time a new connection has to complete registration. Default 10 s. */
   registerTimeoutMs?: number;
@@ -72,6 +80,18 @@ export interface RegistryOptions {
   registrationsPerMinutePerIp?: number;
   /** Connections one IP may hold open without registering (slow-loris). Default 256. */
   maxUnregisteredPerIp?: number;
+  /** Connections open without registering, from everyone together. Default 1024. */
+  maxUnregistered?: number;
+  /** Bytes one connection may send per second, sustained (burst: four times). Default 8 KiB. */
+  maxBytesPerSecond?: number;
+  /** Peers online from one network (see {@linkcode networkPrefixes}). Default 256. */
+  maxPeersPerNetwork?: number;
+  /** How addresses group into a network for the per-network limit. Default /24 and /64. */
+  networkPrefixes?: NetworkPrefixes;
+  /** Least time between two snapshots to one session. Default 30 s. */
+  snapshotIntervalMs?: number;
+  /** Snapshot bytes one IP may be sent per minute. Default 64 MiB. */
+  snapshotBytesPerMinutePerIp?: number;
   /** Share the peer table with other registries (see docs/CLUSTER.md). Default: alone. */
   cluster?: ClusterOptions;
   logger?: Logger;
@@ -82,13 +102,19 @@ const DEFAULTS = {
   heartbeatMs: 2000,
   evictAfter: 3,
   maxPeers: 50_000,
-  maxFrameBytes: 1024 * 1024,
+  maxFrameBytes: 4 * 1024,
   registerTimeoutMs: 10_000,
   flushIntervalMs: undefined as number | undefined,
   eventLogSize: 1000,
   maxFramesPerSecond: 50,
   registrationsPerMinutePerIp: 600,
   maxUnregisteredPerIp: 256,
+  maxUnregistered: 1024,
+  maxBytesPerSecond: 8 * 1024,
+  maxPeersPerNetwork: 256,
+  networkPrefixes: DEFAULT_NETWORK_PREFIXES,
+  snapshotIntervalMs: 30_000,
+  snapshotBytesPerMinutePerIp: 64 * 1024 * 1024,
   cluster: undefined as ClusterOptions | undefined,
 };
 
@@ -121,6 +147,9 @@ export class Registry implements RegistryView, AsyncDisposable {
   readonly #host: SessionHost;
   readonly #registrationBudget: PerMinuteBudget;
   readonly #unregistered: OpenCounter;
+  /** Peers online per network (IPv4 /24, IPv6 /64 by default). */
+  readonly #perNetwork: OpenCounter;
+  readonly #snapshots: SnapshotGate<PeerSession>;
   readonly #listeners = new Set<(change: RegistryChange) => void>();
   /** The table shared with other instances, in a cluster. */
   readonly #roster: SharedRoster | undefined;
@@ -140,6 +169,9 @@ export class Registry implements RegistryView, AsyncDisposable {
     rateLimited: 0,
     deltasSent: 0,
     snapshotsSent: 0,
+    snapshotsDeferred: 0,
+    deltaResumes: 0,
+    acceptFailures: 0,
   };
   #accepting: Promise<void>;
   #shutdown: Promise<void> | undefined;
@@ -156,7 +188,8 @@ export class Registry implements RegistryView, AsyncDisposable {
     this.heartbeatMs = options.heartbeatMs;
     this.evictAfter = options.evictAfter;
     this.#registrationBudget = new PerMinuteBudget(options.registrationsPerMinutePerIp);
-    this.#unregistered = new OpenCounter(options.maxUnregisteredPerIp);
+    this.#unregistered = new OpenCounter(options.maxUnregisteredPerIp, options.maxUnregistered);
+    this.#perNetwork = new OpenCounter(options.maxPeersPerNetwork);
     // The narrow side of the registry that sessions talk to.
     this.#host = {
       epoch: this.epoch,
@@ -164,12 +197,21 @@ export class Registry implements RegistryView, AsyncDisposable {
       evictAfter: options.evictAfter,
       registerTimeoutMs: options.registerTimeoutMs,
       maxFramesPerSecond: options.maxFramesPerSecond,
+      maxBytesPerSecond: options.maxBytesPerSecond,
       connectionOpened: (session) => {
-        if (!this.#unregistered.open(session.remoteHost)) {
+        const refused = this.#unregistered.open(session.remoteHost);
+        if (refused === "key") {
           throw new ProtocolError(
             "rate_limited",
             `Too many unregistered connections from ${session.remoteHost} ` +
               `(${this.#unregistered.limit}); finish registering or close some`,
+          );
+        }
+        if (refused === "total") {
+          throw new ProtocolError(
+            "rate_limited",
+            `Too many connections are registering at once ` +
+              `(${this.#unregistered.totalLimit}); try again shortly`,
           );
         }
         counted.add(session);
@@ -200,7 +242,18 @@ export class Registry implements RegistryView, AsyncDisposable {
       epoch: this.epoch,
       flushIntervalMs: options.flushIntervalMs,
       currentPeers: () => [...this.#table.values()].map(({ record }) => publicInfo(record)),
+      peerCount: () => this.#table.size,
       onSent: (kind, frames) => this.#countSent(kind, frames),
+    });
+    this.#snapshots = new SnapshotGate({
+      intervalMs: options.snapshotIntervalMs,
+      bytesPerMinutePerIp: options.snapshotBytesPerMinutePerIp,
+      snapshotBytes: () => this.#publisher.snapshotBytes(),
+      grant: (session) => {
+        if (this.#roster) this.#roster.subscribe(session);
+        else this.#publisher.subscribe(session);
+      },
+      deferred: () => this.#stats.snapshotsDeferred++,
     });
     this.#monitor = new HeartbeatMonitor({
       heartbeatMs: options.heartbeatMs,
@@ -264,6 +317,19 @@ export class Registry implements RegistryView, AsyncDisposable {
       heartbeatMs: this.heartbeatMs,
       evictAfter: this.evictAfter,
       maxPeers: this.#options.maxPeers,
+      limits: {
+        maxFrameBytes: this.#options.maxFrameBytes,
+        maxFramesPerSecond: this.#options.maxFramesPerSecond,
+        maxBytesPerSecond: this.#options.maxBytesPerSecond,
+        registerTimeoutMs: this.#options.registerTimeoutMs,
+        registrationsPerMinutePerIp: this.#options.registrationsPerMinutePerIp,
+        maxUnregisteredPerIp: this.#options.maxUnregisteredPerIp,
+        maxUnregistered: this.#options.maxUnregistered,
+        maxPeersPerNetwork: this.#options.maxPeersPerNetwork,
+        networkPrefixes: { ...this.#options.networkPrefixes },
+        snapshotIntervalMs: this.#options.snapshotIntervalMs,
+        snapshotBytesPerMinutePerIp: this.#options.snapshotBytesPerMinutePerIp,
+      },
     };
   }
 
@@ -345,6 +411,7 @@ export class Registry implements RegistryView, AsyncDisposable {
   async #doShutdown(): Promise<void> {
     this.#monitor.stop();
     this.#publisher.close();
+    this.#snapshots.close();
     this.#listener.close();
     await this.#accepting;
     const goodbyes = [...this.#sessions.keys()].map((session) => session.sayGoodbye("shutdown"));
@@ -356,20 +423,27 @@ export class Registry implements RegistryView, AsyncDisposable {
     this.#listeners.clear();
   }
 
-  async #acceptLoop(): Promise<void> {
-    try {
-      for await (const conn of this.#listener) {
-        conn.setNoDelay(true);
-        this.#stats.connectionsAccepted++;
-        const session = new PeerSession(conn, this.#host, {
-          maxFrameBytes: this.#options.maxFrameBytes,
-          readBufferBytes: SESSION_READ_BUFFER_BYTES,
+  #acceptLoop(): Promise<void> {
+    const logger = this.#options.logger;
+    return acceptConnections(this.#listener, (conn) => {
+      conn.setNoDelay(true);
+      this.#stats.connectionsAccepted++;
+      const session = new PeerSession(conn, this.#host, {
+        maxFrameBytes: this.#options.maxFrameBytes,
+        readBufferBytes: SESSION_READ_BUFFER_BYTES,
+      });
+      this.#sessions.set(session, this.#runSession(session));
+    }, {
+      failed: () => this.#stats.acceptFailures++,
+      failing: (error) => {
+        logger.error("cannot accept connections; backing off, still serving the open ones", {
+          error: error.message,
         });
-        this.#sessions.set(session, this.#runSession(session));
-      }
-    } catch (error) {
-      if (!(error instanceof Deno.errors.BadResource)) throw error;
-    }
+      },
+      recovered: (failures) => {
+        logger.info("accepting connections again", { failedAttempts: failures });
+      },
+    });
   }
 
   /** Serves one connection to its end; a bug in it must not take the registry down. */
@@ -381,6 +455,7 @@ export class Registry implements RegistryView, AsyncDisposable {
       session.close();
     } finally {
       this.#sessions.delete(session);
+      this.#snapshots.forget(session);
     }
   }
 
@@ -400,9 +475,17 @@ export class Registry implements RegistryView, AsyncDisposable {
     }
   }
 
+  /**
+   * The list for `session`: only the deltas it missed when `resume` names a
+   * position still held, else a snapshot when the session's limits allow.
+   */
   #subscribe(session: PeerSession, resume: ListPosition | undefined): void {
-    if (this.#roster) this.#roster.subscribe(session, resume);
-    else this.#publisher.subscribe(session);
+    if (resume && this.#roster) return this.#roster.subscribe(session, resume);
+    if (resume && this.#publisher.resume(session, resume)) {
+      this.#stats.deltaResumes++;
+      return;
+    }
+    this.#snapshots.request(session);
   }
 
   #unsubscribe(session: PeerSession): void {
@@ -447,6 +530,7 @@ export class Registry implements RegistryView, AsyncDisposable {
     if (!entry || this.#shutdown) return;
     const record = entry.record;
     this.#table.delete(record.id);
+    if (record.network !== undefined) this.#perNetwork.close(record.network);
     this.#histories.sessionEnded(record.id, reason);
     this.#stats.leaves[reason]++;
     if (this.#roster) {
@@ -502,6 +586,17 @@ export class Registry implements RegistryView, AsyncDisposable {
         `Registry is full: ${this.#options.maxPeers} peers are online`,
       );
     }
+    const network = networkOf(session.remoteHost, this.#options.networkPrefixes);
+    const previousNetwork = previous?.record.network;
+    if (previousNetwork !== undefined) this.#perNetwork.close(previousNetwork);
+    if (this.#perNetwork.open(network) !== null) {
+      if (previousNetwork !== undefined) this.#perNetwork.open(previousNetwork);
+      throw new ProtocolError(
+        "rate_limited",
+        `Too many peers online from ${network} (${this.#perNetwork.limit}); ` +
+          `one network may not fill the registry or hold every name`,
+      );
+    }
     const now = Date.now();
     const record: PeerRecord = {
       id: registration.id,
@@ -509,6 +604,7 @@ export class Registry implements RegistryView, AsyncDisposable {
       publicKey: registration.publicKey,
       address,
       remoteAddress: session.remoteHost,
+      network,
       connectedAt: now,
       lastHeartbeatAt: now,
       reconnects: registration.reconnects,

@@ -19,6 +19,11 @@ export interface PeerRecord {
   address: string;
   /** The IP the connection actually came from. */
   remoteAddress: string;
+  /**
+   * Its network, as the per-network limit counts it (`203.0.113.0/24`);
+   * absent for peers registered on another instance of a cluster.
+   */
+  network?: string;
   /** When this session registered (ms since the epoch). */
   connectedAt: number;
   lastHeartbeatAt: number;
@@ -61,6 +66,27 @@ export interface RegistryStats {
   rateLimited: number;
   deltasSent: number;
   snapshotsSent: number;
+  /** Snapshot requests made to wait (one per session per interval, bytes per IP per minute). */
+  snapshotsDeferred: number;
+  /** Peers that caught up with the deltas they missed instead of a snapshot. */
+  deltaResumes: number;
+  /** Failed attempts to accept a connection (EMFILE and the like); serving went on. */
+  acceptFailures: number;
+}
+
+/** The limits this registry enforces (see docs/SECURITY.md). */
+export interface RegistryLimits {
+  maxFrameBytes: number;
+  maxFramesPerSecond: number;
+  maxBytesPerSecond: number;
+  registerTimeoutMs: number;
+  registrationsPerMinutePerIp: number;
+  maxUnregisteredPerIp: number;
+  maxUnregistered: number;
+  maxPeersPerNetwork: number;
+  networkPrefixes: { ipv4: number; ipv6: number };
+  snapshotIntervalMs: number;
+  snapshotBytesPerMinutePerIp: number;
 }
 
 /** Fixed facts about this registry run. */
@@ -75,6 +101,7 @@ export interface RegistryInfo {
   heartbeatMs: number;
   evictAfter: number;
   maxPeers: number;
+  limits: RegistryLimits;
 }
 
 /** Kinds of entry in the event log. */

@@ -10,6 +10,8 @@ const SCRIPT = new URL("../registry_host.ts", import.meta.url);
 export const BENCH_LIMITS: Omit<RegistryOptions, "logger"> = {
   registrationsPerMinutePerIp: 10_000_000,
   maxUnregisteredPerIp: 100_000,
+  maxUnregistered: 100_000,
+  maxPeersPerNetwork: 100_000,
   maxPeers: 100_000,
 };
 

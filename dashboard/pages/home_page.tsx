@@ -106,6 +106,18 @@ export function HomePage(props: HomePageProps) {
           value={stats.rateLimited}
           hint="connections cut for exceeding a frame, registration or connection limit"
         />
+        <Total
+          label="Snapshots deferred"
+          stat="snapshotsDeferred"
+          value={stats.snapshotsDeferred}
+          hint="full peer lists made to wait: one per peer per interval, a byte budget per IP"
+        />
+        <Total
+          label="Accept failures"
+          stat="acceptFailures"
+          value={stats.acceptFailures}
+          hint="connections that could not be accepted (out of file descriptors); serving went on"
+        />
         <div class="card">
           <span class="label">Uptime</span>
           <span class="value" id="uptime">{formatDuration(now - info.startedAt)}</span>
@@ -115,6 +127,8 @@ export function HomePage(props: HomePageProps) {
           <span class="value small">{info.heartbeatMs} ms × {info.evictAfter}</span>
         </div>
       </section>
+
+      <Limits info={info} />
 
       {cluster && <InstancesPanel cluster={cluster} now={now} />}
 
@@ -182,6 +196,39 @@ export function HomePage(props: HomePageProps) {
         </ol>
       </section>
     </Layout>
+  );
+}
+
+/** The limits against abuse in force, as docs/SECURITY.md names them. */
+function Limits({ info }: { info: RegistryInfo }) {
+  const l = info.limits;
+  const rows: [string, string][] = [
+    ["Frame size", `${l.maxFrameBytes} bytes`],
+    ["Frames per connection", `${l.maxFramesPerSecond}/s (burst ${l.maxFramesPerSecond * 2})`],
+    ["Bytes per connection", `${l.maxBytesPerSecond}/s (burst ${l.maxBytesPerSecond * 4})`],
+    ["Time to register", `${l.registerTimeoutMs} ms`],
+    ["Registrations per IP", `${l.registrationsPerMinutePerIp}/min`],
+    ["Unregistered connections", `${l.maxUnregisteredPerIp} per IP, ${l.maxUnregistered} in all`],
+    [
+      "Peers per network",
+      `${l.maxPeersPerNetwork} per /${l.networkPrefixes.ipv4} (IPv4), /${l.networkPrefixes.ipv6} (IPv6)`,
+    ],
+    ["Snapshots", `1 per peer per ${l.snapshotIntervalMs} ms`],
+    ["Snapshot bytes per IP", `${l.snapshotBytesPerMinutePerIp}/min`],
+    ["Peers online", `${info.maxPeers}`],
+  ];
+  return (
+    <details class="limits" aria-label="Limits">
+      <summary>Limits against abuse</summary>
+      <dl>
+        {rows.map(([label, value]) => (
+          <>
+            <dt>{label}</dt>
+            <dd>{value}</dd>
+          </>
+        ))}
+      </dl>
+    </details>
   );
 }
 

@@ -195,7 +195,8 @@ export async function acceptHandshake(
   const hello = decodeMessage(first, parseLinkHandshake);
   if (hello.type !== "link_hello") throw failed(`Unexpected "${hello.type}" from ${remote}`);
   if (hello.to !== identity.id) {
-    throw failed(`This is peer ${shortId(identity.id)}, not ${shortId(hello.to)}`);
+    // Without naming ourselves: a scanner dialling wrong IDs learns nothing.
+    throw failed(`This is not peer ${shortId(hello.to)}`);
   }
   const channel: HandshakeChannel = new MessageChannel(stream, parseLinkHandshake);
   const ephemeral = await newEphemeralKey();

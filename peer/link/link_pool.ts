@@ -5,6 +5,7 @@
  */
 
 import {
+  acceptConnections,
   type AckMessage,
   type ChatMessage,
   formatHostPort,
@@ -198,24 +199,27 @@ export class LinkPool implements AsyncDisposable {
     return this.#adopt(channel, peer.id, "outgoing");
   }
 
-  async #acceptLoop(): Promise<void> {
-    try {
-      for await (const conn of this.#listener) {
-        conn.setNoDelay(true);
-        if (this.#handshaking >= MAX_PENDING_HANDSHAKES) {
-          // Many half-open handshakes at once is an attack, not a chat.
-          this.#stats.handshakesFailed++;
-          this.#track(refuseInTheClear(
-            new FrameStream(conn),
-            new ProtocolError("rate_limited", "Too many links are being opened at once; try again"),
-          ));
-          continue;
-        }
-        this.#track(this.#accept(conn));
+  #acceptLoop(): Promise<void> {
+    const logger = this.#options.logger;
+    return acceptConnections(this.#listener, (conn) => {
+      conn.setNoDelay(true);
+      if (this.#handshaking >= MAX_PENDING_HANDSHAKES) {
+        // Many half-open handshakes at once is an attack, not a chat.
+        this.#stats.handshakesFailed++;
+        this.#track(refuseInTheClear(
+          new FrameStream(conn),
+          new ProtocolError("rate_limited", "Too many links are being opened at once; try again"),
+        ));
+        return;
       }
-    } catch (error) {
-      if (!(error instanceof Deno.errors.BadResource)) throw error;
-    }
+      this.#track(this.#accept(conn));
+    }, {
+      failing: (error) =>
+        logger.error("cannot accept links; backing off, open links go on", {
+          error: error.message,
+        }),
+      recovered: (failures) => logger.info("accepting links again", { failedAttempts: failures }),
+    });
   }
 
   async #accept(conn: Deno.TcpConn): Promise<void> {

@@ -50,6 +50,19 @@ const INFO: RegistryInfo = {
   heartbeatMs: 2000,
   evictAfter: 3,
   maxPeers: 100,
+  limits: {
+    maxFrameBytes: 4096,
+    maxFramesPerSecond: 50,
+    maxBytesPerSecond: 8192,
+    registerTimeoutMs: 10_000,
+    registrationsPerMinutePerIp: 600,
+    maxUnregisteredPerIp: 256,
+    maxUnregistered: 1024,
+    maxPeersPerNetwork: 256,
+    networkPrefixes: { ipv4: 24, ipv6: 64 },
+    snapshotIntervalMs: 30_000,
+    snapshotBytesPerMinutePerIp: 64 * 1024 * 1024,
+  },
 };
 
 const STATS: RegistryStats = {
@@ -68,6 +81,9 @@ const STATS: RegistryStats = {
   rateLimited: 0,
   deltasSent: 0,
   snapshotsSent: 0,
+  snapshotsDeferred: 0,
+  deltaResumes: 0,
+  acceptFailures: 0,
 };
 
 function record(id: string, name: string): PeerRecord {
@@ -77,6 +93,7 @@ function record(id: string, name: string): PeerRecord {
     publicKey: "AAAA",
     address: `${IMG}:1`,
     remoteAddress: "127.0.0.1",
+    network: "127.0.0.0/24",
     connectedAt: INFO.startedAt,
     lastHeartbeatAt: INFO.startedAt,
     reconnects: 0,

@@ -40,6 +40,10 @@ Deno.test("GET /metrics serves Prometheus text whose values match what happened"
     }),
     1,
   );
+  assert.equal(metricValue(metrics, "p2pchat_limit", { name: "maxFrameBytes" }), 4096);
+  assert.equal(metricValue(metrics, "p2pchat_limit", { name: "snapshotIntervalMs" }), 30_000);
+  assert.equal(metricValue(metrics, "p2pchat_limit", { name: "ipv4NetworkPrefix" }), 24);
+  assert.equal(metricValue(metrics, "p2pchat_accept_failures_total"), 0);
   const uptime = metricValue(metrics, "p2pchat_uptime_seconds");
   assert.ok(uptime >= 0 && uptime <= (Date.now() - dashboard.registry.info().startedAt) / 1000);
 });

@@ -49,8 +49,11 @@ Deno.test("the home page lists every online peer by name and short ID, with the 
       framesRejected: 0,
       handshakesFailed: 0,
       rateLimited: 0,
+      snapshotsDeferred: 0,
+      acceptFailures: 0,
     },
   );
+  assert.match(html, /<dt>Frame size<\/dt><dd>4096 bytes<\/dd>/, "the limits in force are shown");
   assert.match(html, /2 of 2 shown/);
   assert.match(html, /<p id="no-peers" class="empty" hidden>/, "the empty-table note is hidden");
   const events = /<ol id="events">([\s\S]*?)<\/ol>/.exec(html)?.[1] ?? "";

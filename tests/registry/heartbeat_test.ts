@@ -110,7 +110,8 @@ Deno.test("a peer that says bye is removed with reason bye and disconnected", as
 });
 
 Deno.test("a snapshot request is answered with a fresh snapshot that deltas continue", async () => {
-  await using registry = await startRegistry();
+  // No interval between snapshots here (it is tested in exhaustion_test.ts).
+  await using registry = await startRegistry({ snapshotIntervalMs: 0 });
   await using alice = await registeredPeer(registry, "alice");
   using _beat = keepAlive([alice], KEEPALIVE_MS);
   await using bob = await registeredPeer(registry, "bob");

@@ -27,6 +27,8 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Regi
     heartbeatMs: HEARTBEAT_MS,
     evictAfter: EVICT_AFTER,
     registerTimeoutMs: 500,
+    // Every test peer comes from 127.0.0.1: one network, many peers.
+    maxPeersPerNetwork: 100_000,
     ...options,
   });
 }

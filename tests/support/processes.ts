@@ -131,6 +131,8 @@ export class RoleProcess implements AsyncDisposable {
 /** Where a role process runs: a network namespace (see `nat_lab.ts`), or here. */
 export interface SpawnOptions {
   netns?: string;
+  /** Runs the process under `ulimit -n` of this many open files (EMFILE tests). */
+  openFilesLimit?: number;
 }
 
 async function spawn(
@@ -142,9 +144,19 @@ async function spawn(
     Object.entries(Deno.env.toObject()).filter(([key]) => !key.startsWith("P2PCHAT_")),
   );
   const denoArgs = ["run", "--allow-all", await bundlePath(), role, ...args];
-  const [command, commandArgs] = options.netns
+  let [command, commandArgs] = options.netns
     ? inNetns(options.netns, Deno.execPath(), denoArgs)
     : [Deno.execPath(), denoArgs];
+  if (options.openFilesLimit !== undefined) {
+    // The limit applies to what exec starts: the role itself, not the test.
+    commandArgs = [
+      "-c",
+      `ulimit -n ${options.openFilesLimit} && exec "$0" "$@"`,
+      command,
+      ...commandArgs,
+    ];
+    command = "bash";
+  }
   return new Deno.Command(command, {
     args: commandArgs,
     env: { ...env, NO_COLOR: "1" },

@@ -1,0 +1,85 @@
+/**
+ * Running out of file descriptors must not kill a registry or a peer:
+ * each runs under a lowered `ulimit -n`, is sent more connections than it
+ * can hold, and must log the failure once, keep serving and recover.
+ */
+
+import assert from "node:assert/strict";
+import { parseHostPort } from "../../protocol/mod.ts";
+import { PeerProcess, RegistryProcess } from "../support/processes.ts";
+import { RawPeer } from "../support/raw_peer.ts";
+import { tempDir } from "../support/temp_dir.ts";
+import { waitUntil } from "../support/wait.ts";
+
+const OPEN_FILES = 64;
+const CONNECTIONS = 120;
+
+/** Opens `count` idle connections to `address` (more than the target can accept). */
+async function flood(address: string, count: number): Promise<Deno.TcpConn[]> {
+  const target = parseHostPort(address.replace("0.0.0.0", "127.0.0.1"));
+  const conns: Deno.TcpConn[] = [];
+  for (let i = 0; i < count; i++) conns.push(await Deno.connect(target));
+  return conns;
+}
+
+function closeAll(conns: Deno.TcpConn[]): void {
+  for (const conn of conns) {
+    try {
+      conn.close();
+    } catch { /* already closed by the other side */ }
+  }
+}
+
+Deno.test("a registry out of file descriptors logs it once, keeps serving and accepts again", async () => {
+  await using registry = await RegistryProcess.start(["--no-dashboard"], {
+    openFilesLimit: OPEN_FILES,
+  });
+  await using alice = await RawPeer.connect(parseHostPort(registry.address), { trackPeers: true });
+  await alice.register({ name: "alice" });
+  const conns = await flood(registry.address, CONNECTIONS);
+  try {
+    await waitUntil(
+      () => registry.stderr.includes("cannot accept connections"),
+      "the registry to hit its limit",
+    );
+    await alice.heartbeat(); // the open session is still served
+  } finally {
+    closeAll(conns);
+  }
+  await using bob = await RawPeer.connect(parseHostPort(registry.address), { trackPeers: true });
+  await bob.register({ name: "bob", timeoutMs: 10_000 });
+  await alice.waitForPeers((peers) => peers.has(bob.identity.id), 10_000);
+  assert.equal(registry.stderr.split("cannot accept connections").length - 1, 1, "said once");
+  assert.match(registry.stderr, /accepting connections again/);
+  assert.equal(registry.child.pid > 0 && !(await isExited(registry.exited)), true);
+});
+
+Deno.test("a peer out of file descriptors keeps its chats and accepts links again", async () => {
+  await using dir = await tempDir();
+  await using registry = await RegistryProcess.start();
+  await using bob = await PeerProcess.start("bob", {
+    registry: registry.address,
+    dataDir: `${dir.path}/b`,
+    openFilesLimit: OPEN_FILES,
+  });
+  await using alice = await PeerProcess.start("alice", {
+    registry: registry.address,
+    dataDir: `${dir.path}/a`,
+  });
+  const conns = await flood(bob.listen, CONNECTIONS);
+  try {
+    await waitUntil(() => bob.stderr.includes("cannot accept links"), "bob to hit its limit");
+  } finally {
+    closeAll(conns);
+  }
+  await alice.command({ cmd: "send", to: "bob", text: "still there?" });
+  await bob.waitFor("message", { test: (e) => e.text === "still there?" });
+  assert.equal(bob.stderr.split("cannot accept links").length - 1, 1, "said once");
+});
+
+async function isExited(exited: Promise<unknown>): Promise<boolean> {
+  return await Promise.race([
+    exited.then(() => true),
+    new Promise<boolean>((r) => setTimeout(() => r(false), 10)),
+  ]);
+}
