@@ -14,7 +14,7 @@ import {
   KEEPALIVE_MS,
   registeredPeer,
   startRegistry,
-} from "./fixture.ts";
+} from "./registry_fixture.ts";
 
 const settle = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
