@@ -96,10 +96,10 @@ export async function importLegacyKv(
     }
   }
   await db.run([
-    { sql: sql.IMPORT_MESSAGE, rows: messages, returns: "changes" },
-    { sql: sql.IMPORT_RECEIPT, rows: receipts, returns: "changes" },
-    { sql: sql.REMEMBER_PEER, rows: peers, returns: "changes" },
-    { sql: sql.IMPORT_PIN, rows: pins, returns: "changes" },
+    { sql: sql.IMPORT_MESSAGE, width: 7, params: messages.flat(), returns: "changes" },
+    { sql: sql.IMPORT_RECEIPT, width: 2, params: receipts.flat(), returns: "changes" },
+    { sql: sql.REMEMBER_PEER, width: 4, params: peers.flat(), returns: "changes" },
+    { sql: sql.IMPORT_PIN, width: 4, params: pins.flat(), returns: "changes" },
   ]);
   const backup = await moveAside(kvPath);
   return {
@@ -121,7 +121,8 @@ async function readEntries(db: SqliteConnection, kvPath: string): Promise<SqlRow
     const [entries] = await db.run([{
       sql: "SELECT k, v, v_encoding FROM legacy.kv " +
         "WHERE expiration_ms < 0 OR expiration_ms > ? ORDER BY k",
-      rows: [[Date.now()]],
+      width: 1,
+      params: [Date.now()],
       returns: "rows",
     }]) as SqlRow[][];
     return entries;

@@ -9,7 +9,7 @@
 
 import type { PeerInfo } from "../../protocol/mod.ts";
 import { importLegacyKv, type KvImport } from "./kv_import.ts";
-import { SqliteConnection, type SqlTask } from "./sqlite_connection.ts";
+import { BATCH_ROWS, SqliteConnection, type SqlTask } from "./sqlite_connection.ts";
 import type { SqlRow, SqlValue, StepResult } from "./sqlite_thread.ts";
 import * as sql from "./store_schema.ts";
 import {
@@ -39,8 +39,8 @@ export class MessageStore {
   /** What was imported from an earlier version's Deno KV store on open, if anything. */
   readonly upgrade: KvImport | undefined;
   readonly #db: SqliteConnection;
-  /** The outgoing messages' task while it still takes more rows (see {@linkcode saveOutgoing}). */
-  #outgoing: { rows: SqlValue[][]; done: Promise<void> } | undefined;
+  /** The outgoing messages' task while it still takes more (see {@linkcode saveOutgoing}). */
+  #outgoing: { params: SqlValue[]; done: Promise<void> } | undefined;
   #closed = false;
 
   private constructor(db: SqliteConnection, path: string, upgrade: KvImport | undefined) {
@@ -55,7 +55,7 @@ export class MessageStore {
     try {
       db = await SqliteConnection.open(path);
       await db.exec(sql.CONNECTION_SETUP);
-      const [[found]] = await db.run([step(sql.READ_SCHEMA_VERSION, [[]])]) as SqlRow[][];
+      const [[found]] = await db.run([step(sql.READ_SCHEMA_VERSION)]) as SqlRow[][];
       const version = Number(found.user_version);
       if (version > sql.SCHEMA_VERSION) {
         throw new Error(
@@ -79,20 +79,23 @@ export class MessageStore {
   // ---- outgoing ----------------------------------------------------------------
 
   /**
-   * Stores new outgoing messages (status `pending`). Calls made before the
-   * commit starts share it; each resolves once its messages are durable.
+   * Stores new outgoing messages (status `pending`). Calls made in the same
+   * turn share one task, up to a batch's worth of rows (so a burst of sends
+   * is stored, and sent, in slices); each resolves once its messages are durable.
    */
   saveOutgoing(messages: StoredMessage[]): Promise<void> {
-    const rows = messages.map(messageRow);
-    if (this.#outgoing) {
-      this.#outgoing.rows.push(...rows);
-      return this.#outgoing.done;
+    const open = this.#outgoing;
+    if (
+      open && open.params.length + messages.length * MESSAGE_WIDTH <= BATCH_ROWS * MESSAGE_WIDTH
+    ) {
+      pushMessages(open.params, messages);
+      return open.done;
     }
-    const outgoing = { rows, done: Promise.resolve() };
+    const outgoing = { params: pushMessages([], messages), done: Promise.resolve() };
     // One statement for all of them: a burst of sends is one task, not one per send.
-    outgoing.done = this.#run("save outgoing messages", [step(sql.SAVE_OUTGOING, rows)]).then(
-      () => {},
-    );
+    outgoing.done = this.#run("save outgoing messages", [
+      step(sql.SAVE_OUTGOING, MESSAGE_WIDTH, outgoing.params, "changes"),
+    ]).then(() => {});
     this.#outgoing = outgoing;
     queueMicrotask(() => {
       if (this.#outgoing === outgoing) this.#outgoing = undefined;
@@ -106,7 +109,7 @@ export class MessageStore {
    */
   async markDelivered(messages: StoredMessage[]): Promise<void> {
     await this.#run("record deliveries", [
-      step(sql.MARK_DELIVERED, messages.map((m) => [m.peerId, m.id]), "changes"),
+      step(sql.MARK_DELIVERED, 2, messages.flatMap((m) => [m.peerId, m.id]), "changes"),
     ]);
   }
 
@@ -114,7 +117,7 @@ export class MessageStore {
   async outbox(peerId?: string): Promise<StoredMessage[]> {
     const [rows] = await this.#run(
       "read the outbox",
-      [peerId === undefined ? step(sql.OUTBOX, [[]]) : step(sql.OUTBOX_OF_PEER, [[peerId]])],
+      [peerId === undefined ? step(sql.OUTBOX) : step(sql.OUTBOX_OF_PEER, 1, [peerId])],
     );
     return rows.map(toMessage);
   }
@@ -129,14 +132,14 @@ export class MessageStore {
     status: MessageStatus,
   ): Promise<StoredMessage[]> {
     const [rows] = await this.#run(`mark messages ${status}`, [
-      step(sql.advanceStatus("out", status), ids.map((id) => [peerId, id])),
+      step(sql.advanceStatus("out", status), 2, keys(peerId, ids)),
     ]);
     return rows.map(toMessage);
   }
 
   /** Withdraws a message that was not delivered yet. Returns it, now `failed`. */
   async cancel(peerId: string, id: string): Promise<StoredMessage | undefined> {
-    const [rows] = await this.#run("cancel a message", [step(sql.CANCEL, [[peerId, id]])]);
+    const [rows] = await this.#run("cancel a message", [step(sql.CANCEL, 2, [peerId, id])]);
     return rows.map(toMessage)[0];
   }
 
@@ -148,7 +151,7 @@ export class MessageStore {
    */
   async saveIncoming(messages: StoredMessage[]): Promise<boolean[]> {
     const [changes] = await this.#run<number[][]>("save incoming messages", [
-      step(sql.SAVE_INCOMING, messages.map(messageRow), "changes"),
+      step(sql.SAVE_INCOMING, MESSAGE_WIDTH, pushMessages([], messages), "changes"),
     ]);
     return changes.map((changed) => changed === 1);
   }
@@ -158,38 +161,38 @@ export class MessageStore {
    * Returns the messages that changed (none if already read or unknown).
    */
   async markRead(peerId: string, ids: string[]): Promise<StoredMessage[]> {
-    const keys = ids.map((id) => [peerId, id]);
+    const params = keys(peerId, ids);
     const [, rows] = await this.#run("mark messages read", [
-      step(sql.QUEUE_RECEIPT, keys, "changes"),
-      step(sql.advanceStatus("in", "read"), keys),
+      step(sql.QUEUE_RECEIPT, 2, params, "changes"),
+      step(sql.advanceStatus("in", "read"), 2, params),
     ]);
     return rows.map(toMessage);
   }
 
   /** Incoming messages with this ID (normally one sender). */
   async findIncoming(id: string): Promise<StoredMessage[]> {
-    const [rows] = await this.#run("look up a message", [step(sql.FIND_INCOMING, [[id]])]);
+    const [rows] = await this.#run("look up a message", [step(sql.FIND_INCOMING, 1, [id])]);
     return rows.map(toMessage);
   }
 
   /** Read receipts not yet acknowledged by their senders. */
   async pendingReceipts(peerId: string): Promise<string[]> {
     const [rows] = await this.#run("read pending receipts", [
-      step(sql.PENDING_RECEIPTS, [[peerId]]),
+      step(sql.PENDING_RECEIPTS, 1, [peerId]),
     ]);
     return rows.map((row) => String(row.id));
   }
 
   /** Peers with receipts waiting. */
   async peersWithPendingReceipts(): Promise<string[]> {
-    const [rows] = await this.#run("read pending receipts", [step(sql.PEERS_WITH_RECEIPTS, [[]])]);
+    const [rows] = await this.#run("read pending receipts", [step(sql.PEERS_WITH_RECEIPTS)]);
     return rows.map((row) => String(row.peerId));
   }
 
   /** The sender recorded these read receipts: they are no longer owed. */
   async receiptsAcknowledged(peerId: string, ids: string[]): Promise<void> {
     await this.#run("settle receipts", [
-      step(sql.SETTLE_RECEIPT, ids.map((id) => [peerId, id]), "changes"),
+      step(sql.SETTLE_RECEIPT, 2, keys(peerId, ids), "changes"),
     ]);
   }
 
@@ -202,8 +205,8 @@ export class MessageStore {
   async conversation(peerId: string, limit: number, before?: string): Promise<StoredMessage[]> {
     const [rows] = await this.#run("read history", [
       before === undefined
-        ? step(sql.CONVERSATION, [[peerId, limit]])
-        : step(sql.CONVERSATION_BEFORE, [[peerId, before, limit]]),
+        ? step(sql.CONVERSATION, 2, [peerId, limit])
+        : step(sql.CONVERSATION_BEFORE, 3, [peerId, before, limit]),
     ]);
     return rows.map(toMessage).reverse();
   }
@@ -212,13 +215,13 @@ export class MessageStore {
   async rememberPeers(peers: PeerInfo[]): Promise<void> {
     const now = Date.now();
     await this.#run("remember peers", [
-      step(sql.REMEMBER_PEER, peers.map((p) => [p.id, p.name, p.address, now]), "changes"),
+      step(sql.REMEMBER_PEER, 4, peers.flatMap((p) => [p.id, p.name, p.address, now]), "changes"),
     ]);
   }
 
   /** Every peer seen so far. */
   async knownPeers(): Promise<KnownPeer[]> {
-    const [rows] = await this.#run("read known peers", [step(sql.KNOWN_PEERS, [[]])]);
+    const [rows] = await this.#run("read known peers", [step(sql.KNOWN_PEERS)]);
     return rows.map((row) => ({
       id: String(row.id),
       name: String(row.name),
@@ -229,7 +232,7 @@ export class MessageStore {
 
   /** Every name pin, keyed by the name's comparison key. */
   async pins(): Promise<Map<string, Pin>> {
-    const [rows] = await this.#run("read pinned keys", [step(sql.PINS, [[]])]);
+    const [rows] = await this.#run("read pinned keys", [step(sql.PINS)]);
     return new Map(rows.map((row) => [String(row.key), {
       name: String(row.name),
       id: String(row.id),
@@ -240,7 +243,7 @@ export class MessageStore {
   /** Records that `pin.id` is trusted for the name with comparison key `key`. */
   async savePin(key: string, pin: Pin): Promise<void> {
     await this.#run("pin a key", [
-      step(sql.SAVE_PIN, [[key, pin.name, pin.id, pin.pinnedAt]], "changes"),
+      step(sql.SAVE_PIN, 4, [key, pin.name, pin.id, pin.pinnedAt], "changes"),
     ]);
   }
 
@@ -263,17 +266,30 @@ export class MessageStore {
   }
 }
 
+/** `statement`, run once per `width` of `params` (once, bare, without them). */
 function step(
   statement: string,
-  rows: SqlValue[][],
+  width = 0,
+  params: SqlValue[] = [],
   returns: "rows" | "changes" = "rows",
 ): SqlTask[number] {
-  return { sql: statement, rows, returns };
+  return { sql: statement, width, params, returns };
 }
 
-/** A message as the parameters of `SAVE_OUTGOING` / `SAVE_INCOMING`. */
-function messageRow(m: StoredMessage): SqlValue[] {
-  return [m.peerId, m.id, m.direction, m.text, m.sentAt, m.broadcast ? 1 : 0, m.status];
+/** Parameters per message of `SAVE_OUTGOING` / `SAVE_INCOMING`. */
+const MESSAGE_WIDTH = 7;
+
+/** Appends each message's parameters (see `MESSAGE_COLUMNS` in the schema) to `params`. */
+function pushMessages(params: SqlValue[], messages: StoredMessage[]): SqlValue[] {
+  for (const m of messages) {
+    params.push(m.peerId, m.id, m.direction, m.text, m.sentAt, m.broadcast ? 1 : 0, m.status);
+  }
+  return params;
+}
+
+/** `(peerId, id)` parameters for each of `ids`. */
+function keys(peerId: string, ids: string[]): SqlValue[] {
+  return ids.flatMap((id) => [peerId, id]);
 }
 
 function toMessage(row: SqlRow): StoredMessage {

@@ -1,10 +1,11 @@
 /**
  * The peer's side of the store thread (`sqlite_thread.ts`): it owns the
- * worker, and turns calls into group commits. At most one batch is at the
- * thread at a time; every task submitted meanwhile waits here and goes in
- * the next batch, as one transaction. So a burst costs one fsync, a lone
- * message costs one fsync without waiting for company, and nothing is
- * answered before its commit is on disk.
+ * worker, and turns calls into group commits. At most two batches are at
+ * the thread at a time (one committing, the next ready); every task
+ * submitted meanwhile waits here and goes in the next batch, as one
+ * transaction. So a burst costs one fsync per batch, a lone message costs
+ * one fsync without waiting for company, and nothing is answered before its
+ * commit is on disk.
  */
 
 import {
@@ -18,6 +19,28 @@ import { StoreError } from "./stored_message.ts";
 
 /** A list of steps that commit together or not at all. */
 export type SqlTask = SqlStep[];
+
+/**
+ * Rows after which a batch takes no more tasks. A commit costs one fsync
+ * (~0.25 ms) and a row ~8 µs, so 1024 rows keep the fsync share near 3%
+ * while the first of a burst reach the disk (and the network) after ~10 ms,
+ * not after the whole burst.
+ */
+export const BATCH_ROWS = 1024;
+
+/**
+ * Batches at the thread at once. Two, so the thread starts on the next one
+ * the moment a commit returns instead of waiting for this (busy) thread to
+ * hand it over; everything submitted meanwhile still waits and is merged.
+ */
+const BATCHES_IN_FLIGHT = 2;
+
+/** How many statement runs a task makes. */
+export function taskRows(task: SqlTask): number {
+  let rows = 0;
+  for (const step of task) rows += step.width === 0 ? 1 : step.params.length / step.width;
+  return rows;
+}
 
 interface Waiting {
   task: SqlTask;
@@ -49,7 +72,7 @@ export class SqliteConnection {
   /** Tasks for the next batch. */
   #waiting: Waiting[] = [];
   #flushQueued = false;
-  #batchInFlight = false;
+  #batchesInFlight = 0;
   /** Callers of {@linkcode exec} and {@linkcode close} waiting for the tasks before them. */
   #drainWaiters: (() => void)[] = [];
   #broken: Error | undefined;
@@ -120,7 +143,7 @@ export class SqliteConnection {
   // Same-turn calls share a batch: the flush waits for the current
   // microtasks, and for the batch in flight.
   #queueFlush(): void {
-    if (this.#flushQueued || this.#batchInFlight) return;
+    if (this.#flushQueued || this.#batchesInFlight >= BATCHES_IN_FLIGHT) return;
     this.#flushQueued = true;
     queueMicrotask(() => {
       this.#flushQueued = false;
@@ -129,10 +152,20 @@ export class SqliteConnection {
   }
 
   #flush(): void {
-    if (this.#batchInFlight || this.#waiting.length === 0) return;
-    const batch = this.#waiting;
-    this.#waiting = [];
-    this.#batchInFlight = true;
+    while (this.#batchesInFlight < BATCHES_IN_FLIGHT && this.#waiting.length > 0) {
+      this.#dispatch();
+    }
+  }
+
+  /** Sends the oldest waiting tasks, up to {@linkcode BATCH_ROWS} rows, as one batch. */
+  #dispatch(): void {
+    let rows = 0;
+    let count = 0;
+    while (count < this.#waiting.length && (count === 0 || rows < BATCH_ROWS)) {
+      rows += taskRows(this.#waiting[count++].task);
+    }
+    const batch = this.#waiting.splice(0, count);
+    this.#batchesInFlight++;
     this.#request({ kind: "batch", tasks: batch.map((w) => w.task) }).then(
       (reply) => {
         reply.outcomes!.forEach((outcome, i) => {
@@ -144,7 +177,7 @@ export class SqliteConnection {
         for (const waiting of batch) waiting.reject(error);
       },
     ).finally(() => {
-      this.#batchInFlight = false;
+      this.#batchesInFlight--;
       this.#flush();
       this.#wakeDrained();
     });
@@ -152,14 +185,14 @@ export class SqliteConnection {
 
   /** Resolves when no task is waiting or in flight. */
   #drained(): Promise<void> {
-    if (!this.#batchInFlight && this.#waiting.length === 0 && !this.#flushQueued) {
+    if (this.#batchesInFlight === 0 && this.#waiting.length === 0 && !this.#flushQueued) {
       return Promise.resolve();
     }
     return new Promise((resolve) => this.#drainWaiters.push(resolve));
   }
 
   #wakeDrained(): void {
-    if (this.#batchInFlight || this.#waiting.length > 0) return;
+    if (this.#batchesInFlight > 0 || this.#waiting.length > 0) return;
     const waiters = this.#drainWaiters;
     this.#drainWaiters = [];
     for (const wake of waiters) wake();

@@ -28,17 +28,21 @@ PRAGMA busy_timeout = 5000;
  * partial indexes over it, so a message is one row and its status decides
  * where it shows up: nothing to keep in sync. A received (sender, ID) is
  * never stored twice — the primary key is the dedup record.
+ *
+ * STRICT checks the column types; the allowed values are the TypeScript
+ * types of `StoredMessage`, the only writer. (CHECK constraints listing them
+ * halved the insert rate when measured: 60k against 130k rows/s.)
  */
 export const SCHEMA = `
 BEGIN;
 CREATE TABLE IF NOT EXISTS messages (
   peer_id   TEXT    NOT NULL,
   id        TEXT    NOT NULL,
-  direction TEXT    NOT NULL CHECK (direction IN ('out', 'in')),
+  direction TEXT    NOT NULL, -- 'out' | 'in'
   text      TEXT    NOT NULL,
   sent_at   INTEGER NOT NULL,
-  broadcast INTEGER NOT NULL CHECK (broadcast IN (0, 1)),
-  status    TEXT    NOT NULL CHECK (status IN ('pending', 'sent', 'failed', 'delivered', 'read')),
+  broadcast INTEGER NOT NULL, -- 0 | 1
+  status    TEXT    NOT NULL, -- 'pending' | 'sent' | 'failed' | 'delivered' | 'read'
   PRIMARY KEY (peer_id, id, direction)
 ) STRICT, WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS outbox ON messages (peer_id, id)
