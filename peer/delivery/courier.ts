@@ -41,8 +41,15 @@ export interface CourierOptions {
 /** Everything owed to one peer. */
 interface Mailbox {
   peerId: string;
-  /** Unacknowledged outgoing messages, oldest first (in flight or not). */
-  queue: StoredMessage[];
+  /** Unacknowledged outgoing messages by ID, oldest first (in flight or not). */
+  queue: Map<string, StoredMessage>;
+  /** The link the messages in flight were written to. */
+  link: DirectLink | undefined;
+  /**
+   * Queued messages not yet written to `link`, oldest first (entries settled
+   * meanwhile are skipped). Kept so a flush costs what is new, not the queue.
+   */
+  unsent: StoredMessage[];
   /** Message ID → the link it was last written to, and when. */
   inFlight: Map<string, { link: DirectLink; at: number }>;
   /** Read receipts to deliver; ID → link it was last written to, if any. */
@@ -77,7 +84,9 @@ export class Courier {
   /** Loads what earlier runs left undelivered. Flushing starts as recipients appear. */
   async restore(): Promise<void> {
     const { store } = this.#options;
-    for (const message of await store.outbox()) this.#mailbox(message.peerId).queue.push(message);
+    for (const message of await store.outbox()) {
+      this.#mailbox(message.peerId).queue.set(message.id, message);
+    }
     for (const peerId of await store.peersWithPendingReceipts()) {
       for (const id of await store.pendingReceipts(peerId)) {
         this.#mailbox(peerId).receipts.set(id, undefined);
@@ -91,7 +100,8 @@ export class Courier {
     const touched = new Set<Mailbox>();
     for (const message of messages) {
       const mailbox = this.#mailbox(message.peerId);
-      mailbox.queue.push(message);
+      mailbox.queue.set(message.id, message);
+      mailbox.unsent.push(message);
       touched.add(mailbox);
     }
     for (const mailbox of touched) this.#flush(mailbox);
@@ -106,14 +116,14 @@ export class Courier {
 
   /** Outgoing messages not yet acknowledged, per recipient, oldest first. */
   pending(): StoredMessage[] {
-    return [...this.#mailboxes.values()].flatMap((m) => m.queue);
+    return [...this.#mailboxes.values()].flatMap((m) => [...m.queue.values()]);
   }
 
   /** Drops a not yet delivered message from its queue (the store marks it failed). */
   withdraw(peerId: string, id: string): void {
     const mailbox = this.#mailboxes.get(peerId);
     if (!mailbox) return;
-    mailbox.queue = mailbox.queue.filter((m) => m.id !== id);
+    mailbox.queue.delete(id);
     mailbox.inFlight.delete(id);
   }
 
@@ -127,8 +137,11 @@ export class Courier {
   acknowledged(peerId: string, ids: string[]): void {
     const mailbox = this.#mailboxes.get(peerId);
     if (!mailbox) return;
-    const wanted = new Set(ids);
-    const delivered = mailbox.queue.filter((m) => wanted.has(m.id));
+    const delivered: StoredMessage[] = [];
+    for (const id of ids) {
+      const message = mailbox.queue.get(id);
+      if (message) delivered.push(message);
+    }
     if (delivered.length === 0) return; // late duplicates of acks already handled
     this.#settle(mailbox, ids);
     const to = this.#peer(peerId);
@@ -177,6 +190,7 @@ export class Courier {
     for (const [id, flight] of mailbox.inFlight) {
       if (flight.link === link) mailbox.inFlight.delete(id);
     }
+    if (mailbox.link === link) mailbox.link = undefined;
     for (const [id, via] of mailbox.receipts) if (via === link) mailbox.receipts.set(id, undefined);
     if (hasWork(mailbox)) this.#flushSoon(mailbox, this.#retryDelay(mailbox));
   }
@@ -202,7 +216,9 @@ export class Courier {
     if (!mailbox) {
       mailbox = {
         peerId,
-        queue: [],
+        queue: new Map(),
+        link: undefined,
+        unsent: [],
         inFlight: new Map(),
         receipts: new Map(),
         announced: new Set(),
@@ -218,9 +234,8 @@ export class Courier {
   }
 
   #settle(mailbox: Mailbox, ids: string[]): void {
-    const done = new Set(ids);
-    mailbox.queue = mailbox.queue.filter((m) => !done.has(m.id));
     for (const id of ids) {
+      mailbox.queue.delete(id);
       mailbox.inFlight.delete(id);
       mailbox.announced.delete(id);
     }
@@ -307,9 +322,16 @@ export class Courier {
     mailbox.impostorAddress = undefined;
     mailbox.attempt = 0;
     const now = Date.now();
-    const firstSends: string[] = [];
-    for (const message of mailbox.queue) {
-      if (mailbox.inFlight.get(message.id)?.link === link) continue;
+    const firstSends: StoredMessage[] = [];
+    if (link !== mailbox.link) {
+      // A new link: everything unacknowledged goes again, oldest first.
+      mailbox.link = link;
+      mailbox.unsent = [...mailbox.queue.values()];
+    }
+    const unsent = mailbox.unsent;
+    mailbox.unsent = [];
+    for (const message of unsent) {
+      if (mailbox.queue.get(message.id) !== message) continue; // settled or withdrawn meanwhile
       link.send({
         type: "chat",
         id: message.id,
@@ -318,7 +340,7 @@ export class Courier {
         broadcast: message.broadcast,
       });
       mailbox.inFlight.set(message.id, { link, at: now });
-      if (message.status === "pending") firstSends.push(message.id);
+      if (message.status === "pending") firstSends.push(message);
     }
     for (const [id, via] of mailbox.receipts) {
       if (via === link) continue;
@@ -329,9 +351,7 @@ export class Courier {
     // "sent" is news for the user, not a state worth a disk write: until the
     // ack, the store keeps the message pending and it is resent if need be.
     const to = this.#peer(mailbox.peerId);
-    const first = new Set(firstSends);
-    for (const message of mailbox.queue) {
-      if (!first.has(message.id)) continue;
+    for (const message of firstSends) {
       message.status = "sent";
       this.#options.emit({ event: "sent", id: message.id, to });
     }
@@ -340,7 +360,7 @@ export class Courier {
   /** Tells the user, once per message, that it waits in the outbox. */
   #announcePending(mailbox: Mailbox, reason: string): void {
     const to = this.#peer(mailbox.peerId);
-    for (const message of mailbox.queue) {
+    for (const message of mailbox.queue.values()) {
       if (mailbox.announced.has(message.id)) continue;
       mailbox.announced.add(message.id);
       this.#options.emit({ event: "pending", id: message.id, to });
@@ -377,5 +397,5 @@ export class Courier {
 }
 
 function hasWork(mailbox: Mailbox): boolean {
-  return mailbox.queue.length > 0 || mailbox.receipts.size > 0;
+  return mailbox.queue.size > 0 || mailbox.receipts.size > 0;
 }
