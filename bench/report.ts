@@ -44,11 +44,12 @@ export function textTable(results: BenchResult[]): string {
     r.what,
     r.measured,
     r.baseline,
+    r.floor ?? "—",
     r.ratio,
     r.target,
     r.met ? "met" : "MISSED",
   ]);
-  const header = ["#", "what", "measured", "baseline (same run)", "ratio", "target", ""];
+  const header = ["#", "what", "measured", "baseline (same run)", "floor", "ratio", "target", ""];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join("  ").trimEnd();
   return [line(header), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");
@@ -58,9 +59,9 @@ export function textTable(results: BenchResult[]): string {
 export function markdownReport(results: BenchResult[], machine: Machine, notes: string): string {
   const cell = (text: string) => text.replaceAll("|", "\\|");
   const table = results.map((r) =>
-    `| ${r.id} | ${cell(r.what)} | ${cell(r.measured)} | ${cell(r.baseline)} | ${cell(r.ratio)} | ${
-      cell(r.target)
-    } | ${r.met ? "**met**" : "**missed**"} |`
+    `| ${r.id} | ${cell(r.what)} | ${cell(r.measured)} | ${cell(r.baseline)} | ${
+      cell(r.floor ?? "—")
+    } | ${cell(r.ratio)} | ${cell(r.target)} | ${r.met ? "**met**" : "**missed**"} |`
   );
   return `# p2pchat benchmarks
 
@@ -68,15 +69,15 @@ Measured by \`${machine.command}\` on ${machine.date}. Every figure is a median 
 percentile over repeated trials, and every ratio is against a baseline measured in the same run on
 the same machine, because the machine is shared and noisy. Direct links are measured **with
 encryption** (AES-256-GCM after the X25519/Ed25519 handshake) and with both peers' message stores
-**on disk** (Deno KV), exactly as the product runs.
+**on disk** (SQLite, \`synchronous = FULL\`), exactly as the product runs.
 
 - Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memory} RAM, ${machine.os}
 - Runtime: Deno ${machine.deno} (V8 ${machine.v8})
 - Load: simulated peers speak the real registry protocol from worker threads; the registry under
   test runs in its own process (\`bench/registry_host.ts\`); baselines run the same way.
 
-| # | what | measured | baseline (same run) | ratio | target | |
-|---|---|---|---|---|---|---|
+| # | what | measured | baseline (same run) | floor | ratio | target | |
+|---|---|---|---|---|---|---|---|
 ${table.join("\n")}
 
 ${notes}

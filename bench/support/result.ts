@@ -9,7 +9,9 @@ export interface BenchResult {
   measured: string;
   /** The same-run baseline, formatted, or "—". */
   baseline: string;
-  /** Measured relative to the baseline, e.g. "1.7×", or "—". */
+  /** The least the measured figure can physically be, where that is known (formatted). */
+  floor?: string;
+  /** Measured relative to the baseline (or floor), e.g. "1.7×", or "—". */
   ratio: string;
   target: string;
   met: boolean;
