@@ -17,8 +17,9 @@ export const BENCHMARK_NOTES = `## How each figure is measured
    same thread. **Floor** = echo p50 + 2 × commit p50: a durable round trip commits at the sender
    before it sends and at the receiver before it acknowledges, and cannot cost less.
 2. **Throughput.** The same pair; 20,000 messages handed to \`send()\` at once, timed until every
-   \`delivered\` arrived. Baseline: the same number of JSON frames written in batches of 256, each
-   decoded by the receiver and answered with a JSON ack frame, until all acks are back.
+   \`delivered\` arrived; five trials, the median reported. Baseline, run after each trial: the
+   same number of JSON frames written in batches of 256, each decoded by the receiver and answered
+   with a JSON ack frame, until all acks are back.
 3. **Join visibility.** N−1 simulated peers (two worker threads) hold the list; a new peer registers
    and the time from its \`welcome\` to the last of the others applying the delta is taken, 30–50
    times, one join at a time. Baseline: a bare server process writing one frame of the delta's size to

@@ -49,7 +49,7 @@ const size = <T>(full: T, tiny: T) => smoke ? tiny : full;
 
 const cases: [number, () => Promise<BenchResult>][] = [
   [1, () => linkRoundTrip(size(300, 20))],
-  [2, () => linkThroughput(size(20_000, 500))],
+  [2, () => linkThroughput(size(20_000, 500), size(5, 1))],
   [3, () => joinVisibility(size(100, 20), size(40, 5))],
   [3, () => joinVisibility(size(1000, 50), size(20, 3))],
   [4, () => registryCapacity(size(10_000, 200), size(5, 2))],
