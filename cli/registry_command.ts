@@ -124,8 +124,21 @@ const FLAGS: FlagSpec[] = [
     name: "admin-token",
     type: "string",
     value: "TOKEN",
-    help: "dashboard bearer token; shows in `ps`: prefer P2PCHAT_ADMIN_TOKEN",
+    help: "token for kicking, and beyond loopback reading; prefer P2PCHAT_ADMIN_TOKEN (ps)",
     defaultText: "generated, printed once",
+  },
+  {
+    name: "read-token",
+    type: "string",
+    value: "TOKEN",
+    help: "token that reads the dashboard, API and /metrics but cannot kick",
+  },
+  {
+    name: "max-sse-clients",
+    type: "string",
+    value: "N",
+    help: "live dashboard streams served at once; more get 503",
+    defaultText: "64",
   },
   {
     name: "heartbeat-ms",
@@ -238,6 +251,16 @@ export function registryOptions(args: string[], env?: Record<string, string | un
         `choose an admin token with --admin-token (or ${envName("admin-token")})`,
     );
   }
+  const readToken = typeof flags["read-token"] === "string" ? flags["read-token"] : undefined;
+  if (readToken !== undefined && readToken.length < 16) {
+    throw new UsageError("Invalid value for --read-token: use at least 16 characters");
+  }
+  if (readToken !== undefined && readToken === adminToken) {
+    throw new UsageError("--read-token must differ from --admin-token (it cannot kick)");
+  }
+  const maxLiveStreams = typeof flags["max-sse-clients"] === "string"
+    ? integerFlag("max-sse-clients", flags["max-sse-clients"], 1, 100_000)
+    : undefined;
   const options: RegistryOptions = {};
   if (typeof flags.listen === "string") {
     options.listen = hostPortFlag("listen", flags.listen, "0.0.0.0");
@@ -288,7 +311,16 @@ export function registryOptions(args: string[], env?: Record<string, string | un
     ? choiceFlag("log-format", flags["log-format"], ["text", "json"])
     : "text";
   const discovery = flags["no-discovery"] !== true;
-  return { help: false as const, options, logFormat, dashboard, adminToken, discovery };
+  return {
+    help: false as const,
+    options,
+    logFormat,
+    dashboard,
+    adminToken,
+    discovery,
+    readToken,
+    maxLiveStreams,
+  };
 }
 
 /** Most characters in an instance name. */
@@ -381,7 +413,14 @@ export async function runRegistry(args: string[]): Promise<number> {
     const { Dashboard, generateAdminToken } = await import("../dashboard/mod.ts");
     const adminToken = parsed.adminToken ?? generateAdminToken();
     try {
-      dashboard = Dashboard.start({ view: registry, listen: parsed.dashboard, adminToken, logger });
+      dashboard = Dashboard.start({
+        view: registry,
+        listen: parsed.dashboard,
+        adminToken,
+        readToken: parsed.readToken,
+        maxLiveStreams: parsed.maxLiveStreams,
+        logger,
+      });
     } catch (error) {
       if (
         !(error instanceof Deno.errors.AddrInUse || error instanceof Deno.errors.AddrNotAvailable)

@@ -3,7 +3,8 @@
  * only reads registry state, except for kicking, which needs the admin token.
  */
 
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
+import { compress } from "hono/compress";
 import { renderToString } from "preact-render-to-string";
 import type { VNode } from "preact";
 import type { RegistryView } from "../registry/mod.ts";
@@ -13,10 +14,17 @@ import * as format from "./assets/format.ts";
 import { DASHBOARD_CSS } from "./assets/dashboard_styles.ts";
 import { clusterJson, eventJson, historyJson, peerJson, statsJson } from "./api_shapes.ts";
 import { liveFeed } from "./live_feed.ts";
+import { LiveJournal } from "./live_journal.ts";
 import { renderMetrics } from "./metrics.ts";
 import { HomePage, SORT_KEYS, type SortKey } from "./pages/home_page.tsx";
 import { NotFoundPage, PeerPage } from "./pages/peer_page.tsx";
-import { bearerToken, FAVICON_SVG, SECURITY_HEADERS, tokenMatches } from "../http/mod.ts";
+import {
+  bearerToken,
+  FAVICON_SVG,
+  presentedSecret,
+  SECURITY_HEADERS,
+  tokenMatches,
+} from "../http/mod.ts";
 
 /** What the app needs to run. */
 export interface DashboardAppOptions {
@@ -29,7 +37,23 @@ export interface DashboardAppOptions {
   signal?: AbortSignal;
   /** Tick of the live feed; default a quarter heartbeat interval (see `liveFeed`). */
   liveTickMs?: number;
+  /**
+   * Whether reading (pages, API, live stream, metrics) needs a credential:
+   * the admin token or {@linkcode readToken}. True when bound beyond loopback.
+   */
+  readNeedsToken?: boolean;
+  /** A token that can read everything but kick nobody (e.g. for Prometheus). */
+  readToken?: string;
+  /** Most live streams open at once; more get 503. Default {@linkcode DEFAULT_MAX_LIVE_STREAMS}. */
+  maxLiveStreams?: number;
 }
+
+/** Live streams served at once unless configured (each costs a browser's worth of memory). */
+export const DEFAULT_MAX_LIVE_STREAMS = 64;
+
+const ASSETS = /^\/(assets\/|favicon\.)/;
+// Open without a credential even beyond loopback: they say nothing about peers.
+const PUBLIC_PATHS = /^\/(assets\/|favicon\.|healthz$)/;
 
 // The browser script is this source text: the client function applied to the
 // shared formatters, so both sides format ages and times identically.
@@ -46,6 +70,9 @@ ${
 export function createDashboardApp(options: DashboardAppOptions): Hono {
   const { view } = options;
   const signal = options.signal ?? new AbortController().signal;
+  const maxLiveStreams = options.maxLiveStreams ?? DEFAULT_MAX_LIVE_STREAMS;
+  const journal = new LiveJournal(view, signal);
+  const counters = { liveStreams: 0, liveStreamsRefused: 0 };
   const app = new Hono();
 
   app.use(async function guard(c, next) {
@@ -53,8 +80,29 @@ export function createDashboardApp(options: DashboardAppOptions): Hono {
     if (!options.isAllowedHost(c.req.header("host"))) {
       return c.text("Misdirected request: this dashboard does not answer to that Host.\n", 421);
     }
+    // Live data is never worth keeping: a cache would only show it stale.
+    if (!ASSETS.test(c.req.path)) c.header("Cache-Control", "no-store");
+    if (options.readNeedsToken && !PUBLIC_PATHS.test(c.req.path) && !await mayRead(c)) {
+      // Basic makes a browser ask for it (any user name, the token as password).
+      c.header("WWW-Authenticate", 'Basic realm="p2pchat registry", charset="UTF-8"');
+      return c.json({
+        error: "This dashboard is reachable beyond loopback: reading it needs the admin " +
+          "or read token (Authorization: Bearer TOKEN, or Basic with the token as password)",
+      }, 401);
+    }
     await next();
   });
+  app.use(compress());
+
+  async function mayRead(c: Context): Promise<boolean> {
+    const presented = presentedSecret(c.req.header("authorization"));
+    if (presented === undefined) return false;
+    const [admin, reader] = await Promise.all([
+      tokenMatches(presented, options.adminToken),
+      options.readToken === undefined ? false : tokenMatches(presented, options.readToken),
+    ]);
+    return admin || reader;
+  }
 
   app.get("/", (c) => {
     const sort = (SORT_KEYS as readonly string[]).includes(c.req.query("sort") ?? "")
@@ -137,7 +185,23 @@ export function createDashboardApp(options: DashboardAppOptions): Hono {
     return c.json({ events: view.recentEvents(limit).map(eventJson) });
   });
 
-  app.get("/api/events", (c) => liveFeed(c, { view, signal, tickMs: options.liveTickMs }));
+  app.get("/api/events", (c) => {
+    if (counters.liveStreams >= maxLiveStreams) {
+      counters.liveStreamsRefused++;
+      c.header("Retry-After", "10");
+      return c.json({
+        error: `Too many live dashboards: ${maxLiveStreams} streams are open (--max-sse-clients)`,
+      }, 503);
+    }
+    counters.liveStreams++;
+    return liveFeed(c, {
+      view,
+      journal,
+      signal,
+      tickMs: options.liveTickMs,
+      onEnd: () => counters.liveStreams--,
+    });
+  });
 
   app.get("/api/cluster", (c) => {
     const cluster = view.cluster?.();
@@ -153,9 +217,16 @@ export function createDashboardApp(options: DashboardAppOptions): Hono {
   app.get(
     "/metrics",
     (c) =>
-      c.body(renderMetrics(view.stats(), view.info(), { cluster: view.cluster?.() }), 200, {
-        "Content-Type": "text/plain; version=0.0.4; charset=utf-8",
-      }),
+      c.body(
+        renderMetrics(view.stats(), view.info(), {
+          cluster: view.cluster?.(),
+          dashboard: counters,
+        }),
+        200,
+        {
+          "Content-Type": "text/plain; version=0.0.4; charset=utf-8",
+        },
+      ),
   );
 
   app.get("/healthz", (c) => {

@@ -1,7 +1,7 @@
 /** Serving the dashboard app over HTTP inside the registry process. */
 
 import { AppServer, hostChecker } from "../http/mod.ts";
-import type { HostPort } from "../protocol/mod.ts";
+import { type HostPort, isLoopback } from "../protocol/mod.ts";
 import type { RegistryView } from "../registry/mod.ts";
 import type { Logger } from "../log/mod.ts";
 import { createDashboardApp } from "./dashboard_app.tsx";
@@ -11,6 +11,10 @@ export interface DashboardOptions {
   view: RegistryView;
   listen: HostPort;
   adminToken: string;
+  /** A token that reads but cannot kick (`--read-token`). */
+  readToken?: string;
+  /** Most live streams at once (`--max-sse-clients`). */
+  maxLiveStreams?: number;
   logger: Logger;
   liveTickMs?: number;
 }
@@ -43,6 +47,10 @@ export class Dashboard implements AsyncDisposable {
         createDashboardApp({
           view: options.view,
           adminToken: options.adminToken,
+          readToken: options.readToken,
+          // Loopback stays open to read, as it always was; anywhere else needs a token.
+          readNeedsToken: !isLoopback(address.hostname),
+          maxLiveStreams: options.maxLiveStreams,
           isAllowedHost: hostChecker(address.hostname, address.port),
           signal: streams,
           liveTickMs: options.liveTickMs,

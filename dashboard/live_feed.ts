@@ -1,19 +1,22 @@
 /**
  * `GET /api/events`: the registry's changes as server-sent events. Joins,
- * leaves, updates and log entries go out as they happen; heartbeats are
- * gathered and sent once per tick with the counters, so a registry with
- * thousands of peers does not flood a browser.
+ * leaves, updates and log entries go out as they happen, each with an `id:`;
+ * heartbeats are gathered and sent once per tick with the counters, so a
+ * registry with thousands of peers does not flood a browser. A browser that
+ * reconnects with `Last-Event-ID` gets what it missed rather than everything.
  */
 
 import type { Context } from "hono";
 import { streamSSE } from "hono/streaming";
 import { waitAtMost } from "../async/mod.ts";
-import type { RegistryChange, RegistryView } from "../registry/mod.ts";
+import type { RegistryView } from "../registry/mod.ts";
 import { clusterJson, eventJson, peerJson, statsJson } from "./api_shapes.ts";
+import type { JournalEntry, LiveJournal } from "./live_journal.ts";
 
 /** Options for {@linkcode liveFeed}. */
 export interface LiveFeedOptions {
   view: RegistryView;
+  journal: LiveJournal;
   /** Aborted when the dashboard shuts down; ends every open stream. */
   signal: AbortSignal;
   /**
@@ -22,18 +25,23 @@ export interface LiveFeedOptions {
    * as late merely because it has not been told of its last beat yet.
    */
   tickMs?: number;
+  /** Extra data for each `tick` (e.g. the chart's newest points). */
+  tickExtras?: () => object;
+  /** Called once the stream has ended. */
+  onEnd?: () => void;
 }
 
-// A browser that stops reading is dropped; EventSource reconnects and the
-// next `hello` brings it up to date, so nothing is lost but queue memory.
+// A browser that stops reading is dropped; EventSource reconnects and resumes
+// from its last event ID, so nothing is lost but queue memory.
 const MAX_QUEUED_EVENTS = 10_000;
 
 /** Streams events until the client goes away or the dashboard stops. */
 export function liveFeed(c: Context, options: LiveFeedOptions): Response {
-  const { view, signal } = options;
+  const { view, journal, signal } = options;
   const tickMs = options.tickMs ?? Math.min(1000, Math.max(50, view.info().heartbeatMs / 4));
+  const resumeFrom = journal.since(c.req.header("last-event-id"));
   return streamSSE(c, async (stream) => {
-    const queue: { event: string; data: object }[] = [];
+    const queue: JournalEntry[] = [];
     const beats = new Map<string, number>();
     let done = false;
     let wake: (() => void) | undefined;
@@ -41,27 +49,13 @@ export function liveFeed(c: Context, options: LiveFeedOptions): Response {
       done = true;
       wake?.();
     };
-    const unsubscribe = view.subscribe(function onRegistryChange(change: RegistryChange) {
-      const now = Date.now();
-      switch (change.kind) {
-        case "heartbeat":
-          beats.set(change.peer.id, change.peer.lastHeartbeatAt);
-          return;
-        case "joined":
-        case "updated":
-          queue.push({ event: `peer_${change.kind}`, data: { peer: peerJson(change.peer, now) } });
-          break;
-        case "left":
-          beats.delete(change.peer.id);
-          queue.push({
-            event: "peer_left",
-            data: { peer: peerJson(change.peer, now), reason: change.reason },
-          });
-          break;
-        case "event":
-          queue.push({ event: "log", data: eventJson(change.event) });
-          break;
+    const unsubscribe = journal.subscribe(function onJournalEntry(entry) {
+      if (entry.change.kind === "heartbeat") {
+        beats.set(entry.change.peer.id, entry.change.peer.lastHeartbeatAt);
+        return;
       }
+      if (entry.change.kind === "left") beats.delete(entry.change.peer.id);
+      queue.push(entry);
       if (queue.length > MAX_QUEUED_EVENTS) {
         // Stuck on a write to this browser: let go of it entirely.
         queue.length = 0;
@@ -75,19 +69,25 @@ export function liveFeed(c: Context, options: LiveFeedOptions): Response {
     signal.addEventListener("abort", stop);
     try {
       const now = Date.now();
-      await send("hello", {
-        info: view.info(),
-        stats: statsJson(view.stats(), view.info(), now),
-        peers: view.peers().map((p) => peerJson(p, now)),
-        ...clusterPart(now),
-      });
-      let nextTick = Date.now() + tickMs;
+      if (resumeFrom) {
+        queue.unshift(...resumeFrom);
+        // Every heartbeat it missed, summed up as the current ones.
+        for (const peer of view.peers()) beats.set(peer.id, peer.lastHeartbeatAt);
+      } else {
+        await send("hello", {
+          info: view.info(),
+          stats: statsJson(view.stats(), view.info(), now),
+          peers: view.peers().map((p) => peerJson(p, now)),
+          ...clusterPart(now),
+        }, journal.head);
+      }
+      let nextTick = resumeFrom ? 0 : Date.now() + tickMs;
       while (!done && !signal.aborted) {
         let membershipChanged = false;
         while (queue.length > 0 && !done) {
-          const item = queue.shift()!;
-          membershipChanged ||= item.event.startsWith("peer_");
-          await send(item.event, item.data);
+          const entry = queue.shift()!;
+          membershipChanged ||= entry.change.kind !== "event";
+          await sendEntry(entry);
         }
         // Totals follow joins and leaves at once, not at the next tick.
         if (membershipChanged) {
@@ -98,6 +98,7 @@ export function liveFeed(c: Context, options: LiveFeedOptions): Response {
             stats: statsJson(view.stats(), view.info(), Date.now()),
             beats: Object.fromEntries(beats),
             ...clusterPart(Date.now()),
+            ...options.tickExtras?.(),
           });
           beats.clear();
           nextTick = Date.now() + tickMs;
@@ -112,6 +113,7 @@ export function liveFeed(c: Context, options: LiveFeedOptions): Response {
     } finally {
       unsubscribe();
       signal.removeEventListener("abort", stop);
+      options.onEnd?.();
     }
 
     /** A cluster instance's ticks also carry the instances and the engine's state. */
@@ -120,8 +122,30 @@ export function liveFeed(c: Context, options: LiveFeedOptions): Response {
       return cluster ? { cluster: clusterJson(cluster, now) } : {};
     }
 
-    async function send(event: string, data: object): Promise<void> {
-      await stream.writeSSE({ event, data: JSON.stringify({ ...data, now: Date.now() }) });
+    async function sendEntry(entry: JournalEntry): Promise<void> {
+      const now = Date.now();
+      const { change } = entry;
+      switch (change.kind) {
+        case "joined":
+        case "updated":
+          return await send(`peer_${change.kind}`, { peer: peerJson(change.peer, now) }, entry.seq);
+        case "left":
+          return await send(
+            "peer_left",
+            { peer: peerJson(change.peer, now), reason: change.reason },
+            entry.seq,
+          );
+        case "event":
+          return await send("log", eventJson(change.event), entry.seq);
+      }
+    }
+
+    async function send(event: string, data: object, seq?: number): Promise<void> {
+      await stream.writeSSE({
+        event,
+        data: JSON.stringify({ ...data, now: Date.now() }),
+        id: seq === undefined ? undefined : journal.eventId(seq),
+      });
     }
   });
 }

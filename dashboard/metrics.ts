@@ -9,11 +9,21 @@ interface Metric {
   samples: [labels: Record<string, string>, value: number][];
 }
 
+/** The dashboard's own counters, beside the registry's. */
+export interface DashboardCounters {
+  /** Live streams (`/api/events`) open now. */
+  liveStreams: number;
+  /** Live streams refused because the cap was reached. */
+  liveStreamsRefused: number;
+}
+
 /** What else the metrics may show. */
 export interface MetricsOptions {
   now?: number;
   /** In a cluster: its instances and engine. */
   cluster?: ClusterView;
+  /** The dashboard's live streams. */
+  dashboard?: DashboardCounters;
 }
 
 /** Renders every metric, named `p2pchat_*`. */
@@ -22,7 +32,8 @@ export function renderMetrics(
   info: RegistryInfo,
   options: MetricsOptions | number = {},
 ): string {
-  const { now = Date.now(), cluster } = typeof options === "number" ? { now: options } : options;
+  const { now = Date.now(), cluster, dashboard = { liveStreams: 0, liveStreamsRefused: 0 } } =
+    typeof options === "number" ? { now: options } : options;
   const one = (value: number): Metric["samples"] => [[{}, value]];
   const metrics: Metric[] = [
     {
@@ -142,6 +153,18 @@ export function renderMetrics(
       type: "gauge",
       help: "The limits against abuse in force (docs/SECURITY.md), by name.",
       samples: limitSamples(info),
+    },
+    {
+      name: "p2pchat_dashboard_sse_clients",
+      type: "gauge",
+      help: "Live dashboard streams (GET /api/events) open now.",
+      samples: one(dashboard.liveStreams),
+    },
+    {
+      name: "p2pchat_dashboard_sse_refused_total",
+      type: "counter",
+      help: "Live dashboard streams refused with 503 because --max-sse-clients were open.",
+      samples: one(dashboard.liveStreamsRefused),
     },
     {
       name: "p2pchat_uptime_seconds",

@@ -8,5 +8,12 @@
  */
 
 export { AppServer, type AppServerOptions, type RequestHandler } from "./app_server.ts";
-export { bearerToken, hostChecker, newToken, SECURITY_HEADERS, tokenMatches } from "./security.ts";
+export {
+  bearerToken,
+  hostChecker,
+  newToken,
+  presentedSecret,
+  SECURITY_HEADERS,
+  tokenMatches,
+} from "./security.ts";
 export { FAVICON_SVG } from "./favicon.ts";

@@ -40,6 +40,26 @@ export function bearerToken(header: string | undefined): string | undefined {
 }
 
 /**
+ * The secret in an `Authorization` header: a bearer token, or the password
+ * of HTTP Basic authentication (what a browser's login prompt sends; the user
+ * name is ignored).
+ */
+export function presentedSecret(header: string | undefined): string | undefined {
+  const bearer = bearerToken(header);
+  if (bearer !== undefined) return bearer;
+  const basic = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header ?? "");
+  if (!basic) return undefined;
+  let decoded: string;
+  try {
+    decoded = new TextDecoder().decode(Uint8Array.fromBase64(basic[1]));
+  } catch {
+    return undefined;
+  }
+  const colon = decoded.indexOf(":");
+  return colon < 0 ? undefined : decoded.slice(colon + 1);
+}
+
+/**
  * Decides which `Host` headers the dashboard bound at `hostname:port`
  * answers. A DNS-rebinding page reaches us under the attacker's host name, so
  * only the bound address, IP literals and `localhost` (with our port) pass.

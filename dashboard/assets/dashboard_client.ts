@@ -407,9 +407,15 @@ export function dashboardClient(format: typeof Format): void {
       renderCluster(data.cluster as LiveCluster | undefined);
       tick();
     });
+    source.onopen = () => setLive("live", "Live: updates as they happen");
     source.onerror = () => {
-      // EventSource retries by itself; the next "hello" resynchronises everything.
+      // EventSource retries by itself, sending the last event ID, and the
+      // registry resumes from there (or says hello with everything).
       setLive("lost", "Connection to the registry lost — reconnecting…");
+      // A refusal (503: too many dashboards open) ends it for good: retry later.
+      if (source.readyState === EventSource.CLOSED) {
+        setTimeout(connect, 5000 + Math.random() * 5000);
+      }
     };
   }
 

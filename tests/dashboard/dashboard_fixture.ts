@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import type { Hono } from "hono";
 import { Notifier, waitAtMost } from "../../async/mod.ts";
-import { createDashboardApp, hostChecker } from "../../dashboard/mod.ts";
+import { createDashboardApp, type DashboardAppOptions, hostChecker } from "../../dashboard/mod.ts";
 import {
   Registry,
   type RegistryChange,
@@ -37,6 +37,8 @@ export interface TestDashboardOptions {
   registry?: RegistryOptions;
   /** Lets a test put a spy between the app and the registry. */
   wrapView?: (registry: Registry) => RegistryView;
+  /** Options for the app beyond the fixture's (read tokens, stream cap). */
+  app?: Partial<DashboardAppOptions>;
 }
 
 /** A registry with the dashboard app in front of it. */
@@ -72,6 +74,7 @@ export async function startDashboard(options: TestDashboardOptions = {}): Promis
     isAllowedHost: hostChecker("127.0.0.1", 7080),
     liveTickMs: LIVE_TICK_MS,
     signal: streams.signal,
+    ...options.app,
   });
 
   async function request(path: string, init: RequestInit = {}): Promise<Response> {
@@ -311,6 +314,8 @@ export function metricValue(
 /** One server-sent event with its JSON data parsed. */
 export interface SseEvent {
   event: string;
+  /** The `id:` field, if the event had one. */
+  id?: string;
   // deno-lint-ignore no-explicit-any
   data: any;
 }
@@ -410,6 +415,7 @@ export class SseReader implements AsyncDisposable {
 
 function parseEventBlock(block: string): SseEvent {
   let event = "message";
+  let id: string | undefined;
   const data: string[] = [];
   for (const line of block.split("\n")) {
     const colon = line.indexOf(":");
@@ -417,11 +423,12 @@ function parseEventBlock(block: string): SseEvent {
     const value = colon < 0 ? "" : line.slice(colon + 1).replace(/^ /, "");
     if (field === "event") event = value;
     else if (field === "data") data.push(value);
-    else if (field !== "" && field !== "id" && field !== "retry") {
+    else if (field === "id") id = value;
+    else if (field !== "" && field !== "retry") {
       throw new Error(`Unknown SSE field ${JSON.stringify(field)} in ${JSON.stringify(block)}`);
     }
   }
-  return { event, data: JSON.parse(data.join("\n")) };
+  return { event, id, data: JSON.parse(data.join("\n")) };
 }
 
 // ---- the server-rendered peers table --------------------------------------------

@@ -6,13 +6,24 @@ import {
   delay,
   HEARTBEAT_MS,
   LIVE_TICK_MS,
+  metricValue,
+  parseMetrics,
   registeredPeer,
   spiedView,
   SseReader,
   startDashboard,
   type TestDashboard,
-  waitUntil,
 } from "./dashboard_fixture.ts";
+
+/** Polls an asynchronous check every 10 ms; true once it holds, false after `timeoutMs`. */
+async function waitUntilAsync(check: () => Promise<boolean>, timeoutMs = 5000): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return true;
+    await delay(10);
+  }
+  return false;
+}
 
 async function openFeed(dashboard: TestDashboard): Promise<SseReader> {
   const res = await dashboard.request("/api/events");
@@ -136,16 +147,25 @@ Deno.test("shutting the dashboard down ends every open live stream", async () =>
   await second.waitEnded();
 });
 
-Deno.test("a browser that closes the live stream is unsubscribed from the registry", async () => {
+/** `p2pchat_dashboard_sse_clients` now. */
+async function openStreams(dashboard: TestDashboard): Promise<number> {
+  const metrics = parseMetrics(await (await dashboard.request("/metrics")).text());
+  return metricValue(metrics, "p2pchat_dashboard_sse_clients");
+}
+
+Deno.test("a browser that closes the live stream is let go of, and the gauge says so", async () => {
   const listeners = new Set<(change: RegistryChange) => void>();
   await using dashboard = await startDashboard({ wrapView: (r) => spiedView(r, listeners) });
+  assert.equal(listeners.size, 1, "the journal listens to the registry for as long as it runs");
   {
     await using feed = await openFeed(dashboard);
     await feed.next("hello");
     await feed.next("tick");
-    assert.equal(listeners.size, 1);
+    assert.equal(await openStreams(dashboard), 1);
   }
-  await waitUntil(() => listeners.size === 0, "the closed stream to unsubscribe");
+  const watched = await waitUntilAsync(async () => await openStreams(dashboard) === 0);
+  assert.ok(watched, "the closed stream was let go of");
+  assert.equal(listeners.size, 1, "one subscription however many streams come and go");
 });
 
 Deno.test({
@@ -163,7 +183,10 @@ Deno.test({
         const event = { seq, at: Date.now(), kind: "join" as const, name: `p${seq}` };
         for (const listener of [...listeners]) listener({ kind: "event", event });
       }
-      await waitUntil(() => listeners.size === 0, "the stalled stream to be dropped", 2000);
+      assert.ok(
+        await waitUntilAsync(async () => await openStreams(dashboard) === 0, 2000),
+        "the stalled stream was dropped",
+      );
     } finally {
       await body.cancel();
     }

@@ -170,6 +170,28 @@ Deno.test("registry options refuse a bad address, eviction count or log format",
   );
 });
 
+Deno.test("the dashboard's read token and stream cap come from flags or the environment", () => {
+  const parsed = registryOptions(["--read-token", "r".repeat(16), "--max-sse-clients", "8"], {});
+  assert.ok(!parsed.help);
+  assert.equal(parsed.readToken, "r".repeat(16));
+  assert.equal(parsed.maxLiveStreams, 8);
+  const fromEnv = registryOptions([], { P2PCHAT_MAX_SSE_CLIENTS: "3" }) as typeof parsed;
+  assert.equal(fromEnv.maxLiveStreams, 3);
+  assert.equal(fromEnv.readToken, undefined);
+  assert.throws(
+    () => registryOptions(["--read-token", "short"], {}),
+    usageError("Invalid value for --read-token: use at least 16 characters"),
+  );
+  assert.throws(
+    () => registryOptions(["--read-token", "t".repeat(16), "--admin-token", "t".repeat(16)], {}),
+    usageError("--read-token must differ from --admin-token (it cannot kick)"),
+  );
+  assert.throws(
+    () => registryOptions(["--max-sse-clients", "0"], {}),
+    usageError('Invalid value for --max-sse-clients: "0" is not a whole number from 1 to 100000'),
+  );
+});
+
 // ---- peer options ------------------------------------------------------------------------------
 
 Deno.test("peer options need a name, from the flag or P2PCHAT_NAME", () => {
