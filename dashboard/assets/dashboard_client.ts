@@ -271,6 +271,7 @@ export function dashboardClient(format: typeof Format): void {
       kick.className = "kick";
       kick.textContent = "Kick";
       kick.title = `Disconnect ${tr.dataset.name}`;
+      kick.setAttribute("aria-label", `Kick ${tr.dataset.name}`);
       kick.addEventListener("click", () => void kickPeer(tr.dataset.id!, tr.dataset.name!, kick));
       actions.append(kick);
     }

@@ -65,6 +65,7 @@ export function HomePage(props: HomePageProps) {
       now={now}
       cluster={cluster}
     >
+      <h1>Registry overview</h1>
       <section class="totals" aria-label="Totals">
         <Total label="Online" stat="peersOnline" value={stats.peersOnline} />
         <Total
@@ -120,7 +121,7 @@ export function HomePage(props: HomePageProps) {
         />
         <div class="card">
           <span class="label">Uptime</span>
-          <span class="value" id="uptime">{formatDuration(now - info.startedAt)}</span>
+          <span class="value small" id="uptime">{formatDuration(now - info.startedAt)}</span>
         </div>
         <div class="card">
           <span class="label">Heartbeat</span>
@@ -140,6 +141,7 @@ export function HomePage(props: HomePageProps) {
               name="q"
               type="search"
               placeholder="Filter by name"
+              aria-label="Filter peers by name"
               value={props.filter}
               autocomplete="off"
             />
@@ -153,9 +155,15 @@ export function HomePage(props: HomePageProps) {
             {shown.length} of {props.peers.length} shown
           </span>
           <form id="token-form" class="token" hidden>
-            <input id="token" type="password" placeholder="Admin token" autocomplete="off" />
+            <input
+              id="token"
+              type="password"
+              placeholder="Admin token"
+              aria-label="Admin token, to enable kicking"
+              autocomplete="off"
+            />
             <button type="submit">Unlock</button>
-            <span id="token-status" class="status" />
+            <span id="token-status" class="status" role="status" />
           </form>
         </div>
         <div class="table-wrap">

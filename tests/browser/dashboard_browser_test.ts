@@ -159,3 +159,27 @@ Deno.test({
     await page.locator(`#peers tr[data-id="${erin.id}"]`).waitFor();
   },
 });
+
+Deno.test({
+  name: "the uptime card keeps its height however long the uptime reads",
+  ignore: skipBrowserTests(),
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    await using registry = await RegistryProcess.start();
+    await using browser = await launchBrowser();
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await page.goto(registry.dashboardUrl);
+    await page.waitForSelector("#live[data-state=live]");
+    // Set and measured in one go, between two ticks of the page's own clock.
+    const heights = await page.evaluate(() => {
+      const uptime = document.getElementById("uptime")!;
+      const card = uptime.closest(".card") as HTMLElement;
+      return ["5 s", "2 min 24 s", "23 h 59 min", "999 d 23 h"].map((text) => {
+        uptime.textContent = text;
+        return card.getBoundingClientRect().height;
+      });
+    });
+    assert.equal(new Set(heights).size, 1, `card heights ${heights.join(", ")}`);
+  },
+});
