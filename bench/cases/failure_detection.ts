@@ -8,7 +8,7 @@
 import { RegistryHost } from "../support/registry_process.ts";
 import type { BenchResult } from "../support/result.ts";
 import { formatMs, median, percentile } from "../support/stats.ts";
-import { RawPeer } from "../../tests/support/raw_peer.ts";
+import { RawPeer } from "../../sim/mod.ts";
 
 const HEARTBEAT_MS = 500;
 const EVICT_AFTER = 3;

@@ -10,7 +10,7 @@ import type { BenchResult } from "../support/result.ts";
 import { SimFleet } from "../support/sim_fleet.ts";
 import { formatMs, percentile, wallNow } from "../support/stats.ts";
 import { parseHostPort } from "../../protocol/mod.ts";
-import { RawPeer } from "../../tests/support/raw_peer.ts";
+import { RawPeer } from "../../sim/mod.ts";
 
 const RAW_FANOUT = new URL("../raw_fanout_host.ts", import.meta.url);
 // A delta announcing one join is about this size on the wire.

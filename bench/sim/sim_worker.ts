@@ -6,8 +6,7 @@
 
 import type { HostPort } from "../../protocol/mod.ts";
 import { Identity } from "../../peer/mod.ts";
-import { skimFrames } from "../../tests/support/frame_skimmer.ts";
-import { RawPeer, type RawPeerReading } from "../../tests/support/raw_peer.ts";
+import { RawPeer, type RawPeerReading, skimFrames } from "../../sim/mod.ts";
 
 /** Requests a fleet worker understands. */
 export type SimRequest =

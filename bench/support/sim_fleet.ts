@@ -1,7 +1,7 @@
 /** Simulated peers spread over worker threads, driven from the bench. */
 
 import type { HostPort } from "../../protocol/mod.ts";
-import type { RawPeerReading } from "../../tests/support/raw_peer.ts";
+import type { RawPeerReading } from "../../sim/mod.ts";
 import type { SimRequest } from "../sim/sim_worker.ts";
 
 const WORKER = new URL("../sim/sim_worker.ts", import.meta.url);

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import type { Registry } from "../../registry/mod.ts";
 import { RedisServer } from "../support/redis_server.ts";
-import { RawPeer } from "../support/raw_peer.ts";
+import { RawPeer } from "../../sim/mod.ts";
 import { expectRefusal } from "../registry/registry_fixture.ts";
 import { addressOf, startInstance } from "./cluster_fixture.ts";
 

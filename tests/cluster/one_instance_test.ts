@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { RedisServer } from "../support/redis_server.ts";
-import { RawPeer } from "../support/raw_peer.ts";
+import { RawPeer } from "../../sim/mod.ts";
 import { addressOf, startInstance } from "./cluster_fixture.ts";
 
 Deno.test("a registry with --cluster serves peers as a single registry does", async () => {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { APP_VERSION, PROTOCOL_VERSION } from "../../protocol/mod.ts";
 import type { PeerJson } from "../../dashboard/mod.ts";
-import { keepAlive } from "../support/raw_peer.ts";
+import { keepAlive } from "../../sim/mod.ts";
 import {
   EVICT_AFTER,
   HEARTBEAT_MS,

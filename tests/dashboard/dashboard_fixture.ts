@@ -16,7 +16,7 @@ import {
   type RegistryView,
 } from "../../registry/mod.ts";
 import { addressOf, registeredPeer } from "../registry/registry_fixture.ts";
-import { RawPeer } from "../support/raw_peer.ts";
+import { RawPeer } from "../../sim/mod.ts";
 
 export { addressOf, registeredPeer };
 

@@ -3,7 +3,7 @@ import { renderToString } from "preact-render-to-string";
 import { HomePage } from "../../dashboard/pages/home_page.tsx";
 import { PeerPage } from "../../dashboard/pages/peer_page.tsx";
 import type { PeerRecord, RegistryInfo, RegistryStats } from "../../registry/mod.ts";
-import { keepAlive } from "../support/raw_peer.ts";
+import { keepAlive } from "../../sim/mod.ts";
 import { HEARTBEAT_MS, peerRows, registeredPeer, startDashboard } from "./dashboard_fixture.ts";
 
 const IMG = "<img src=x onerror=alert(1)>";

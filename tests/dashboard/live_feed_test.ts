@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import type { RegistryChange } from "../../registry/mod.ts";
-import { keepAlive, RawPeer } from "../support/raw_peer.ts";
+import { keepAlive, RawPeer } from "../../sim/mod.ts";
 import {
   addressOf,
   delay,

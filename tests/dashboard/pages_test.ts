@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { shortId } from "../../protocol/mod.ts";
-import { keepAlive } from "../support/raw_peer.ts";
+import { keepAlive } from "../../sim/mod.ts";
 import {
   delay,
   HEARTBEAT_MS,

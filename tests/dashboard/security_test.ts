@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { keepAlive } from "../support/raw_peer.ts";
+import { keepAlive } from "../../sim/mod.ts";
 import {
   ADMIN_TOKEN,
   HEARTBEAT_MS,

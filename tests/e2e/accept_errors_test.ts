@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { parseHostPort } from "../../protocol/mod.ts";
 import { PeerProcess, RegistryProcess } from "../support/processes.ts";
-import { RawPeer } from "../support/raw_peer.ts";
+import { RawPeer } from "../../sim/mod.ts";
 import { tempDir } from "../support/temp_dir.ts";
 import { waitUntil } from "../support/wait.ts";
 

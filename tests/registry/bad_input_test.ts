@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { encodeFrame, encodeMessage } from "../../protocol/mod.ts";
 import { Identity } from "../../peer/mod.ts";
-import { keepAlive, RawPeer } from "../support/raw_peer.ts";
+import { keepAlive, RawPeer } from "../../sim/mod.ts";
 import {
   addressOf,
   assertStillServed,

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { Identity } from "../../peer/mod.ts";
-import { RawPeer } from "../support/raw_peer.ts";
+import { RawPeer } from "../../sim/mod.ts";
 import { addressOf, registeredPeer, startRegistry } from "./registry_fixture.ts";
 
 const BURST = 200;

@@ -6,7 +6,7 @@
 
 import assert from "node:assert/strict";
 import { encodeMessage } from "../../protocol/mod.ts";
-import { keepAlive, RawPeer } from "../support/raw_peer.ts";
+import { keepAlive, RawPeer } from "../../sim/mod.ts";
 import {
   addressOf,
   assertStillServed,

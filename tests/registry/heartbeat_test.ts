@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import type { PeerChange } from "../../protocol/mod.ts";
-import { keepAlive, type RawPeer } from "../support/raw_peer.ts";
+import { keepAlive, type RawPeer } from "../../sim/mod.ts";
 import {
   EVICT_AFTER,
   HEARTBEAT_MS,

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { Identity } from "../../peer/mod.ts";
 import type { Registry, RegistryStats } from "../../registry/mod.ts";
-import { keepAlive, RawPeer } from "../support/raw_peer.ts";
+import { keepAlive, RawPeer } from "../../sim/mod.ts";
 import {
   addressOf,
   assertStillServed,

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { keepAlive, RawPeer } from "../support/raw_peer.ts";
+import { keepAlive, RawPeer } from "../../sim/mod.ts";
 import {
   addressOf,
   EVICT_AFTER,

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { type HostPort, parseHostPort } from "../../protocol/mod.ts";
 import { Registry, type RegistryOptions } from "../../registry/mod.ts";
-import { RawPeer, type RegisterOptions, RegistrationRefused } from "../support/raw_peer.ts";
+import { RawPeer, type RegisterOptions, RegistrationRefused } from "../../sim/mod.ts";
 
 /** Heartbeat interval the test registries use. */
 export const HEARTBEAT_MS = 100;

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { Registry } from "../../registry/mod.ts";
-import { RawPeer } from "../support/raw_peer.ts";
+import { RawPeer } from "../../sim/mod.ts";
 import { addressOf, registeredPeer, startRegistry } from "./registry_fixture.ts";
 
 Deno.test("shutdown says goodbye to every peer, closes every connection and resolves", async () => {

@@ -15,7 +15,7 @@
  * ```
  */
 
-import { Notifier, waitAtMost } from "../../async/mod.ts";
+import { Notifier, waitAtMost } from "../async/mod.ts";
 import {
   CLIENT_NAME,
   decodeMessage,
@@ -33,12 +33,10 @@ import {
   type RegistryToPeer,
   signedRegistration,
   type WelcomeMessage,
-} from "../../protocol/mod.ts";
-import { Identity } from "../../peer/mod.ts";
+} from "../protocol/mod.ts";
+import { Identity } from "../peer/mod.ts";
 import { skimFrames } from "./frame_skimmer.ts";
 import { PeerList, type RegistryMessageOf } from "./peer_list.ts";
-
-export { PeerList, type RegistryMessageOf };
 
 const DEFAULT_TIMEOUT_MS = 5000;
 

@@ -4,7 +4,7 @@
  * consecutive sequence numbers in the same epoch.
  */
 
-import type { PeerInfo, RegistryToPeer } from "../../protocol/mod.ts";
+import type { PeerInfo, RegistryToPeer } from "../protocol/mod.ts";
 
 /** A registry message of one `type`. */
 export type RegistryMessageOf<T extends RegistryToPeer["type"]> = Extract<
