@@ -9,7 +9,7 @@
 
 import type { LeaveReason, ListPosition } from "../protocol/mod.ts";
 import type { ListSubscriber } from "./peer_list_publisher.ts";
-import type { PeerRecord } from "./view.ts";
+import type { EngineStatus, InstanceStatus, PeerRecord } from "./view.ts";
 
 /** How a registry joins a cluster. */
 export interface ClusterOptions {
@@ -28,25 +28,6 @@ export interface RosterPeer {
   instance: string;
   /** When that instance last showed it was alive (ms since the Unix epoch). */
   vouchedAt: number;
-}
-
-/** One instance of the cluster, as the shared table last saw it. */
-export interface InstanceStatus {
-  name: string;
-  /** Where peers dial it. */
-  address: string;
-  /** Peers registered on it. */
-  peers: number;
-  /** When it last wrote its liveness (ms since the Unix epoch). */
-  lastSeenAt: number;
-  healthy: boolean;
-}
-
-/** Whether the engine under the shared table (Redis) answers. */
-export interface EngineStatus {
-  status: "up" | "down";
-  /** Why it is down, when it is. */
-  reason?: string;
 }
 
 /** A change to the shared list, anywhere in the cluster. */

@@ -7,7 +7,6 @@
 
 import type { LeaveReason, ListPosition } from "../protocol/mod.ts";
 import type { PeerHistory } from "./peer_history.ts";
-import type { EngineStatus, InstanceStatus } from "./shared_roster.ts";
 
 /** One online peer, as the registry knows it. */
 export interface PeerRecord {
@@ -127,6 +126,25 @@ export type RegistryChange =
   | { kind: "left"; peer: PeerRecord; reason: LeaveReason }
   | { kind: "heartbeat"; peer: PeerRecord }
   | { kind: "event"; event: RegistryEvent };
+
+/** One instance of the cluster, as the shared table last saw it. */
+export interface InstanceStatus {
+  name: string;
+  /** Where peers dial it. */
+  address: string;
+  /** Peers registered on it. */
+  peers: number;
+  /** When it last wrote its liveness (ms since the Unix epoch). */
+  lastSeenAt: number;
+  healthy: boolean;
+}
+
+/** Whether the engine under the shared table (Redis) answers. */
+export interface EngineStatus {
+  status: "up" | "down";
+  /** Why it is down, when it is. */
+  reason?: string;
+}
 
 /** A cluster instance's view of its cluster. */
 export interface ClusterView {

@@ -23,15 +23,8 @@ import {
 } from "../../protocol/mod.ts";
 import type { Logger } from "../../log/mod.ts";
 import type { ListSubscriber } from "../peer_list_publisher.ts";
-import type {
-  DisownReason,
-  EngineStatus,
-  InstanceStatus,
-  RosterHost,
-  RosterPeer,
-  SharedRoster,
-} from "../shared_roster.ts";
-import type { PeerRecord } from "../view.ts";
+import type { DisownReason, RosterHost, RosterPeer, SharedRoster } from "../shared_roster.ts";
+import type { EngineStatus, InstanceStatus, PeerRecord } from "../view.ts";
 import { ClusterPublisher } from "./cluster_publisher.ts";
 import { Engine, type ScriptReply } from "./engine.ts";
 import { type MirrorStep, RosterMirror } from "./roster_mirror.ts";
