@@ -6,10 +6,14 @@
  * itself. {@linkcode Peer} is the engine: its methods answer the caller or
  * throw a {@linkcode PeerError}; news comes as {@linkcode PeerEvent}s.
  *
- * Its rooms, from the bottom up: `store/` (what is kept on disk), `link/`
- * (dialling, the handshake, links), `delivery/` (nothing lost or doubled).
- * The three ways to drive a peer — `terminal/`, `json/` and `web/` — sit
- * beside this folder and use only this face.
+ * Here: {@linkcode Peer}, the {@linkcode RegistryClient} that keeps it
+ * registered (and finds a registry on the LAN), the {@linkcode PeerDirectory}
+ * (its copy of the list), `runCommand` and the events. Its rooms, from the
+ * bottom up: `store/` (what is kept on disk), `link/` (dialling, the
+ * handshake, links), `delivery/` (nothing lost or doubled); each imports
+ * only the rooms below it, and none imports this engine. The three ways to
+ * drive a peer — `terminal/`, `json/` and `web/` — sit beside this folder and
+ * use only this face.
  *
  * @module
  */

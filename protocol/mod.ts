@@ -1,11 +1,13 @@
 /**
  * The p2pchat wire protocol, shared by the registry and peers: length-prefixed
  * frames, the JSON messages they carry and a validator for each, identities
- * derived from Ed25519 keys, the cryptography of direct links (handshake
- * transcripts, key derivation, AES-GCM sealed batches), and the small value
- * types (addresses, names, message IDs) both sides must agree on. It knows
- * bytes and shapes; what to do with a message is the business of `registry/`
- * and `peer/`.
+ * derived from Ed25519 keys and the signed registration they make
+ * ({@linkcode signedRegistration}), the cryptography of direct links
+ * (handshake transcripts, key derivation, AES-GCM sealed batches), and the
+ * small value types (addresses, names, message IDs) both sides must agree
+ * on. It knows bytes and shapes; what to do with a message is the business of
+ * `registry/` and `peer/`. Below it are only `async/` (its read deadlines)
+ * and nothing else.
  *
  * @module
  */

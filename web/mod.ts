@@ -5,7 +5,8 @@
  * registry or a changed key. Rendered on the server for the first paint,
  * live over server-sent events of the peer's own events, served entirely by
  * the peer, and usable only by the browser tab that opened the one-time
- * address it prints (see access.ts).
+ * address it prints (see access.ts). It drives a peer only through
+ * `peer/mod.ts`, as `terminal/` and `json/` do.
  *
  * @module
  */
