@@ -15,6 +15,8 @@ import { DASHBOARD_CSS } from "./assets/dashboard_styles.ts";
 import { clusterJson, eventJson, historyJson, peerJson, statsJson } from "./api_shapes.ts";
 import { liveFeed } from "./live_feed.ts";
 import { LiveJournal } from "./live_journal.ts";
+import { networkChart } from "./network_chart.ts";
+import { NetworkHistory } from "./network_history.ts";
 import { renderMetrics } from "./metrics.ts";
 import { HomePage, SORT_KEYS, type SortKey } from "./pages/home_page.tsx";
 import { NotFoundPage, PeerPage } from "./pages/peer_page.tsx";
@@ -46,6 +48,8 @@ export interface DashboardAppOptions {
   readToken?: string;
   /** Most live streams open at once; more get 503. Default {@linkcode DEFAULT_MAX_LIVE_STREAMS}. */
   maxLiveStreams?: number;
+  /** Shortest time between two points of the network chart. Default 10 s. */
+  chartSampleMs?: number;
 }
 
 /** Live streams served at once unless configured (each costs a browser's worth of memory). */
@@ -72,6 +76,14 @@ export function createDashboardApp(options: DashboardAppOptions): Hono {
   const signal = options.signal ?? new AbortController().signal;
   const maxLiveStreams = options.maxLiveStreams ?? DEFAULT_MAX_LIVE_STREAMS;
   const journal = new LiveJournal(view, signal);
+  const history = new NetworkHistory(view, { sampleMs: options.chartSampleMs });
+  journal.subscribe(function sampleForChart() {
+    history.observe();
+  });
+  const chart = {
+    version: () => history.version,
+    model: (now = Date.now()) => networkChart(history.samples(now), now, history.spanAt(now)),
+  };
   const counters = { liveStreams: 0, liveStreamsRefused: 0 };
   const app = new Hono();
 
@@ -115,6 +127,7 @@ export function createDashboardApp(options: DashboardAppOptions): Hono {
         stats={view.stats()}
         peers={view.peers()}
         events={view.recentEvents(50)}
+        chart={chart.model(now)}
         now={now}
         filter={c.req.query("q") ?? ""}
         sort={sort}
@@ -199,6 +212,7 @@ export function createDashboardApp(options: DashboardAppOptions): Hono {
       journal,
       signal,
       tickMs: options.liveTickMs,
+      chart,
       onEnd: () => counters.liveStreams--,
     });
   });

@@ -17,6 +17,8 @@ export interface DashboardOptions {
   maxLiveStreams?: number;
   logger: Logger;
   liveTickMs?: number;
+  /** Shortest time between two points of the network chart (tests make it short). */
+  chartSampleMs?: number;
 }
 
 /** A running dashboard; {@linkcode shutdown} ends live streams and closes the server. */
@@ -54,6 +56,7 @@ export class Dashboard implements AsyncDisposable {
           isAllowedHost: hostChecker(address.hostname, address.port),
           signal: streams,
           liveTickMs: options.liveTickMs,
+          chartSampleMs: options.chartSampleMs,
         }).fetch,
     }));
   }

@@ -25,8 +25,8 @@ export interface LiveFeedOptions {
    * as late merely because it has not been told of its last beat yet.
    */
   tickMs?: number;
-  /** Extra data for each `tick` (e.g. the chart's newest points). */
-  tickExtras?: () => object;
+  /** The network chart: sent as a `chart` event on the first tick and whenever it changed. */
+  chart?: { version(): number; model(): object };
   /** Called once the stream has ended. */
   onEnd?: () => void;
 }
@@ -67,6 +67,7 @@ export function liveFeed(c: Context, options: LiveFeedOptions): Response {
     });
     stream.onAbort(stop);
     signal.addEventListener("abort", stop);
+    let chartVersion = -1;
     try {
       const now = Date.now();
       if (resumeFrom) {
@@ -98,10 +99,14 @@ export function liveFeed(c: Context, options: LiveFeedOptions): Response {
             stats: statsJson(view.stats(), view.info(), Date.now()),
             beats: Object.fromEntries(beats),
             ...clusterPart(Date.now()),
-            ...options.tickExtras?.(),
           });
           beats.clear();
           nextTick = Date.now() + tickMs;
+          const chart = options.chart;
+          if (chart && chart.version() !== chartVersion) {
+            chartVersion = chart.version();
+            await send("chart", chart.model());
+          }
         }
         if (queue.length > 0 || done) continue;
         await waitAtMost(

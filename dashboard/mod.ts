@@ -1,10 +1,12 @@
 /**
  * The registry's admin dashboard: a live web page (server-rendered with
- * Preact, kept current over server-sent events), a JSON API, Prometheus
- * metrics and a health check. It reads the registry only through
- * `RegistryView`; the one action it takes, kicking a peer, needs the admin
- * token, and beyond loopback reading needs the admin or the read token. Every asset is served from here: no CDN, works offline and inside
- * the compiled executable.
+ * Preact, kept current over server-sent events that resume from their last
+ * ID), a chart of the last hour and a heartbeat sparkline per peer (SVG drawn
+ * here), a JSON API, Prometheus metrics and a health check. It reads the
+ * registry only through `RegistryView`; the one action it takes, kicking a
+ * peer, needs the admin token, and beyond loopback reading needs the admin or
+ * the read token. Every asset is served from here: no CDN, works offline and
+ * inside the compiled executable.
  *
  * @module
  */

@@ -398,6 +398,16 @@ export function dashboardClient(format: typeof Format): void {
       render();
     });
     handle("log", (data) => addLogEntry(data as never));
+    // The registry draws the chart; here its new paths and labels are only put in place.
+    handle("chart", (data) => {
+      for (const [id, d] of Object.entries(data.paths as Record<string, string>)) {
+        document.getElementById(id)?.setAttribute("d", d);
+      }
+      for (const [id, text] of Object.entries(data.texts as Record<string, string>)) {
+        const el = document.getElementById(id);
+        if (el) el.textContent = text;
+      }
+    });
     handle("stats", (data) => updateStats(data.stats as Record<string, unknown>));
     handle("tick", (data) => {
       for (const [id, at] of Object.entries(data.beats as Record<string, number>)) {

@@ -116,17 +116,34 @@ dt { color: var(--muted); }
 dd { margin: 0; overflow-wrap: anywhere; }
 dd[data-state="late"] { color: var(--late); }
 dd[data-state="critical"] { color: var(--critical); }
-.bars { display: flex; align-items: flex-end; gap: 3px; height: 4rem; list-style: none; padding: 0.5rem;
-  margin: 0; background: var(--panel); border: 1px solid var(--line); border-radius: 10px; }
-.bars li { flex: 1; background: var(--ok); border-radius: 2px 2px 0 0; min-height: 2px; }
-.bars li[data-state="late"] { background: var(--late); }
-.bars li[data-state="critical"] { background: var(--critical); }
-${
-  Array.from({ length: 11 }, (_, i) => `.bars li.h-${i} { height: ${Math.max(4, i * 10)}%; }`).join(
-    "\n",
-  )
-}
 .hint { color: var(--muted); font-size: 0.875rem; }
+
+.chart svg, svg.sparkline { display: block; width: 100%; height: auto; background: var(--panel);
+  border: 1px solid var(--line); border-radius: 10px; }
+.chart text, .sparkline text { font: 12px system-ui, sans-serif; fill: var(--muted); }
+.chart text.title { font-size: 13px; font-weight: 600; fill: var(--text); }
+.chart .axis { stroke: var(--line); stroke-width: 1; }
+.chart .line { fill: none; stroke-width: 2; stroke-linejoin: round; }
+.chart .line.online { stroke: var(--accent); }
+.chart .area { fill: color-mix(in srgb, var(--accent) 16%, transparent); }
+.chart .line.rate { stroke: var(--ok); }
+.chart .bar.joins { fill: var(--ok); }
+.chart .bar.leaves { fill: var(--muted); }
+.chart .bar.evictions { fill: var(--critical); }
+.legend { margin: 0.4rem 0 0; font-size: 0.875rem; color: var(--muted); }
+.legend .key::before { content: ""; display: inline-block; width: 0.8rem; height: 0.8rem; margin-right: 0.3rem;
+  border-radius: 2px; vertical-align: -0.1rem; }
+.legend .key.joins::before { background: var(--ok); }
+.legend .key.leaves::before { background: var(--muted); }
+.legend .key.evictions::before { background: var(--critical); }
+.sparkline .beats { fill: none; stroke: var(--accent); stroke-width: 2; }
+.sparkline circle { fill: var(--ok); }
+.sparkline circle[data-state="late"] { fill: var(--late); }
+.sparkline circle[data-state="critical"] { fill: var(--critical); }
+.sparkline .threshold line { stroke-width: 1.5; stroke-dasharray: 5 4; }
+.sparkline .threshold.expected line { stroke: var(--muted); }
+.sparkline .threshold.late line { stroke: var(--late); }
+.sparkline .threshold.evict line { stroke: var(--critical); }
 
 @media (max-width: 640px) {
   main { padding: 1rem 0.75rem 2rem; }

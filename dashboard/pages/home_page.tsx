@@ -10,7 +10,9 @@ import type {
 import { shortId } from "../../protocol/mod.ts";
 import { formatAge, formatClock, formatDuration, heartbeatState } from "../assets/format.ts";
 import { InstancesPanel } from "./instances_panel.tsx";
+import type { NetworkChartModel } from "../network_chart.ts";
 import { Layout } from "./layout.tsx";
+import { NetworkChart } from "./network_chart.tsx";
 
 /** Columns the table can be sorted by (also without JavaScript, via `?sort=`). */
 export const SORT_KEYS = [
@@ -36,6 +38,8 @@ export interface HomePageProps {
   descending: boolean;
   /** Present on a cluster instance: the whole cluster is shown. */
   cluster?: ClusterView;
+  /** The network chart, drawn by the registry, and the span it covers. */
+  chart?: NetworkChartModel;
 }
 
 const COLUMNS: [SortKey | null, string][] = [
@@ -128,6 +132,8 @@ export function HomePage(props: HomePageProps) {
           <span class="value small">{info.heartbeatMs} ms × {info.evictAfter}</span>
         </div>
       </section>
+
+      {props.chart && <NetworkChart model={props.chart} />}
 
       <Limits info={info} />
 

@@ -3,6 +3,7 @@
 import type { PeerHistory, PeerRecord, RegistryEvent, RegistryInfo } from "../../registry/mod.ts";
 import { formatAge, formatClock, formatDuration, heartbeatState } from "../assets/format.ts";
 import { EventItem } from "./home_page.tsx";
+import { HeartbeatSparkline } from "./heartbeat_sparkline.tsx";
 import { Layout } from "./layout.tsx";
 
 /** What the peer page shows; `peer` is absent once the peer went offline. */
@@ -18,7 +19,6 @@ export interface PeerPageProps {
 export function PeerPage({ info, id, peer, history, events, now }: PeerPageProps) {
   const name = peer?.name ?? history?.name ?? id;
   const age = peer ? now - peer.lastHeartbeatAt : undefined;
-  const longestInterval = Math.max(info.heartbeatMs, ...(history?.heartbeatIntervals ?? []));
   return (
     <Layout title={`${name} — p2pchat registry`} info={info} now={now}>
       <p class="crumbs">
@@ -71,18 +71,11 @@ export function PeerPage({ info, id, peer, history, events, now }: PeerPageProps
       {history && history.heartbeatIntervals.length > 0 && (
         <section class="rhythm" aria-label="Recent heartbeat intervals">
           <h2>Recent heartbeat intervals</h2>
-          <ol class="bars">
-            {history.heartbeatIntervals.map((ms, index) => (
-              <li
-                key={index}
-                class={`h-${Math.round((ms / longestInterval) * 10)}`}
-                data-state={heartbeatState(ms, info.heartbeatMs, info.evictAfter)}
-                title={`${ms} ms`}
-              >
-                <span class="visually-hidden">{ms} ms</span>
-              </li>
-            ))}
-          </ol>
+          <HeartbeatSparkline
+            intervals={history.heartbeatIntervals}
+            heartbeatMs={info.heartbeatMs}
+            evictAfter={info.evictAfter}
+          />
           <p class="hint">
             Announced interval: {info.heartbeatMs} ms; eviction after {info.evictAfter} missed.
           </p>

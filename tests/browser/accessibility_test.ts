@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import type { Page } from "playwright-core";
 import { accessibilityViolations } from "../support/axe.ts";
-import { launchBrowser, skipBrowserTests } from "../support/browser.ts";
+import { artifactPath, launchBrowser, skipBrowserTests } from "../support/browser.ts";
 import { TestNetwork } from "../support/network.ts";
 import { knownPeers, waitUntil } from "../support/wait.ts";
 
@@ -81,6 +81,8 @@ browserTest("axe-core finds no WCAG 2.2 AA violation on any page, light or dark"
   await page.waitForSelector("body[data-live=true]");
   await page.waitForSelector('[data-key-change="bob"]');
   found.push(...await inBothSchemes(page, "chat window"));
+  await page.emulateMedia({ colorScheme: "light" });
+  await page.screenshot({ path: await artifactPath("web-window.png") });
   await page.click('#contacts [data-id="*"]');
   await page.locator("#messages li", { hasText: "hello everyone" }).waitFor();
   found.push(...await inBothSchemes(page, "chat room"));
