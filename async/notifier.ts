@@ -1,5 +1,7 @@
 /** Waking whoever waits for "something changed". */
 
+import { waitAtMost } from "./deadline.ts";
+
 /**
  * Wakes every waiter at once when something changed: a message arrived, a
  * line was read, the stream ended. Waiters re-check their own condition, so
@@ -9,9 +11,8 @@
  * ```ts
  * const changes = new Notifier();
  * // reader: lines.push(line); changes.notify();
- * while (!lines.includes("ready")) {
- *   if (!await waitAtMost(changes.next(), 1000)) throw new Error("not ready in time");
- * }
+ * const ready = await changes.until(() => lines.find((l) => l.startsWith("ready")), 1000);
+ * if (ready === undefined) throw new Error("not ready within 1000 ms");
  * ```
  */
 export class Notifier {
@@ -23,7 +24,23 @@ export class Notifier {
     return this.#next.promise;
   }
 
-  /** Wakes everyone waiting in {@linkcode next}. */
+  /**
+   * Checks `test` now and after every {@linkcode notify} until it returns a
+   * value other than `undefined`, which it resolves with; `undefined` once
+   * `ms` have passed. `test` may throw to give up sooner (the stream ended).
+   */
+  async until<T>(test: () => T | undefined, ms: number): Promise<T | undefined> {
+    const deadline = Date.now() + ms;
+    while (true) {
+      const found = test();
+      if (found !== undefined) return found;
+      const left = deadline - Date.now();
+      if (left <= 0) return undefined;
+      await waitAtMost(this.next(), left);
+    }
+  }
+
+  /** Wakes everyone waiting in {@linkcode next} and {@linkcode until}. */
   notify(): void {
     this.#next?.resolve();
     this.#next = undefined;

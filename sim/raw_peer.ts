@@ -15,7 +15,7 @@
  * ```
  */
 
-import { Notifier, waitAtMost } from "../async/mod.ts";
+import { Notifier } from "../async/mod.ts";
 import {
   CLIENT_NAME,
   decodeMessage,
@@ -338,15 +338,17 @@ export class RawPeer implements AsyncDisposable {
     timeoutMs = DEFAULT_TIMEOUT_MS,
     afterEnd = false,
   ): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    while (true) {
-      const found = test();
-      if (found !== undefined) return found;
-      if (this.#ended && !afterEnd) throw this.#failure(`connection ended before ${what}`);
-      const left = deadline - Date.now();
-      if (left <= 0) throw this.#failure(`timed out after ${timeoutMs} ms waiting for ${what}`);
-      await waitAtMost(this.#changes.next(), left);
+    const found = await this.#changes.until(() => {
+      const value = test();
+      if (value === undefined && this.#ended && !afterEnd) {
+        throw this.#failure(`connection ended before ${what}`);
+      }
+      return value;
+    }, timeoutMs);
+    if (found === undefined) {
+      throw this.#failure(`timed out after ${timeoutMs} ms waiting for ${what}`);
     }
+    return found;
   }
 
   /** Says bye, then closes and waits for the read loop to finish. */

@@ -7,7 +7,7 @@
 
 import assert from "node:assert/strict";
 import type { Hono } from "hono";
-import { Notifier, waitAtMost } from "../../async/mod.ts";
+import { Notifier } from "../../async/mod.ts";
 import { createDashboardApp, type DashboardAppOptions, hostChecker } from "../../dashboard/mod.ts";
 import {
   Registry,
@@ -353,19 +353,19 @@ export class SseReader implements AsyncDisposable {
     where: (e: SseEvent) => boolean = () => true,
     timeoutMs = 5000,
   ): Promise<SseEvent> {
-    const deadline = Date.now() + timeoutMs;
-    while (true) {
+    const recent = () => {
+      const seen = this.events.map((e) => `${e.event} ${JSON.stringify(e.data).slice(0, 160)}`);
+      return `\n--- last events:\n${seen.slice(-8).join("\n")}`;
+    };
+    const found = await this.#changes.until(() => {
       const index = this.#inbox.findIndex((e) => e.event === event && where(e));
       if (index >= 0) return this.#inbox.splice(index, 1)[0];
-      const seen = this.events.map((e) => `${e.event} ${JSON.stringify(e.data).slice(0, 160)}`);
-      const recent = `\n--- last events:\n${seen.slice(-8).join("\n")}`;
-      if (this.#done) throw new Error(`stream ended before an "${event}" event${recent}`);
-      const left = deadline - Date.now();
-      if (left <= 0) {
-        throw new Error(`no matching "${event}" event within ${timeoutMs} ms${recent}`);
-      }
-      await waitAtMost(this.#changes.next(), left);
+      if (this.#done) throw new Error(`stream ended before an "${event}" event${recent()}`);
+    }, timeoutMs);
+    if (found === undefined) {
+      throw new Error(`no matching "${event}" event within ${timeoutMs} ms${recent()}`);
     }
+    return found;
   }
 
   /** Events received but not taken by {@linkcode next}, of `event` if given. */
@@ -375,11 +375,8 @@ export class SseReader implements AsyncDisposable {
 
   /** Waits up to `timeoutMs` for the stream to end. */
   async waitEnded(timeoutMs = 5000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!this.#done) {
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`the event stream was still open after ${timeoutMs} ms`);
-      await waitAtMost(this.#changes.next(), left);
+    if (await this.#changes.until(() => this.#done || undefined, timeoutMs) === undefined) {
+      throw new Error(`the event stream was still open after ${timeoutMs} ms`);
     }
   }
 

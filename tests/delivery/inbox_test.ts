@@ -5,21 +5,18 @@
  */
 
 import assert from "node:assert/strict";
-import { type ChatMessage, newMessageId } from "../../protocol/mod.ts";
+import type { ChatMessage } from "../../protocol/mod.ts";
 import { MessageStore, STORE_FILE } from "../../peer/store/mod.ts";
 import { DeliveryEnd, LinkEnd } from "../support/link_end.ts";
+import { sampleChat } from "../support/sample_messages.ts";
 import { tempDir } from "../support/temp_dir.ts";
-
-function chat(text: string): ChatMessage {
-  return { type: "chat", id: newMessageId(), text, sentAt: Date.now(), broadcast: false };
-}
 
 Deno.test("a message that arrives again is stored once and shown once, and acknowledged every time", async () => {
   await using dir = await tempDir();
   await using alice = await LinkEnd.start("alice");
   await using bob = await DeliveryEnd.start("bob", { dataDir: dir.path });
   bob.list(alice.info);
-  const hello = chat("hello");
+  const hello = sampleChat("hello");
 
   const link = await alice.pool.linkTo(bob.info);
   link.send(hello);
@@ -50,7 +47,7 @@ Deno.test("messages are shown in the order they were sent, across bursts and lin
   let link = await alice.pool.linkTo(bob.info);
   for (let burst = 0; burst < 10; burst++) {
     for (let i = 0; i < 20; i++) {
-      const message = chat(`${burst}.${i}`);
+      const message = sampleChat(`${burst}.${i}`);
       sent.push(message);
       link.send(message);
     }
@@ -75,7 +72,7 @@ Deno.test("nothing is acknowledged that could not be stored; the sender still ow
   await using alice = await LinkEnd.start("alice");
   await using bob = await DeliveryEnd.start("bob", { dataDir: dir.path });
   await bob.store.close(); // the disk is gone, as far as bob can tell
-  const lost = chat("into the void");
+  const lost = sampleChat("into the void");
 
   (await alice.pool.linkTo(bob.info)).send(lost);
   const error = await bob.waitFor(() => bob.all("error")[0], "bob's error");
@@ -93,7 +90,7 @@ Deno.test("an acknowledged message is on the receiver's disk already", async () 
   await using alice = await LinkEnd.start("alice");
   await using bob = await DeliveryEnd.start("bob", { dataDir: dir.path });
   const link = await alice.pool.linkTo(bob.info);
-  const messages = Array.from({ length: 50 }, (_, i) => chat(`kept ${i}`));
+  const messages = Array.from({ length: 50 }, (_, i) => sampleChat(`kept ${i}`));
   for (const message of messages) link.send(message);
 
   // The moment the last ack is in, a second reader of bob's database finds all of them.
@@ -137,7 +134,7 @@ Deno.test("a message from a name pinned to another key is shown as unverified", 
     vouchesFor: (peer) => peer.id !== alice.info.id,
   });
   bob.list(alice.info);
-  (await alice.pool.linkTo(bob.info)).send(chat("it is me, really"));
+  (await alice.pool.linkTo(bob.info)).send(sampleChat("it is me, really"));
   const shown = await bob.waitFor(() => bob.all("message")[0], "the message");
   assert.equal(shown.unverified, true);
   assert.equal(shown.from.name, "alice");

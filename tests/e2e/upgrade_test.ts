@@ -1,29 +1,13 @@
 import assert from "node:assert/strict";
-import { nameKey, newMessageId } from "../../protocol/mod.ts";
-import { Identity, MessageStore, type StoredMessage } from "../../peer/store/mod.ts";
+import { nameKey } from "../../protocol/mod.ts";
+import { Identity, MessageStore } from "../../peer/store/mod.ts";
 import { writeLegacyKvStore } from "../support/legacy_kv_store.ts";
 import { TestNetwork } from "../support/network.ts";
+import { sampleMessage } from "../support/sample_messages.ts";
 import { tempDir } from "../support/temp_dir.ts";
 
 async function exists(path: string): Promise<boolean> {
   return await Deno.lstat(path).then(() => true, () => false);
-}
-
-function message(
-  peerId: string,
-  direction: "in" | "out",
-  text: string,
-  status: StoredMessage["status"],
-): StoredMessage {
-  return {
-    id: newMessageId(),
-    peerId,
-    direction,
-    text,
-    sentAt: Date.now(),
-    broadcast: false,
-    status,
-  };
 }
 
 Deno.test("a peer upgraded from the Deno KV store keeps its history, outbox, receipts, pins and known peers", async () => {
@@ -38,9 +22,9 @@ Deno.test("a peer upgraded from the Deno KV store keeps its history, outbox, rec
   const oldDaveId = await id(`${elsewhere.path}/dave`);
 
   // Alice's store as p2pchat 0.1 left it, written by that version's code.
-  const toBob = message(bobId, "out", "hello bob", "pending");
-  const fromBob = message(bobId, "in", "hi alice", "delivered");
-  const toCarol = message(carolId, "out", "see you tomorrow", "pending");
+  const toBob = sampleMessage(bobId, "out", "hello bob", "pending");
+  const fromBob = sampleMessage(bobId, "in", "hi alice", "delivered");
+  const toCarol = sampleMessage(carolId, "out", "see you tomorrow", "pending");
   await writeLegacyKvStore(`${dir("alice")}/messages.kv`, [
     { op: "saveOutgoing", messages: [toBob] },
     { op: "markDelivered", messages: [toBob] },

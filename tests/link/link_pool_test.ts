@@ -4,13 +4,9 @@
  */
 
 import assert from "node:assert/strict";
-import { newMessageId } from "../../protocol/mod.ts";
 import { LinkError } from "../../peer/link/mod.ts";
 import { LinkEnd } from "../support/link_end.ts";
-
-function chat(text: string) {
-  return { type: "chat" as const, id: newMessageId(), text, sentAt: Date.now(), broadcast: false };
-}
+import { sampleChat } from "../support/sample_messages.ts";
 
 Deno.test("a pool reuses the open link, and callers at the same moment share one dial", async () => {
   await using alice = await LinkEnd.start("alice");
@@ -76,7 +72,7 @@ Deno.test("messages on a link arrive in order, and what arrived together is hand
   await using alice = await LinkEnd.start("alice");
   await using bob = await LinkEnd.start("bob");
   const link = await alice.pool.linkTo(bob.info);
-  const sent = Array.from({ length: 300 }, (_, i) => chat(`#${i}`));
+  const sent = Array.from({ length: 300 }, (_, i) => sampleChat(`#${i}`));
   for (const message of sent) link.send(message);
 
   await bob.waitFor(() => bob.chats().length === sent.length, "every chat");
@@ -98,7 +94,7 @@ Deno.test("both ends hear a link close, and the next message goes over a new lin
 
   const second = await alice.pool.linkTo(bob.info);
   assert.notEqual(second, first);
-  second.send(chat("after the drop"));
+  second.send(sampleChat("after the drop"));
   await bob.waitFor(() => bob.chats().length === 1, "the chat");
   assert.equal(bob.received[0].link, bob.opened[1], "it came on the new link");
 });

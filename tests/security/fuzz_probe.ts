@@ -7,7 +7,7 @@
  * a server that is being attacked may refuse, but never babble.
  */
 
-import { Notifier, waitAtMost } from "../../async/mod.ts";
+import { Notifier } from "../../async/mod.ts";
 import {
   CLIENT_NAME,
   decodeMessage,
@@ -122,10 +122,7 @@ export class ProbeConnection implements AsyncDisposable {
   }
 
   async #until(test: () => boolean, ms: number): Promise<void> {
-    const deadline = Date.now() + ms;
-    while (!test()) {
-      if (!await waitAtMost(this.#changes.next(), deadline - Date.now())) return;
-    }
+    await this.#changes.until(() => test() || undefined, ms);
   }
 
   async #read(): Promise<void> {

@@ -6,34 +6,12 @@
 
 import assert from "node:assert/strict";
 import { newMessageId } from "../../protocol/mod.ts";
-import {
-  type MessageStatus,
-  MessageStore,
-  STORE_FILE,
-  type StoredMessage,
-  StoreError,
-} from "../../peer/store/mod.ts";
+import { MessageStore, STORE_FILE, type StoredMessage, StoreError } from "../../peer/store/mod.ts";
+import { sampleMessage } from "../support/sample_messages.ts";
 import { tempDir } from "../support/temp_dir.ts";
 
 const BOB = "b".repeat(52);
 const CAROL = "c".repeat(52);
-
-function message(
-  peerId: string,
-  direction: "in" | "out",
-  text: string,
-  status: MessageStatus = direction === "out" ? "pending" : "delivered",
-): StoredMessage {
-  return {
-    id: newMessageId(),
-    peerId,
-    direction,
-    text,
-    sentAt: Date.now(),
-    broadcast: false,
-    status,
-  };
-}
 
 /** A store in `dir`, closed on dispose. */
 async function open(dir: string): Promise<MessageStore & AsyncDisposable> {
@@ -43,8 +21,8 @@ async function open(dir: string): Promise<MessageStore & AsyncDisposable> {
 
 Deno.test("the outbox holds what is not delivered yet, per peer and in order, across a restart", async () => {
   await using dir = await tempDir();
-  const toBob = [message(BOB, "out", "one"), message(BOB, "out", "two")];
-  const toCarol = message(CAROL, "out", "hi carol");
+  const toBob = [sampleMessage(BOB, "out", "one"), sampleMessage(BOB, "out", "two")];
+  const toCarol = sampleMessage(CAROL, "out", "hi carol");
   {
     await using store = await open(dir.path);
     await store.saveOutgoing([toBob[0], toCarol]);
@@ -66,7 +44,7 @@ Deno.test("the outbox holds what is not delivered yet, per peer and in order, ac
 
 Deno.test("sends made at the same moment are all kept, each once", async () => {
   await using dir = await tempDir();
-  const messages = Array.from({ length: 100 }, (_, i) => message(BOB, "out", `burst ${i}`));
+  const messages = Array.from({ length: 100 }, (_, i) => sampleMessage(BOB, "out", `burst ${i}`));
   {
     await using store = await open(dir.path);
     await Promise.all(messages.map((m) => store.saveOutgoing([m])));
@@ -78,8 +56,8 @@ Deno.test("sends made at the same moment are all kept, each once", async () => {
 Deno.test("a message's status only moves forward: delivered does not undo read, nor cancelled", async () => {
   await using dir = await tempDir();
   await using store = await open(dir.path);
-  const read = message(BOB, "out", "read early");
-  const cancelled = message(BOB, "out", "withdrawn");
+  const read = sampleMessage(BOB, "out", "read early");
+  const cancelled = sampleMessage(BOB, "out", "withdrawn");
   await store.saveOutgoing([read, cancelled]);
 
   // A read receipt can overtake the acknowledgement.
@@ -100,11 +78,14 @@ Deno.test("a message's status only moves forward: delivered does not undo read, 
 
 Deno.test("an incoming message is kept once per sender, however often it arrives", async () => {
   await using dir = await tempDir();
-  const hello = message(BOB, "in", "hello");
+  const hello = sampleMessage(BOB, "in", "hello");
   {
     await using store = await open(dir.path);
     assert.deepEqual(await store.saveIncoming([hello]), [true]);
-    assert.deepEqual(await store.saveIncoming([hello, message(BOB, "in", "next")]), [false, true]);
+    assert.deepEqual(await store.saveIncoming([hello, sampleMessage(BOB, "in", "next")]), [
+      false,
+      true,
+    ]);
   }
   await using store = await open(dir.path);
   assert.deepEqual(await store.saveIncoming([hello]), [false], "also after a restart");
@@ -116,8 +97,8 @@ Deno.test("an incoming message is kept once per sender, however often it arrives
 
 Deno.test("reading a message owes its sender a receipt until the sender records it, across a restart", async () => {
   await using dir = await tempDir();
-  const first = message(BOB, "in", "first");
-  const second = message(BOB, "in", "second");
+  const first = sampleMessage(BOB, "in", "first");
+  const second = sampleMessage(BOB, "in", "second");
   {
     await using store = await open(dir.path);
     await store.saveIncoming([first, second]);
@@ -143,12 +124,12 @@ Deno.test("history gives the newest messages oldest first, and pages back from a
   await using store = await open(dir.path);
   const all: StoredMessage[] = [];
   for (let i = 0; i < 25; i++) {
-    const m = i % 2 === 0 ? message(BOB, "out", `m${i}`) : message(BOB, "in", `m${i}`);
+    const m = i % 2 === 0 ? sampleMessage(BOB, "out", `m${i}`) : sampleMessage(BOB, "in", `m${i}`);
     all.push(m);
     if (m.direction === "out") await store.saveOutgoing([m]);
     else await store.saveIncoming([m]);
   }
-  await store.saveIncoming([message(CAROL, "in", "another conversation")]);
+  await store.saveIncoming([sampleMessage(CAROL, "in", "another conversation")]);
   const texts = (messages: StoredMessage[]) => messages.map((m) => m.text);
 
   const latest = await store.conversation(BOB, 10);
@@ -180,7 +161,7 @@ Deno.test("a closed store refuses with an error that says what could not be done
   await using dir = await tempDir();
   const store = await MessageStore.open(`${dir.path}/${STORE_FILE}`);
   await store.close();
-  await assert.rejects(store.saveOutgoing([message(BOB, "out", "too late")]), (error) => {
+  await assert.rejects(store.saveOutgoing([sampleMessage(BOB, "out", "too late")]), (error) => {
     assert.ok(error instanceof StoreError);
     assert.match(error.message, /^Cannot save outgoing messages: the message store is closed/);
     return true;

@@ -4,7 +4,7 @@
  * events on stdout, exactly as a script would.
  */
 
-import { Notifier, waitAtMost } from "../../async/mod.ts";
+import { Notifier } from "../../async/mod.ts";
 import type { PeerEvent } from "../../peer/mod.ts";
 import { readLines } from "../../streams/mod.ts";
 import { bundlePath } from "./bundle.ts";
@@ -82,17 +82,16 @@ export class RoleProcess implements AsyncDisposable {
     what: string,
     timeoutMs = DEFAULT_WAIT_MS,
   ): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    while (true) {
-      const found = test();
-      if (found !== undefined) return found;
+    const found = await this.#changes.until(() => {
+      const value = test();
+      if (value !== undefined) return value;
       if (this.#outputError) throw this.#failure(`bad output (${this.#outputError})`);
       if (this.#ended) throw this.#failure(`output ended before ${what}`);
-      if (Date.now() >= deadline) {
-        throw this.#failure(`timed out after ${timeoutMs} ms waiting for ${what}`);
-      }
-      await waitAtMost(this.#changes.next(), deadline - Date.now());
+    }, timeoutMs);
+    if (found === undefined) {
+      throw this.#failure(`timed out after ${timeoutMs} ms waiting for ${what}`);
     }
+    return found;
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

@@ -55,3 +55,21 @@ Deno.test("a Notifier wakes every waiter once per notify", async () => {
   assert.deepEqual(woken.sort(), ["a", "b"]);
   assert.equal(await waitAtMost(changes.next(), 10), false, "a new wait needs a new notify");
 });
+
+Deno.test("Notifier.until() re-checks at every notify, and gives up after its time", async () => {
+  const changes = new Notifier();
+  const lines: string[] = [];
+  const ready = changes.until(() => lines.find((line) => line.startsWith("ready")), 1000);
+  lines.push("starting");
+  changes.notify();
+  lines.push("ready on :7070");
+  changes.notify();
+  assert.equal(await ready, "ready on :7070");
+  assert.equal(await changes.until(() => undefined, 20), undefined);
+  await assert.rejects(
+    changes.until(() => {
+      throw new Error("the stream ended");
+    }, 1000),
+    /the stream ended/,
+  );
+});
