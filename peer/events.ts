@@ -34,6 +34,8 @@ export type PeerEvent =
   | { event: "registry_lost"; registry: string; retryInMs: number; reason: string }
   | { event: "peers"; peers: PeerInfo[] }
   | { event: "peer_joined"; peer: PeerInfo }
+  /** A listed peer's address (or name) changed, for example after a registry restart. */
+  | { event: "peer_updated"; peer: PeerInfo; previous: PeerInfo }
   | { event: "peer_left"; peer: PeerInfo; reason: LeaveReason }
   | DeliveryEvent
   /** `unverified`: `with`'s name is pinned to another key (see `message`). */

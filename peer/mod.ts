@@ -35,7 +35,9 @@ export {
   runCommand,
 } from "./commands.ts";
 export { type DeltaOutcome, type DirectoryChange, PeerDirectory } from "./peer_directory.ts";
+export { type RegistryTiming, RejoinWindow, rejoinWindowMs } from "./rejoin_window.ts";
 export {
+  type ChangeSource,
   RegistryClient,
   type RegistryClientHandler,
   type RegistryClientOptions,

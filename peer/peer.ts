@@ -32,7 +32,7 @@ import {
 import type { KeyChange, OutboxEntry, PeerEvent, PeerEventListener } from "./events.ts";
 import { PeerError } from "./peer_error.ts";
 import { type DirectoryChange, PeerDirectory } from "./peer_directory.ts";
-import { RegistryClient } from "./registry_client.ts";
+import { type ChangeSource, RegistryClient } from "./registry_client.ts";
 import { LOCAL_REGISTRY, RegistryDiscovery } from "./registry_discovery.ts";
 
 /** How to run a peer. */
@@ -442,7 +442,7 @@ export class Peer implements AsyncDisposable {
     return peer;
   }
 
-  #peersChanged(changes: DirectoryChange[], source: "snapshot" | "delta"): void {
+  #peersChanged(changes: DirectoryChange[], source: ChangeSource): void {
     const quiet = source === "snapshot" && this.#firstSnapshot;
     const seen: PeerInfo[] = [];
     for (const change of changes) {
@@ -457,6 +457,9 @@ export class Peer implements AsyncDisposable {
       }
       if (quiet) continue;
       if (change.kind === "joined") this.#emit({ event: "peer_joined", peer: change.peer });
+      if (change.kind === "updated") {
+        this.#emit({ event: "peer_updated", peer: change.peer, previous: change.previous });
+      }
       if (change.kind === "left") {
         this.#emit({ event: "peer_left", peer: change.peer, reason: change.reason });
       }

@@ -47,6 +47,12 @@ export class PeerDirectory {
   #peers = new Map<string, PeerInfo>();
   /** Peers that left, so messages they still send can show a name. */
   #departed = new Map<string, PeerInfo>();
+  /**
+   * Listed peers held through a registry changeover: kept online until the
+   * new registry lists them again or the rejoin window closes
+   * ({@linkcode holdForRejoin}, `rejoin_window.ts`).
+   */
+  #held = new Set<string>();
   #epoch: string | undefined;
   #seq = 0;
   #partial: { epoch: string; seq: number; peers: PeerInfo[] } | undefined;
@@ -105,6 +111,38 @@ export class PeerDirectory {
     return [...this.#departed.values()].filter((p) => !this.#peers.has(p.id)).reverse();
   }
 
+  /** Peers held for a rejoin that the registry has not listed again yet. */
+  get held(): number {
+    return this.#held.size;
+  }
+
+  /**
+   * Holds every listed peer: a registry that does not know them yet (a new
+   * epoch) is about to send its list, and missing from it is not gone. A
+   * held peer stays listed; when the registry lists it again it is released
+   * quietly (an `updated` change if its address or name changed).
+   */
+  holdForRejoin(): void {
+    for (const id of this.#peers.keys()) this.#held.add(id);
+  }
+
+  /**
+   * Ends the hold: every peer still held leaves (reason `timeout`, as a
+   * registry reports a peer that vanished without a word).
+   */
+  dropUnrejoined(): DirectoryChange[] {
+    const changes: DirectoryChange[] = [];
+    for (const id of this.#held) {
+      const peer = this.#peers.get(id);
+      if (!peer) continue;
+      this.#peers.delete(id);
+      this.#remember(peer);
+      changes.push({ kind: "left", peer, reason: "timeout" });
+    }
+    this.#held.clear();
+    return changes;
+  }
+
   /** Seeds the peers seen in earlier runs (not online until listed). */
   rememberDeparted(peers: PeerInfo[]): void {
     for (const peer of peers) {
@@ -129,12 +167,17 @@ export class PeerDirectory {
     }
     this.#partial = undefined;
     const changes: DirectoryChange[] = [];
+    for (const id of next.keys()) this.#held.delete(id);
     for (const [id, peer] of this.#peers) {
-      // Gone while we were not listening: no reason was recorded.
-      if (!next.has(id)) {
-        changes.push({ kind: "left", peer, reason: "timeout" });
-        this.#remember(peer);
+      if (next.has(id)) continue;
+      if (this.#held.has(id)) {
+        // Held through a changeover: it may still register with the new registry.
+        next.set(id, peer);
+        continue;
       }
+      // Gone while we were not listening: no reason was recorded.
+      changes.push({ kind: "left", peer, reason: "timeout" });
+      this.#remember(peer);
     }
     for (const [id, peer] of next) {
       const previous = this.#peers.get(id);
@@ -160,6 +203,7 @@ export class PeerDirectory {
     for (const change of message.changes) {
       if (change.op === "left") {
         const peer = this.#peers.get(change.id);
+        this.#held.delete(change.id);
         if (peer && this.#peers.delete(change.id)) {
           changes.push({ kind: "left", peer, reason: change.reason });
           this.#remember(peer);
@@ -179,6 +223,8 @@ export class PeerDirectory {
       }
       const previous = this.#peers.get(peer.id);
       this.#peers.set(peer.id, peer);
+      // A held peer that registered again is no news (unless it moved).
+      this.#held.delete(peer.id);
       if (!previous) changes.push({ kind: "joined", peer });
       else if (differs(previous, peer)) changes.push({ kind: "updated", peer, previous });
     }

@@ -24,15 +24,27 @@ import {
   signedRegistration,
   type WelcomeMessage,
 } from "../protocol/mod.ts";
-import { backoffDelay, type BackoffOptions, connectWithin } from "./link/mod.ts";
+import {
+  backoffDelay,
+  type BackoffOptions,
+  connectWithin,
+  DEFAULT_BACKOFF_MAX_MS,
+} from "./link/mod.ts";
 import type { Identity } from "./store/mod.ts";
 import type { DirectoryChange, PeerDirectory } from "./peer_directory.ts";
+import { RejoinWindow } from "./rejoin_window.ts";
+
+/**
+ * Where list changes come from: a registry's whole list, one of its deltas,
+ * or the close of a rejoin window (held peers that never came back).
+ */
+export type ChangeSource = "snapshot" | "delta" | "rejoin_window";
 
 /** What the client reports to the peer. */
 export interface RegistryClientHandler {
   registered(info: { registry: string; address: string; reconnects: number }): void;
-  /** `source` says whether a snapshot (whole list) or a delta produced them. */
-  peersChanged(changes: DirectoryChange[], source: "snapshot" | "delta"): void;
+  /** `source` says what produced them. */
+  peersChanged(changes: DirectoryChange[], source: ChangeSource): void;
   lost(info: { registry: string; retryInMs: number; reason: string }): void;
   /**
    * The registry refused this peer (name taken, bad signature, …). Return
@@ -78,6 +90,7 @@ export class RegistryClient {
   #learned: string[] = [];
   /** Where the next attempt goes, unless `locate` chooses. */
   #target: string;
+  readonly #rejoin: RejoinWindow;
   #channel: MessageChannel<RegistryToPeer, PeerToRegistry> | undefined;
   #running: Promise<void> | undefined;
   #stopped = false;
@@ -89,6 +102,11 @@ export class RegistryClient {
     this.#options = options;
     this.#given = [...new Set(options.registries.map(formatHostPort))];
     this.#target = this.#given[0];
+    this.#rejoin = new RejoinWindow({
+      directory: options.directory,
+      reconnectMaxMs: options.backoff?.maxMs ?? DEFAULT_BACKOFF_MAX_MS,
+      closed: (changes) => options.handler.peersChanged(changes, "rejoin_window"),
+    });
   }
 
   /** Every registry this peer knows of: those given, then those learned. */
@@ -126,6 +144,7 @@ export class RegistryClient {
       channel.close();
     }
     await this.#running;
+    this.#rejoin[Symbol.dispose]();
   }
 
   async #loop(): Promise<void> {
@@ -204,6 +223,8 @@ export class RegistryClient {
       const welcome = await this.#register(channel);
       if (this.#stopped) return "stopped";
       this.#sessions++;
+      // Before the new list arrives: it must find the old one held.
+      this.#rejoin.registered(welcome);
       onRegistered();
       this.#learn(welcome.instances);
       this.#options.handler.registered({
@@ -216,6 +237,7 @@ export class RegistryClient {
       if (error instanceof ProtocolError && !channel.stream.closed) await channel.refuse(error);
       throw error;
     } finally {
+      this.#rejoin.lost();
       channel.close();
       if (this.#channel === channel) this.#channel = undefined;
     }

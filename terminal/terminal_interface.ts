@@ -155,6 +155,12 @@ export class TerminalInterface {
         return this.#peerList(event.peers);
       case "peer_joined":
         return dim(`* ${event.peer.name} joined`);
+      case "peer_updated":
+        return dim(
+          event.peer.name === event.previous.name
+            ? `* ${event.peer.name} is now at ${event.peer.address}`
+            : `* ${event.previous.name} is now called ${event.peer.name}`,
+        );
       case "peer_left":
         return dim(`* ${event.peer.name} left (${event.reason})`);
       case "message": {

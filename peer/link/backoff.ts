@@ -1,5 +1,8 @@
 /** How long to wait before the next attempt to reach the registry. */
 
+/** The longest wait between attempts unless `maxMs` says otherwise. */
+export const DEFAULT_BACKOFF_MAX_MS = 10_000;
+
 /** Bounds for {@linkcode backoffDelay}. */
 export interface BackoffOptions {
   /** Ceiling of the first wait. Default 250 ms. */
@@ -18,7 +21,7 @@ export interface BackoffOptions {
  */
 export function backoffDelay(attempt: number, options: BackoffOptions = {}): number {
   const initialMs = options.initialMs ?? 250;
-  const maxMs = options.maxMs ?? 10_000;
+  const maxMs = options.maxMs ?? DEFAULT_BACKOFF_MAX_MS;
   const random = options.random ?? Math.random;
   const ceiling = Math.min(maxMs, initialMs * 2 ** Math.min(attempt, 30));
   return Math.round(ceiling / 2 + random() * (ceiling / 2));

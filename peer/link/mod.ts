@@ -9,7 +9,7 @@
  */
 
 export { connectWithin } from "./dial.ts";
-export { backoffDelay, type BackoffOptions } from "./backoff.ts";
+export { backoffDelay, type BackoffOptions, DEFAULT_BACKOFF_MAX_MS } from "./backoff.ts";
 export { DirectLink, type LinkDirection } from "./direct_link.ts";
 export { acceptHandshake, dialHandshake, type SealedLinkChannel } from "./link_handshake.ts";
 export {
