@@ -28,10 +28,26 @@ export interface KeyChange {
 /** The `--json` event stream. Each has `event`; peers are `{id, name, address}`. */
 export type PeerEvent =
   | { event: "ready"; id: string; name: string; listen: string }
-  | { event: "registered"; registry: string; reconnects: number }
+  /** With `reconnects` > 0 also how long the registry was away and the attempts it took. */
+  | {
+    event: "registered";
+    registry: string;
+    reconnects: number;
+    awayMs?: number;
+    attempts?: number;
+  }
   /** Without `--registry`: the LAN named this registry (an untrusted hint; see SECURITY.md). */
   | { event: "registry_found"; registry: string; instance: string }
+  /** Once per outage: the registry this peer was registered with is gone. */
   | { event: "registry_lost"; registry: string; retryInMs: number; reason: string }
+  /** An attempt to reach the registry failed; `attempts` counts this outage's failures. */
+  | {
+    event: "registry_retry";
+    registry: string;
+    attempts: number;
+    retryInMs: number;
+    reason: string;
+  }
   | { event: "peers"; peers: PeerInfo[] }
   | { event: "peer_joined"; peer: PeerInfo }
   /** A listed peer's address (or name) changed, for example after a registry restart. */

@@ -177,11 +177,17 @@ export class Peer implements AsyncDisposable {
       advertise: options.advertise,
       backoff: options.backoff,
       handler: {
-        registered: ({ registry, reconnects }) =>
-          this.#emit({ event: "registered", registry, reconnects }),
+        registered: ({ registry, reconnects, awayMs, attempts }) =>
+          this.#emit(
+            reconnects > 0
+              ? { event: "registered", registry, reconnects, awayMs, attempts }
+              : { event: "registered", registry, reconnects },
+          ),
         peersChanged: (changes, source) => this.#peersChanged(changes, source),
         lost: ({ registry, retryInMs, reason }) =>
           this.#emit({ event: "registry_lost", registry, retryInMs, reason }),
+        retry: ({ registry, attempts, retryInMs, reason }) =>
+          this.#emit({ event: "registry_retry", registry, attempts, retryInMs, reason }),
         refused: (error, everRegistered) => this.#refused(error, everRegistered),
         kicked: () =>
           this.#emit({

@@ -40,12 +40,35 @@ import { RejoinWindow } from "./rejoin_window.ts";
  */
 export type ChangeSource = "snapshot" | "delta" | "rejoin_window";
 
+/** A registration, as the client reports it. */
+export interface RegistrationInfo {
+  registry: string;
+  address: string;
+  reconnects: number;
+  /** After a loss (`reconnects` > 0): how long the registry was away. */
+  awayMs?: number;
+  /** After a loss: connection attempts made since, this successful one included. */
+  attempts?: number;
+}
+
+/** An attempt to reach the registry that failed, as the client reports it. */
+export interface RetryInfo {
+  registry: string;
+  /** Failed attempts since the registry was lost (or since start, if never reached). */
+  attempts: number;
+  retryInMs: number;
+  reason: string;
+}
+
 /** What the client reports to the peer. */
 export interface RegistryClientHandler {
-  registered(info: { registry: string; address: string; reconnects: number }): void;
+  registered(info: RegistrationInfo): void;
   /** `source` says what produced them. */
   peersChanged(changes: DirectoryChange[], source: ChangeSource): void;
+  /** A registry this peer was registered with is gone: once per outage. */
   lost(info: { registry: string; retryInMs: number; reason: string }): void;
+  /** An attempt to reach the registry failed (after a loss, or before it was ever reached). */
+  retry(info: RetryInfo): void;
   /**
    * The registry refused this peer (name taken, bad signature, …). Return
    * `true` to keep retrying, `false` to give up.
@@ -76,6 +99,12 @@ export interface RegistryClientOptions {
   /** Longest wait for a connection or a handshake answer. Default 5 s. */
   answerTimeoutMs?: number;
   handler: RegistryClientHandler;
+}
+
+/** When the registry went away and how many attempts were made since. */
+interface Outage {
+  since: number;
+  attempts: number;
 }
 
 /** A registration step got no answer in time. */
@@ -148,13 +177,20 @@ export class RegistryClient {
   }
 
   async #loop(): Promise<void> {
-    let attempt = 0;
+    // Attempts since the registry was lost — or, until it is first reached, since start.
+    let outage: Outage = { since: Date.now(), attempts: 0 };
+    let backoffAttempt = 0;
     while (!this.#stopped) {
       let reason: string;
       let keepTrying = true;
+      let registered = false;
       const attempted = { registry: this.#target };
+      outage.attempts++;
       try {
-        reason = await this.#session(attempted, () => attempt = 0);
+        reason = await this.#session(attempted, outage, () => {
+          registered = true;
+          backoffAttempt = 0;
+        });
       } catch (error) {
         if (error instanceof RegistryRefusal) {
           keepTrying = this.#options.handler.refused(error.cause, this.#sessions > 0);
@@ -169,8 +205,15 @@ export class RegistryClient {
       }
       if (this.#stopped || reason === KICKED || !keepTrying) return;
       this.#target = this.#another(attempted.registry);
-      const retryInMs = backoffDelay(attempt++, this.#options.backoff);
-      this.#options.handler.lost({ registry: attempted.registry, retryInMs, reason });
+      const retryInMs = backoffDelay(backoffAttempt++, this.#options.backoff);
+      const registry = attempted.registry;
+      if (registered) {
+        // Said once per outage; the attempts that follow are retries.
+        outage = { since: Date.now(), attempts: 0 };
+        this.#options.handler.lost({ registry, retryInMs, reason });
+      } else {
+        this.#options.handler.retry({ registry, attempts: outage.attempts, retryInMs, reason });
+      }
       await this.#sleep(retryInMs);
     }
   }
@@ -203,7 +246,11 @@ export class RegistryClient {
    * One connection, from connect to its end. Returns why it ended;
    * `attempted.registry` says where it went.
    */
-  async #session(attempted: { registry: string }, onRegistered: () => void): Promise<string> {
+  async #session(
+    attempted: { registry: string },
+    outage: Outage,
+    onRegistered: () => void,
+  ): Promise<string> {
     // Discovery chooses until a cluster named its instances; then they take turns.
     const registry = this.#options.locate && this.#learned.length === 0
       ? await this.#options.locate()
@@ -227,11 +274,16 @@ export class RegistryClient {
       this.#rejoin.registered(welcome);
       onRegistered();
       this.#learn(welcome.instances);
-      this.#options.handler.registered({
+      const info: RegistrationInfo = {
         registry: attempted.registry,
         address: welcome.address,
         reconnects: this.reconnects,
-      });
+      };
+      if (this.reconnects > 0) {
+        info.awayMs = Date.now() - outage.since;
+        info.attempts = outage.attempts;
+      }
+      this.#options.handler.registered(info);
       return await this.#serve(channel, welcome);
     } catch (error) {
       if (error instanceof ProtocolError && !channel.stream.closed) await channel.refuse(error);

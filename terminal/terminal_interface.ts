@@ -17,6 +17,7 @@ import {
 } from "../peer/mod.ts";
 import { parseTerminalLine, TERMINAL_HELP } from "./terminal_commands.ts";
 import { visibleEvent } from "./visible_event.ts";
+import { RegistryNotices } from "./registry_notices.ts";
 
 /** Streams and switches for {@linkcode TerminalInterface}. */
 export interface TerminalOptions {
@@ -24,6 +25,8 @@ export interface TerminalOptions {
   output: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
   /** ANSI colours. Default: when output is a terminal and `NO_COLOR` is unset. */
   color?: boolean;
+  /** Clock in ms, for the pacing of repeated notices (tests). Default `Date.now`. */
+  now?: () => number;
 }
 
 /** Renders peer events for people and reads their commands. */
@@ -36,8 +39,10 @@ export class TerminalInterface {
   #rl: Readline.Interface | undefined;
   #peer: Peer | undefined;
   #chatWith: string | undefined;
+  readonly #registryNotices: RegistryNotices;
 
   constructor(options: TerminalOptions) {
+    this.#registryNotices = new RegistryNotices({ now: options.now });
     this.#output = options.output;
     this.#input = options.input;
     this.#tty = options.output.isTTY === true;
@@ -136,21 +141,17 @@ export class TerminalInterface {
           shortId(event.id)
         }), listening on ${event.listen}. ` +
           `Type /help for commands.`;
-      case "registered":
-        return dim(
-          event.reconnects === 0
-            ? `* registered with ${event.registry}`
-            : `* registered again with ${event.registry} (reconnect ${event.reconnects})`,
-        );
+      case "registered": {
+        const line = this.#registryNotices.line(event);
+        return line && dim(line);
+      }
       case "registry_found":
         return dim(`* found registry ${event.registry} on the LAN ("${event.instance}")`);
       case "registry_lost":
-        return this.#paint(
-          "33",
-          `* registry ${event.registry} lost (${event.reason}) — retrying in ${
-            (event.retryInMs / 1000).toFixed(1)
-          }s; chats with known peers continue`,
-        );
+      case "registry_retry": {
+        const line = this.#registryNotices.line(event);
+        return line && this.#paint("33", line);
+      }
       case "peers":
         return this.#peerList(event.peers);
       case "peer_joined":

@@ -49,8 +49,12 @@ async function handle(request: RestartRequest): Promise<Record<string, number>> 
               if (marked) attemptsSinceMark++; // the attempt that succeeded
             },
             peersChanged: () => {},
+            // The crash ("lost", once per client; subtracted below), then one
+            // "retry" per failed attempt.
             lost: () => {
-              // After the crash, every "lost" but the first per client is a failed attempt.
+              if (marked) attemptsSinceMark++;
+            },
+            retry: () => {
               if (marked) attemptsSinceMark++;
             },
             refused: () => true,

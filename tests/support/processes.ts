@@ -330,7 +330,7 @@ export class TerminalPeerProcess extends RoleProcess {
     const peer = new TerminalPeerProcess(
       await spawn("peer", peerArgs(name, options), options),
     );
-    await peer.waitForLine(/registered with/);
+    await peer.waitForLine(options.waitRegistered ?? true ? /registered with/ : /^p2pchat — /);
     return peer;
   }
 }
