@@ -190,6 +190,7 @@ export async function runPeer(args: string[]): Promise<number> {
   const terminal = process && new TerminalInterface({
     input: process.stdin,
     output: process.stdout,
+    marksRead: parsed.web === undefined,
   });
   let peer: Peer;
   try {

@@ -36,7 +36,7 @@ export const MAX_HISTORY_LIMIT = 10_000;
 
 /**
  * Carries out a command and returns its answer as the event to render
- * (`peers`, `history`, `outbox`, or `error` for a refused request), or
+ * (`peers`, `history`, `outbox`, `marked_read`, or `error` for a refused request), or
  * `undefined` when the news that follows says it all (`sent`, `trusted`, …).
  * `quit` is left to the caller (it ends the interface). Anything but a
  * {@linkcode PeerError} is rethrown.
@@ -61,9 +61,10 @@ export async function runCommand(peer: Peer, command: PeerCommand): Promise<Peer
           unverified: answer.unverified,
         };
       }
-      case "read":
-        await peer.markRead(command.id);
-        return undefined;
+      case "read": {
+        const from = await peer.markRead(command.id);
+        return { event: "marked_read", id: command.id, from };
+      }
       case "outbox":
         return { event: "outbox", messages: peer.outbox() };
       case "cancel":

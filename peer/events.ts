@@ -57,6 +57,8 @@ export type PeerEvent =
   /** `unverified`: `with`'s name is pinned to another key (see `message`). */
   | { event: "history"; with: PeerInfo; messages: HistoryEntry[]; unverified: boolean }
   | { event: "outbox"; messages: OutboxEntry[] }
+  /** Answers `read`: the message is marked read, and a receipt is on its way to `from`. */
+  | { event: "marked_read"; id: string; from: PeerInfo }
   | { event: "key_changed"; name: string; oldId: string; newId: string }
   | { event: "trusted"; peer: PeerInfo; previousId?: string }
   /** The web UI is up (`--web`); open `url`, which carries its secret. */

@@ -31,7 +31,7 @@ import {
 } from "./store/mod.ts";
 import type { KeyChange, OutboxEntry, PeerEvent, PeerEventListener } from "./events.ts";
 import { PeerError } from "./peer_error.ts";
-import { type DirectoryChange, PeerDirectory } from "./peer_directory.ts";
+import { type DirectoryChange, MIN_ID_PREFIX, PeerDirectory } from "./peer_directory.ts";
 import { type ChangeSource, RegistryClient } from "./registry_client.ts";
 import { LOCAL_REGISTRY, RegistryDiscovery } from "./registry_discovery.ts";
 
@@ -325,21 +325,32 @@ export class Peer implements AsyncDisposable {
   }
 
   /**
-   * Marks a received message read; its sender gets a `read` receipt.
-   * Throws {@linkcode PeerError} (`unknown_message`).
+   * Marks a received message read; its sender gets a `read` receipt (sent
+   * reliably, like a message). Resolves with the sender. Throws
+   * {@linkcode PeerError} (`unknown_message`, `already_read`).
    */
-  async markRead(id: string): Promise<void> {
-    const found = await this.#stored(() => this.#messenger.markRead(id));
-    if (!found) throw new PeerError("unknown_message", `No received message has ID ${id}`);
+  async markRead(id: string): Promise<PeerInfo> {
+    const outcome = await this.#stored(() => this.#messenger.markRead(id));
+    if (!outcome) throw new PeerError("unknown_message", `No received message has ID ${id}`);
+    if (!outcome.wasUnread) {
+      throw new PeerError("already_read", `Message ${id} was already marked read`);
+    }
+    return this.#knownOrShort(outcome.peerId);
   }
 
   /**
    * Withdraws a message that was not delivered yet; its recipients get
-   * `failed`. Throws {@linkcode PeerError} (`not_pending`).
+   * `failed`. `id` may be a unique prefix of 6 or more characters of the ID
+   * (as /outbox shows it). Resolves with the full ID and whom it was
+   * withdrawn from. Throws {@linkcode PeerError} (`not_pending`, `ambiguous_id`).
    */
-  async cancel(id: string): Promise<void> {
-    const cancelled = await this.#stored(() => this.#messenger.cancel(id));
-    if (!cancelled) throw new PeerError("not_pending", `No undelivered message has ID ${id}`);
+  async cancel(idOrPrefix: string): Promise<{ id: string; to: PeerInfo[] }> {
+    const id = this.#pendingId(idOrPrefix);
+    const withdrawn = await this.#stored(() => this.#messenger.cancel(id));
+    if (withdrawn.length === 0) {
+      throw new PeerError("not_pending", `No undelivered message has ID ${idOrPrefix}`);
+    }
+    return { id, to: withdrawn.map((peerId) => this.#knownOrShort(peerId)) };
   }
 
   /**
@@ -396,8 +407,7 @@ export class Peer implements AsyncDisposable {
   outbox(): OutboxEntry[] {
     return this.pending().map((m) => ({
       id: m.id,
-      to: this.#directory.lastKnown(m.peerId) ??
-        { id: m.peerId, name: shortId(m.peerId), address: "" },
+      to: this.#knownOrShort(m.peerId),
       text: m.text,
       sentAt: m.sentAt,
       status: m.status,
@@ -432,6 +442,36 @@ export class Peer implements AsyncDisposable {
       this.#logger.error("store failure", { error: String(error) });
       throw new PeerError("store_failed", (error as Error).message, { cause: error });
     }
+  }
+
+  /** A peer as last known, or a stand-in named by its short ID. */
+  #knownOrShort(peerId: string): PeerInfo {
+    return this.#directory.lastKnown(peerId) ?? { id: peerId, name: shortId(peerId), address: "" };
+  }
+
+  /** The undelivered message `idOrPrefix` names: its full ID or a unique prefix of 6+. */
+  #pendingId(idOrPrefix: string): string {
+    const wanted = idOrPrefix.trim().toLowerCase();
+    const ids = new Set(this.pending().map((m) => m.id));
+    if (ids.has(wanted)) return wanted;
+    const matches = wanted.length < MIN_ID_PREFIX
+      ? []
+      : [...ids].filter((id) => id.startsWith(wanted));
+    if (matches.length === 1) return matches[0];
+    if (matches.length > 1) {
+      throw new PeerError(
+        "ambiguous_id",
+        `${idOrPrefix} is the start of ${matches.length} undelivered messages' IDs; ` +
+          `type more of it (see /outbox)`,
+      );
+    }
+    throw new PeerError(
+      "not_pending",
+      `No undelivered message has ID ${idOrPrefix}` +
+        (wanted.length < MIN_ID_PREFIX
+          ? ` (give the ID or its first ${MIN_ID_PREFIX}+ characters)`
+          : ""),
+    );
   }
 
   #recipient(nameOrId: string): PeerInfo {

@@ -21,8 +21,12 @@ export type PeerErrorCode =
   | "text_too_long"
   /** No received message has that ID. */
   | "unknown_message"
+  /** That received message was marked read before. */
+  | "already_read"
   /** No undelivered message has that ID. */
   | "not_pending"
+  /** An ID prefix that starts more than one undelivered message's ID. */
+  | "ambiguous_id"
   /** The message store failed. */
   | "store_failed";
 

@@ -22,7 +22,7 @@ export const TERMINAL_HELP = `Commands:
   /all TEXT              send TEXT to everyone online
   /history NAME [N]      the last N messages with NAME (default ${DEFAULT_HISTORY_LIMIT})
   /outbox                messages not delivered yet (recipient offline)
-  /cancel ID             withdraw an undelivered message (ID from /outbox)
+  /cancel ID             withdraw an undelivered message (ID or its first 6+ characters)
   /trust NAME ID         accept NAME's new key ID (as the "key changed" warning showed it)
   /help                  this list
   /quit                  leave (others see you go at once)

@@ -10,6 +10,7 @@ import { type PeerInfo, shortId } from "../protocol/mod.ts";
 import {
   CommandError,
   type HistoryEntry,
+  type OutboxEntry,
   type Peer,
   PeerError,
   type PeerEvent,
@@ -17,6 +18,8 @@ import {
 } from "../peer/mod.ts";
 import { parseTerminalLine, TERMINAL_HELP } from "./terminal_commands.ts";
 import { visibleEvent } from "./visible_event.ts";
+import { clock, preview, underSender } from "./message_text.ts";
+import { ReceiptLines } from "./receipt_lines.ts";
 import { RegistryNotices } from "./registry_notices.ts";
 
 /** Streams and switches for {@linkcode TerminalInterface}. */
@@ -27,6 +30,13 @@ export interface TerminalOptions {
   color?: boolean;
   /** Clock in ms, for the pacing of repeated notices (tests). Default `Date.now`. */
   now?: () => number;
+  /**
+   * Whether printing a message marks it read (the sender gets a receipt).
+   * Default true; false when a web window runs beside the terminal, which
+   * then decides: a message printed here while the person looked at the
+   * browser must not count as read there.
+   */
+  marksRead?: boolean;
 }
 
 /** Renders peer events for people and reads their commands. */
@@ -40,9 +50,26 @@ export class TerminalInterface {
   #peer: Peer | undefined;
   #chatWith: string | undefined;
   readonly #registryNotices: RegistryNotices;
+  readonly #receipts: ReceiptLines;
+  readonly #marksRead: boolean;
 
   constructor(options: TerminalOptions) {
     this.#registryNotices = new RegistryNotices({ now: options.now });
+    this.#receipts = new ReceiptLines({
+      pending: (id) => {
+        const copies = this.#peer?.pending().filter((m) => m.id === id) ?? [];
+        if (copies.length === 0) return undefined;
+        const { text, broadcast } = copies[0];
+        return { text, broadcast, recipients: copies.length };
+      },
+      stored: async (id, peerId) => {
+        const recent = await this.#peer?.conversation(peerId, STORED_LOOKBACK);
+        return recent?.find((m) => m.id === id && m.direction === "out");
+      },
+      print: (line) => this.#print(line),
+      paint: (style, text) => this.#paint(style === "dim" ? "2" : "33", text),
+    });
+    this.#marksRead = options.marksRead ?? true;
     this.#output = options.output;
     this.#input = options.input;
     this.#tty = options.output.isTTY === true;
@@ -52,12 +79,22 @@ export class TerminalInterface {
   /** Prints what an event means to a person. */
   render(event: PeerEvent): void {
     // Other people's text must not act on the terminal (fake lines, window titles).
-    const line = this.#describe(visibleEvent(event));
+    const visible = visibleEvent(event);
+    switch (visible.event) {
+      case "sent":
+      case "pending":
+      case "delivered":
+      case "read":
+      case "failed":
+        return this.#receipts.render(visible);
+    }
+    const line = this.#describe(visible);
     if (line !== undefined) this.#print(line);
-    if (event.event === "message") {
+    if (event.event === "message" && this.#marksRead) {
       // Shown to the user: that is what "read" means here.
       this.#peer?.markRead(event.id).catch((error) => {
         if (!(error instanceof PeerError)) throw error;
+        if (error.code === "already_read") return; // another window showed it first
         this.#print(this.#paint("33", `! ${error.message}`));
       });
     }
@@ -83,6 +120,7 @@ export class TerminalInterface {
         if (this.#tty) rl.prompt();
       }
     } finally {
+      this.#receipts[Symbol.dispose]();
       this.#rl = undefined;
       rl.close();
     }
@@ -166,28 +204,22 @@ export class TerminalInterface {
         return dim(`* ${event.peer.name} left (${event.reason})`);
       case "message": {
         const who = event.unverified
-          ? this.#paint("31", `${event.from.name} (unverified key ${shortId(event.from.id)})`)
-          : this.#paint("1", event.from.name);
-        const to = event.broadcast ? dim(" → all") : "";
-        return `${dim(clock(event.sentAt))} ${who}${to}: ${event.text}`;
+          ? { name: `${event.from.name} (unverified key ${shortId(event.from.id)})`, color: "31" }
+          : { name: event.from.name, color: "1" };
+        return this.#message(event.sentAt, who, event.broadcast, event.text);
       }
       case "sent":
-        return undefined;
       case "pending":
-        return dim(`  ⏳ ${event.to.name} is not reachable now; the message waits in the outbox`);
       case "delivered":
-        return dim(`  ✓ delivered to ${event.to.name}`);
       case "read":
-        return dim(`  ✓✓ read by ${event.to.name}`);
       case "failed":
-        return this.#paint("31", `! not delivered to ${event.to.name}: ${event.reason}`);
+        return undefined; // ReceiptLines speaks for these
+      case "marked_read":
+        return undefined; // the terminal marks what it prints; nothing to add
       case "history":
         return this.#history(event.with, event.messages, event.unverified);
       case "outbox":
-        return event.messages.length === 0 ? "* outbox empty: everything was delivered" : [
-          `* ${event.messages.length} undelivered (cancel with /cancel ID):`,
-          ...event.messages.map((m) => `  ${m.id}  to ${m.to.name}: ${m.text}`),
-        ].join("\n");
+        return this.#outbox(event.messages);
       case "key_changed":
         return this.#paint(
           "31",
@@ -213,6 +245,31 @@ export class TerminalInterface {
     return [`* ${peers.length} online:`, ...rows].join("\n");
   }
 
+  /** `HH:MM who: text`, with `→ all` for a broadcast and later lines under the first. */
+  #message(
+    sentAt: number,
+    who: { name: string; color: string },
+    broadcast: boolean,
+    text: string,
+    indent = "",
+  ): string {
+    const to = broadcast ? " → all" : "";
+    const prefix = `${indent}${clock(sentAt)} ${who.name}${to}: `;
+    const styled = `${indent}${this.#paint("2", clock(sentAt))} ${
+      this.#paint(who.color, who.name)
+    }${to && this.#paint("2", to)}: `;
+    return underSender(styled, prefix.length, text);
+  }
+
+  #outbox(messages: OutboxEntry[]): string {
+    if (messages.length === 0) return "* outbox empty: everything was delivered";
+    const handles = shortestUniquePrefixes(messages.map((m) => m.id), OUTBOX_ID_CHARS);
+    return [
+      `* ${messages.length} undelivered (withdraw one with /cancel ID):`,
+      ...messages.map((m) => `  ${handles.get(m.id)}  to ${m.to.name}: ${preview(m.text)}`),
+    ].join("\n");
+  }
+
   #history(withPeer: PeerInfo, messages: HistoryEntry[], unverified: boolean): string {
     if (messages.length === 0) return `* no messages with ${withPeer.name} yet`;
     const marks: Record<string, string> = {
@@ -231,9 +288,9 @@ export class TerminalInterface {
     return [
       heading,
       ...messages.map((m) => {
-        const who = m.direction === "out" ? "you" : withPeer.name;
+        const who = { name: m.direction === "out" ? "you" : withPeer.name, color: "1" };
         const mark = m.direction === "out" ? marks[m.status] ?? "" : "";
-        return `  ${clock(m.sentAt)} ${who}: ${m.text}${mark}`;
+        return this.#message(m.sentAt, who, m.broadcast, m.text + mark, "  ");
       }),
     ].join("\n");
   }
@@ -257,7 +314,22 @@ export class TerminalInterface {
   }
 }
 
-function clock(ms: number): string {
-  const d = new Date(ms);
-  return `${String(d.getHours()).padStart(2, "0")}:${String(d.getMinutes()).padStart(2, "0")}`;
+/** How far back history is searched for a receipt's message sent in an earlier run. */
+const STORED_LOOKBACK = 200;
+
+/** Fewest ID characters /outbox shows (message IDs start with their time, so more are often needed). */
+const OUTBOX_ID_CHARS = 8;
+
+/** For each ID, its shortest prefix of at least `min` characters that no other ID starts with. */
+function shortestUniquePrefixes(ids: string[], min: number): Map<string, string> {
+  const distinct = [...new Set(ids)];
+  return new Map(distinct.map((id) => {
+    let length = min;
+    while (
+      length < id.length && distinct.some((o) => o !== id && o.startsWith(id.slice(0, length)))
+    ) {
+      length++;
+    }
+    return [id, id.slice(0, length)];
+  }));
 }

@@ -217,7 +217,8 @@ export function createChatApp(options: ChatAppOptions): Hono {
         read++;
       } catch (error) {
         // The page may hold IDs the store no longer has; the rest still count.
-        if (!(error instanceof PeerError) || error.code !== "unknown_message") throw error;
+        if (!(error instanceof PeerError)) throw error;
+        if (error.code !== "unknown_message" && error.code !== "already_read") throw error;
       }
     }
     return c.json({ read });
@@ -240,8 +241,7 @@ export function createChatApp(options: ChatAppOptions): Hono {
     if (typeof body?.id !== "string") return c.json({ error: 'Send {"id": MESSAGE_ID}' }, 400);
     const id = body.id;
     return await answer(c, async () => {
-      await peer.cancel(id);
-      return { cancelled: id };
+      return { cancelled: (await peer.cancel(id)).id };
     });
   });
 
@@ -277,7 +277,9 @@ const ERROR_STATUS: Record<PeerErrorCode, 400 | 404 | 409 | 500> = {
   text_empty: 400,
   text_too_long: 400,
   unknown_message: 404,
+  already_read: 409,
   not_pending: 404,
+  ambiguous_id: 400,
   store_failed: 500,
 };
 

@@ -47,27 +47,39 @@ export class Messenger {
     return (await this.#save(peers, text, true))[0].id;
   }
 
-  /** Marks a received message read and tells its sender (reliably). False if none has `id`. */
-  async markRead(id: string): Promise<boolean> {
+  /**
+   * Marks a received message read and tells its sender (reliably). Returns
+   * its sender and whether it was unread until now; `undefined` if no
+   * received message has `id`.
+   */
+  async markRead(id: string): Promise<{ peerId: string; wasUnread: boolean } | undefined> {
     const { store, courier } = this.#options;
     const found = await store.findIncoming(id);
+    if (found.length === 0) return undefined;
+    let wasUnread = false;
     for (const message of found) {
       const changed = await store.markRead(message.peerId, [id]);
-      if (changed.length > 0) courier.enqueueReceipt(message.peerId, id);
+      if (changed.length === 0) continue;
+      courier.enqueueReceipt(message.peerId, id);
+      wasUnread = true;
     }
-    return found.length > 0;
+    return { peerId: found[0].peerId, wasUnread };
   }
 
-  /** Withdraws a message not delivered yet; its recipients get `failed`. False if none was. */
-  async cancel(id: string): Promise<boolean> {
+  /**
+   * Withdraws a message not delivered yet; its recipients get `failed`.
+   * Returns the IDs of the recipients it was withdrawn from (none if it was
+   * not pending for anyone).
+   */
+  async cancel(id: string): Promise<string[]> {
     const { store, courier } = this.#options;
     const waiting = courier.pending().filter((m) => m.id === id);
-    let cancelled = false;
+    const cancelled: string[] = [];
     for (const message of waiting) {
       courier.withdraw(message.peerId, id);
       const changed = await store.cancel(message.peerId, id);
       if (!changed) continue;
-      cancelled = true;
+      cancelled.push(message.peerId);
       this.#options.emit({
         event: "failed",
         id,

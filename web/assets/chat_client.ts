@@ -261,6 +261,12 @@ export function chatClient(deps: ChatClientDeps): void {
     if ((selected === "*" || message.unverified) && message.direction === "in" && message.author) {
       li.append(span(message.unverified ? "author unverified" : "author", message.author));
     }
+    if (selected !== "*" && message.broadcast) {
+      const tag = document.createElement("span");
+      tag.className = "broadcast";
+      tag.textContent = "to everyone";
+      li.append(tag);
+    }
     const text = document.createElement("p");
     text.className = "text";
     text.textContent = message.text;

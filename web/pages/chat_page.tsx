@@ -221,6 +221,7 @@ function MessageItem({ message, room }: { message: ChatMessageView; room: boolea
       data-status={message.status}
     >
       {room && !mine && <span class="author">{message.author}</span>}
+      {!room && message.broadcast && <span class="broadcast">to everyone</span>}
       <p class="text">{message.text}</p>
       <span class="meta">
         <time datetime={new Date(message.sentAt).toISOString()}>{clock(message.sentAt)}</time>
