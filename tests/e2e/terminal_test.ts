@@ -30,7 +30,7 @@ Deno.test("the terminal chat understands its commands and explains mistakes", as
 
   await alice.writeLine("/msg bob hello from the terminal");
   const first = await bob.waitFor("message", { test: (e) => e.text === "hello from the terminal" });
-  await alice.waitForLine(/^  ✓ "hello from the terminal" delivered to bob$/);
+  await alice.waitForLine(/^ {2}✓ "hello from the terminal" delivered to bob$/);
   await alice.writeLine("@bob second");
   await bob.waitFor("message", { test: (e) => e.text === "second" });
 
