@@ -34,17 +34,17 @@ Deno.test({
             }`
           ),
       );
-    // As rendered on the server for the first paint …
-    await page.goto(url.replace("/?key=", `/?with=${bob.id}&key=`));
+    // As rendered on the server for the first paint (the latest conversation: bob's) …
+    await page.goto(url);
     await page.locator("#messages li", { hasText: "cake" }).waitFor();
     assert.deepEqual(await tags(), [
       "lunch at noon, everyone?|to everyone",
       "and just for you: cake|",
     ]);
     // … and as the page script draws it after switching conversations.
-    await page.click('#contacts li[data-id="*"] a');
+    await page.click('#contacts li[data-id="*"] button');
     await page.locator("#messages li", { hasText: "lunch at noon" }).waitFor();
-    await page.click(`#contacts li[data-id="${bob.id}"] a`);
+    await page.click(`#contacts li[data-id="${bob.id}"] button`);
     await page.locator("#messages li", { hasText: "cake" }).waitFor();
     assert.deepEqual(await tags(), [
       "lunch at noon, everyone?|to everyone",
