@@ -270,7 +270,6 @@ export class RegistryClient {
       const welcome = await this.#register(channel);
       if (this.#stopped) return "stopped";
       this.#sessions++;
-      // Before the new list arrives: it must find the old one held.
       this.#rejoin.registered(welcome);
       onRegistered();
       this.#learn(welcome.instances);
@@ -347,6 +346,7 @@ export class RegistryClient {
         lastHeardAt = Date.now();
         switch (message.type) {
           case "snapshot": {
+            this.#rejoin.listArrives(message.epoch);
             const changes = this.#options.directory.applySnapshot(message);
             if (changes) this.#options.handler.peersChanged(changes, "snapshot");
             break;

@@ -1,9 +1,9 @@
 /**
  * The rejoin window: the one rule by which a peer tells a registry
- * changeover from people leaving. When this peer registers with a registry
- * that does not hold the list it knew (a restarted registry: a new epoch; in
- * a cluster, another instance taking over), everyone it listed is held online
- * for {@linkcode rejoinWindowMs}. Those the new registry lists within the
+ * changeover from people leaving. When the list a registry sends this peer
+ * is of another epoch than the one it knew (a restarted registry; a cluster
+ * that formed its table anew), everyone it listed is held online for
+ * {@linkcode rejoinWindowMs}. Those the new registry lists within the
  * window carry on as if nothing happened — no `peer_left`, no `peer_joined`,
  * an `updated` change if their address moved. Those it does not are reported
  * left with reason `timeout` when the window closes. docs/PROTOCOL.md
@@ -14,7 +14,7 @@ import type { WelcomeMessage } from "../protocol/mod.ts";
 import type { DirectoryChange, PeerDirectory } from "./peer_directory.ts";
 
 /** What the window needs from the new registry's `welcome`. */
-export type RegistryTiming = Pick<WelcomeMessage, "epoch" | "heartbeatMs" | "evictAfter">;
+export type RegistryTiming = Pick<WelcomeMessage, "heartbeatMs" | "evictAfter">;
 
 /**
  * How long peers listed before a changeover have to be listed again:
@@ -41,6 +41,8 @@ export interface RejoinWindowOptions {
 export class RejoinWindow implements Disposable {
   readonly #options: RejoinWindowOptions;
   #timer: ReturnType<typeof setTimeout> | undefined;
+  /** The timing of the registry this peer is registered with now. */
+  #registry: RegistryTiming | undefined;
 
   constructor(options: RejoinWindowOptions) {
     this.#options = options;
@@ -52,21 +54,29 @@ export class RejoinWindow implements Disposable {
   }
 
   /**
-   * This peer was welcomed by a registry (before its list arrives). A new
-   * epoch holds everyone listed; peers still held from an earlier window
-   * keep waiting. Either way the window runs afresh from now.
+   * This peer was welcomed by a registry. Peers still held from an earlier
+   * window keep waiting, with the window running afresh from now.
    */
   registered(registry: RegistryTiming): void {
-    const { directory } = this.#options;
-    if (directory.epoch !== undefined && directory.epoch !== registry.epoch) {
-      directory.holdForRejoin();
-    }
+    this.#registry = registry;
     this.#stop();
-    if (directory.held === 0) return;
-    this.#timer = setTimeout(
-      () => this.#close(),
-      rejoinWindowMs(registry, this.#options.reconnectMaxMs),
-    );
+    if (this.#options.directory.held > 0) this.#start();
+  }
+
+  /**
+   * A list of `epoch` is about to be applied (call before each snapshot).
+   * An epoch other than the one the directory is current to is a
+   * changeover: everyone listed is held, and the window opens. The welcome's
+   * own epoch does not decide this: in a cluster it names the instance, and
+   * moving between instances keeps the list's epoch.
+   */
+  listArrives(epoch: string): void {
+    const { directory } = this.#options;
+    if (!this.#registry || directory.epoch === undefined || directory.epoch === epoch) return;
+    if (directory.size === 0) return;
+    directory.holdForRejoin();
+    this.#stop();
+    this.#start();
   }
 
   /**
@@ -79,6 +89,15 @@ export class RejoinWindow implements Disposable {
 
   [Symbol.dispose](): void {
     this.#stop();
+  }
+
+  #start(): void {
+    // A list only ever arrives after its registry's welcome.
+    const registry = this.#registry!;
+    this.#timer = setTimeout(
+      () => this.#close(),
+      rejoinWindowMs(registry, this.#options.reconnectMaxMs),
+    );
   }
 
   #close(): void {

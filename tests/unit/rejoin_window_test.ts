@@ -37,11 +37,23 @@ function knownThree(): PeerDirectory {
   return directory;
 }
 
-const NEW_REGISTRY = { epoch: "e2", heartbeatMs: 10, evictAfter: 3 };
+const TIMING = { heartbeatMs: 10, evictAfter: 3 };
+
+/** A restarted registry welcomes this peer, then sends its first list, of epoch `epoch`. */
+function changeover(
+  rejoin: RejoinWindow,
+  directory: PeerDirectory,
+  epoch: string,
+  peers: PeerInfo[],
+) {
+  rejoin.registered(TIMING);
+  rejoin.listArrives(epoch);
+  return directory.applySnapshot(snapshot(epoch, peers));
+}
 
 Deno.test("the rejoin window is (evict-after + 1) heartbeats of the new registry plus one reconnect wait", () => {
-  assert.equal(rejoinWindowMs({ epoch: "x", heartbeatMs: 2000, evictAfter: 3 }, 10_000), 18_000);
-  assert.equal(rejoinWindowMs({ epoch: "x", heartbeatMs: 200, evictAfter: 3 }, 1000), 1800);
+  assert.equal(rejoinWindowMs({ heartbeatMs: 2000, evictAfter: 3 }, 10_000), 18_000);
+  assert.equal(rejoinWindowMs({ heartbeatMs: 200, evictAfter: 3 }, 1000), 1800);
 });
 
 Deno.test("peers missing from a restarted registry's first list stay listed, and rejoining is no news", () => {
@@ -52,12 +64,9 @@ Deno.test("peers missing from a restarted registry's first list stay listed, and
     reconnectMaxMs: 60_000,
     closed: (c) => closed.push(c),
   });
-  rejoin.registered(NEW_REGISTRY);
-  assert.ok(rejoin.open);
-  assert.equal(directory.held, 3);
-
   // Only alice made it to the new registry so far: nobody left.
-  assert.deepEqual(kinds(directory.applySnapshot(snapshot("e2", [peer("alice")]))), []);
+  assert.deepEqual(kinds(changeover(rejoin, directory, "e2", [peer("alice")])), []);
+  assert.ok(rejoin.open);
   assert.deepEqual(names(directory), ["alice", "bob", "carol"]);
   assert.equal(directory.held, 2);
   // bob re-registers from the same address: nothing to say; carol moved: an update.
@@ -90,8 +99,7 @@ Deno.test("peers that do not rejoin within the window leave once, with reason ti
   const directory = knownThree();
   const closed: DirectoryChange[][] = [];
   using rejoin = new RejoinWindow({ directory, reconnectMaxMs: 20, closed: (c) => closed.push(c) });
-  rejoin.registered(NEW_REGISTRY); // window: 4 × 10 + 20 = 60 ms
-  directory.applySnapshot(snapshot("e2", [peer("alice")]));
+  changeover(rejoin, directory, "e2", [peer("alice")]); // window: 4 × 10 + 20 = 60 ms
   directory.applyDelta(delta("e2", 1, [{ op: "joined", peer: peer("bob") }]));
   await new Promise((resolve) => setTimeout(resolve, 30));
   assert.deepEqual(closed, [], "the window is still open");
@@ -105,8 +113,7 @@ Deno.test("peers that do not rejoin within the window leave once, with reason ti
 Deno.test("a held peer that says bye at the new registry leaves with its own reason", () => {
   const directory = knownThree();
   using rejoin = new RejoinWindow({ directory, reconnectMaxMs: 60_000, closed: () => {} });
-  rejoin.registered(NEW_REGISTRY);
-  directory.applySnapshot(snapshot("e2", [peer("alice"), peer("bob")]));
+  changeover(rejoin, directory, "e2", [peer("alice"), peer("bob")]);
   const outcome = directory.applyDelta(delta("e2", 1, [
     { op: "left", id: peer("bob").id, reason: "bye" },
   ]));
@@ -118,28 +125,38 @@ Deno.test("a held peer that says bye at the new registry leaves with its own rea
 Deno.test("the same registry listing fewer peers is a departure, not a changeover", () => {
   const directory = knownThree();
   using rejoin = new RejoinWindow({ directory, reconnectMaxMs: 60_000, closed: () => {} });
-  rejoin.registered({ ...NEW_REGISTRY, epoch: "e1" });
-  assert.ok(!rejoin.open);
-  assert.deepEqual(kinds(directory.applySnapshot(snapshot("e1", [peer("alice")]))), [
+  assert.deepEqual(kinds(changeover(rejoin, directory, "e1", [peer("alice")])), [
     "left bob",
     "left carol",
   ]);
+  assert.ok(!rejoin.open);
 });
 
 Deno.test("losing the new registry again stops the clock; the held peers wait for the next one", async () => {
   const directory = knownThree();
   const closed: DirectoryChange[][] = [];
   using rejoin = new RejoinWindow({ directory, reconnectMaxMs: 0, closed: (c) => closed.push(c) });
-  rejoin.registered(NEW_REGISTRY); // 40 ms
-  directory.applySnapshot(snapshot("e2", [peer("alice")]));
+  changeover(rejoin, directory, "e2", [peer("alice")]); // 40 ms
   rejoin.lost();
   await new Promise((resolve) => setTimeout(resolve, 80));
   assert.deepEqual(closed, []);
   assert.deepEqual(names(directory), ["alice", "bob", "carol"]);
   // A third registry run: everyone is held again, and bob makes it.
-  rejoin.registered({ ...NEW_REGISTRY, epoch: "e3" });
-  assert.equal(directory.held, 3);
-  directory.applySnapshot(snapshot("e3", [peer("alice"), peer("bob")]));
+  changeover(rejoin, directory, "e3", [peer("alice"), peer("bob")]);
   await new Promise((resolve) => setTimeout(resolve, 80));
   assert.deepEqual(closed.map((c) => kinds(c)), [["left carol"]]);
+});
+
+Deno.test("moving to another cluster instance (a new welcome, the same list epoch) holds nobody", async () => {
+  const directory = knownThree();
+  const closed: DirectoryChange[][] = [];
+  using rejoin = new RejoinWindow({ directory, reconnectMaxMs: 0, closed: (c) => closed.push(c) });
+  // The instance's welcome names its own run; the list it resumes is still e1.
+  rejoin.registered(TIMING);
+  assert.ok(!rejoin.open);
+  assert.equal(directory.held, 0);
+  directory.applyDelta(delta("e1", 1, [{ op: "left", id: peer("carol").id, reason: "timeout" }]));
+  await new Promise((resolve) => setTimeout(resolve, 80));
+  assert.deepEqual(closed, []);
+  assert.deepEqual(names(directory), ["alice", "bob"]);
 });
