@@ -125,7 +125,7 @@ Deno.test("a read receipt is sent again on every new link until the sender recor
   await bob.waitFor(() => bob.idsOf("ack").length === 1, "the ack");
   const [id] = bob.idsOf("ack");
 
-  assert.equal(await alice.messenger.markRead(id), true);
+  assert.deepEqual(await alice.messenger.markRead(id), { peerId: bob.info.id, wasUnread: true });
   await bob.waitFor(() => bob.idsOf("receipt").length === 1, "the receipt");
   assert.deepEqual(await alice.store.pendingReceipts(bob.info.id), [id], "owed until recorded");
 
