@@ -8,7 +8,7 @@
  */
 
 export { Registry, type RegistryOptions } from "./registry.ts";
-export { DEFAULT_NETWORK_PREFIXES, networkOf, type NetworkPrefixes } from "./network_prefix.ts";
+export { DEFAULT_NETWORK_PREFIXES, networkOf, type NetworkPrefixes } from "./limits/mod.ts";
 export { ClusterJoinError, isWildcard } from "./cluster_join.ts";
 export { clusterUrlProblem, redactedClusterUrl } from "./cluster_url.ts";
 export type { ClusterOptions, RosterPeer, SharedRoster } from "./shared_roster.ts";

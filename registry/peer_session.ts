@@ -26,7 +26,7 @@ import {
   verifySignature,
   type WelcomeMessage,
 } from "../protocol/mod.ts";
-import { TokenBucket } from "./rate_limits.ts";
+import { TokenBucket } from "./limits/mod.ts";
 import type { PeerRecord } from "./view.ts";
 
 /** What a session needs from the registry it belongs to. */

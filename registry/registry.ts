@@ -26,11 +26,16 @@ import { HeartbeatMonitor } from "./heartbeat_monitor.ts";
 import { type PeerHistory, PeerHistoryBook } from "./peer_history.ts";
 import { PeerListPublisher } from "./peer_list_publisher.ts";
 import { PeerSession, type SessionHost } from "./peer_session.ts";
-import { OpenCounter, PerMinuteBudget } from "./rate_limits.ts";
+import {
+  DEFAULT_NETWORK_PREFIXES,
+  networkOf,
+  type NetworkPrefixes,
+  OpenCounter,
+  PerMinuteBudget,
+  SnapshotGate,
+} from "./limits/mod.ts";
 import { PeerTable, type TableEntry } from "./peer_table.ts";
 import { joinCluster } from "./cluster_join.ts";
-import { DEFAULT_NETWORK_PREFIXES, networkOf, type NetworkPrefixes } from "./network_prefix.ts";
-import { SnapshotGate } from "./snapshot_gate.ts";
 import type {
   ClusterOptions,
   DisownReason,
