@@ -1,6 +1,6 @@
 /** `p2pchat demo`: a living registry, dashboard and peers in one command. */
 
-import { runDemo } from "../demo/mod.ts";
+import { runClusterDemo, runDemo } from "../demo/mod.ts";
 import { createLogger } from "../log/mod.ts";
 import { type FlagSpec, formatFlags, hostPortFlag, parseFlags } from "./flags.ts";
 import { onShutdownSignal, printLine } from "./process.ts";
@@ -20,6 +20,11 @@ const FLAGS: FlagSpec[] = [
     help: "dashboard address (a free port if taken)",
     defaultText: "127.0.0.1:7080",
   },
+  {
+    name: "cluster",
+    type: "boolean",
+    help: "three registry instances on a throwaway Redis; one is killed and revived each minute",
+  },
   { name: "help", short: "h", type: "boolean", help: "show this help" },
 ];
 
@@ -30,6 +35,13 @@ Starts a registry with its dashboard and three peers (ada, grace, linus) that
 chat now and then. Every 20 s linus's network goes silent for 6 s: watch its
 heartbeat age turn late, the eviction, and the reconnect count go up.
 Ctrl-C stops everything.
+
+With --cluster it starts redis-server (it must be installed) and three
+registry instances sharing their peer table on it, each with its dashboard
+(--listen and --dashboard give the first one's ports; the others take the
+next), and six peers spread over them. Every minute one instance is killed
+with SIGKILL and revived 20 s later: its peers move to the others, and nobody
+sees them leave.
 
 Flags:
 ${formatFlags(FLAGS)}`;
@@ -44,7 +56,7 @@ export async function runDemoCommand(args: string[]): Promise<number> {
   }
   const stop = new AbortController();
   void onShutdownSignal().then(() => stop.abort());
-  await runDemo({
+  const settings = {
     registry: typeof flags.listen === "string"
       ? hostPortFlag("listen", flags.listen, "127.0.0.1")
       : { hostname: "127.0.0.1", port: 7070 },
@@ -54,7 +66,13 @@ export async function runDemoCommand(args: string[]): Promise<number> {
     print: printLine,
     logger: createLogger({ level: "warn" }),
     signal: stop.signal,
-  });
+  };
+  if (flags.cluster === true) {
+    const status = await runClusterDemo(settings);
+    if (status === 0) printLine("demo stopped");
+    return status;
+  }
+  await runDemo(settings);
   printLine("demo stopped");
   return 0;
 }

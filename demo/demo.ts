@@ -81,7 +81,7 @@ export async function runDemo(options: DemoOptions): Promise<void> {
   }
 }
 
-async function chatter(peers: Peer[], signal: AbortSignal): Promise<void> {
+export async function chatter(peers: Peer[], signal: AbortSignal): Promise<void> {
   while (await sleep(2000 + Math.random() * 3000, signal)) {
     const from = pick(peers);
     const text = pick(LINES);
@@ -108,7 +108,7 @@ async function flake(
   }
 }
 
-function narrate(
+export function narrate(
   name: string,
   event: PeerEvent,
   print: (line: string) => void,
@@ -163,7 +163,7 @@ function pick<T>(items: T[]): T {
 }
 
 /** Waits `ms`; false if `signal` aborted first. */
-function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
+export function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
   if (signal.aborted) return Promise.resolve(false);
   return new Promise((resolve) => {
     const done = (completed: boolean) => {
