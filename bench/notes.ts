@@ -38,6 +38,20 @@ export const BENCHMARK_NOTES = `## How each figure is measured
    Connection attempts are every try after the crash, successful or not.
 8. **Start-up.** \`deno run\` of the bundle until it prints "listening for peers" (\`--no-dashboard\`,
    port 0), against \`deno run\` of a one-line file; medians of 15 after one warm-up each.
+9. **Cluster join visibility.** As 3, with the N−1 simulated peers spread evenly over three cluster
+   instances (each its own process, sharing a throwaway \`redis-server\`), each joiner registering on
+   the next instance in turn; baseline: the same measurement against a single registry in the same
+   run. A join then costs a \`CLAIM\` script, the stream wake-up on every instance and each
+   instance's own fan-out.
+10. **Cluster failover.** 1,000 peers running the real reconnect logic (\`RegistryClient\`, each given
+    all three instances, its own first) in two workers; one instance is SIGKILLed. Measured: when
+    the last of its peers is registered on another instance; connection attempts after the kill;
+    and every \`left\` any peer was told of until the dead instance's grace window closed (a peer
+    that moved but was reaped anyway would show there).
+11. **Cluster capacity.** Three instances, each with N simulated peers (joined in waves, as in 4)
+    heartbeating once a second; heartbeats counted by the instances over 5 s. Redis's own
+    \`INFO\` gives the commands it processed in the same window (commands run inside scripts
+    included, as Redis counts them), its CPU time and its memory.
 
 ## Missed targets: where the time goes, and what would fix it
 

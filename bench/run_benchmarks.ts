@@ -9,6 +9,9 @@
  */
 
 import { parseArgs } from "node:util";
+import { clusterCapacity } from "./cases/cluster_capacity.ts";
+import { clusterFailover } from "./cases/cluster_failover.ts";
+import { clusterJoinVisibility } from "./cases/cluster_join_visibility.ts";
 import { failureDetection } from "./cases/failure_detection.ts";
 import { joinBurst } from "./cases/join_burst.ts";
 import { joinVisibility } from "./cases/join_visibility.ts";
@@ -57,6 +60,9 @@ const cases: [number, () => Promise<BenchResult>][] = [
   [6, () => failureDetection(size(5, 1))],
   [7, () => registryRestart(size(1000, 50))],
   [8, () => startup(size(15, 3))],
+  [9, () => clusterJoinVisibility(size(1000, 30), size(20, 3))],
+  [10, () => clusterFailover(size(1000, 60))],
+  [11, () => clusterCapacity(size(5000, 50), size(5, 2))],
 ];
 
 const results: BenchResult[] = [];

@@ -11,7 +11,12 @@ export { Registry, type RegistryOptions } from "./registry.ts";
 export { DEFAULT_NETWORK_PREFIXES, networkOf, type NetworkPrefixes } from "./limits/mod.ts";
 export { ClusterJoinError, isWildcard } from "./cluster_join.ts";
 export { clusterUrlProblem, redactedClusterUrl } from "./cluster_url.ts";
-export type { ClusterOptions, RosterPeer, SharedRoster } from "./shared_roster.ts";
+export {
+  type ClusterOptions,
+  instanceTtlMs,
+  type RosterPeer,
+  type SharedRoster,
+} from "./shared_roster.ts";
 export type { PeerHistory, SessionEnd, SessionRecord } from "./peer_history.ts";
 export type {
   ClusterView,

@@ -36,6 +36,7 @@ import {
 } from "./limits/mod.ts";
 import { PeerTable, type TableEntry } from "./peer_table.ts";
 import { joinCluster } from "./cluster_join.ts";
+import { endDisowned } from "./disowned_session.ts";
 import type {
   ClusterOptions,
   DisownReason,
@@ -697,44 +698,11 @@ export class Registry implements RegistryView, AsyncDisposable {
     const { record, session } = entry;
     this.#table.delete(id);
     this.#unsubscribe(session);
-    const leave: LeaveReason = reason === "kicked" ? "kicked" : "timeout";
-    this.#histories.sessionEnded(id, leave);
-    const fields = eventFields(record);
-    switch (reason) {
-      case "kicked":
-        this.#stats.leaves.kicked++;
-        this.#log("kick", { ...fields, detail: "kicked from another instance's dashboard" });
-        void session.sayGoodbye("kicked");
-        break;
-      case "replaced":
-        // It registered on another instance: nobody left, this connection is just stale.
-        this.#stats.sessionReplacements++;
-        session.close();
-        break;
-      case "expired":
-        this.#log("evict", {
-          ...fields,
-          detail: "this instance was away too long; register again",
-        });
-        void session.channel.refuse(
-          new ProtocolError(
-            "cluster_unavailable",
-            "This registry instance was cut off from the cluster too long and lost its peers; " +
-              "register again",
-          ),
-        );
-        break;
-      case "conflict":
-        this.#log("refuse", { ...fields, detail: "name taken while the cluster re-formed" });
-        void session.channel.refuse(
-          new ProtocolError(
-            "name_taken",
-            `Name ${JSON.stringify(record.name)} was claimed by a peer on another instance ` +
-              "while the cluster re-formed its list",
-          ),
-        );
-        break;
-    }
+    this.#histories.sessionEnded(id, reason === "kicked" ? "kicked" : "timeout");
+    if (reason === "kicked") this.#stats.leaves.kicked++;
+    if (reason === "replaced") this.#stats.sessionReplacements++;
+    const logged = endDisowned(session, record, reason);
+    if (logged) this.#log(logged.kind, { ...eventFields(record), detail: logged.detail });
     this.#options.logger.info("peer session ended by the cluster", {
       name: record.name,
       id: shortId(id),

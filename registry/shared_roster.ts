@@ -97,3 +97,14 @@ export interface SharedRoster {
   /** Stops reading and writing; claims held here stay until they expire. */
   close(): Promise<void>;
 }
+
+/**
+ * How long an instance may stay silent before its peers are taken off the
+ * list: long enough for its peers to notice it is gone (at most
+ * `evictAfter + 1` heartbeat intervals of silence), wait their first backoff
+ * and register elsewhere — the grace window in which a moving peer is never
+ * reported as having left.
+ */
+export function instanceTtlMs(heartbeatMs: number, evictAfter: number): number {
+  return (evictAfter + 1) * heartbeatMs + 2000;
+}

@@ -9,7 +9,7 @@ import { RegistryHost } from "../support/registry_process.ts";
 import type { BenchResult } from "../support/result.ts";
 import { SimFleet } from "../support/sim_fleet.ts";
 import { formatMs, percentile, wallNow } from "../support/stats.ts";
-import { parseHostPort } from "../../protocol/mod.ts";
+import { type HostPort, parseHostPort } from "../../protocol/mod.ts";
 import { RawPeer } from "../../sim/mod.ts";
 
 const RAW_FANOUT = new URL("../raw_fanout_host.ts", import.meta.url);
@@ -37,9 +37,29 @@ export async function joinVisibility(peers: number, trials: number): Promise<Ben
 }
 
 async function measureJoins(peers: number, trials: number): Promise<number[]> {
-  await using registry = await RegistryHost.start({ heartbeatMs: 600_000, evictAfter: 10 });
+  await using registry = await RegistryHost.start(JOIN_SETTINGS);
+  return await joinLatencies([registry.address], peers, trials);
+}
+
+/** Registry settings for join measurements: heartbeats and evictions out of the way. */
+export const JOIN_SETTINGS = { heartbeatMs: 600_000, evictAfter: 10 };
+
+/**
+ * With N−1 peers spread evenly over `registries`, how long each of `trials`
+ * new peers (registering on each registry in turn) takes to be applied by
+ * every other peer, in ms.
+ */
+export async function joinLatencies(
+  registries: HostPort[],
+  peers: number,
+  trials: number,
+): Promise<number[]> {
   await using fleet = new SimFleet(2);
-  await fleet.join(registry.address, peers - 1, { concurrency: 40 });
+  for (const [i, registry] of registries.entries()) {
+    const share = Math.floor((peers - 1) / registries.length) +
+      (i < (peers - 1) % registries.length ? 1 : 0);
+    await fleet.join(registry, share, { concurrency: 40, prefix: `sim${i}` });
+  }
   await fleet.ask({ op: "allKnow", count: peers - 2, timeoutMs: 60_000 });
   const latencies: number[] = [];
   const joiners: RawPeer[] = [];
@@ -47,7 +67,8 @@ async function measureJoins(peers: number, trials: number): Promise<number[]> {
     for (let trial = 0; trial < trials; trial++) {
       // Let the registry settle between joins: each is measured alone.
       await new Promise((resolve) => setTimeout(resolve, 30));
-      const joiner = await RawPeer.join(registry.address, `joiner-${trial}`, { reading: "list" });
+      const registry = registries[trial % registries.length];
+      const joiner = await RawPeer.join(registry, `joiner-${trial}`, { reading: "list" });
       joiners.push(joiner);
       const registeredAt = performance.timeOrigin + joiner.registeredAt;
       const answers = await fleet.ask<{ times: (number | null)[] }>({

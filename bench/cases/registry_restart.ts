@@ -29,7 +29,7 @@ export async function registryRestart(peers: number): Promise<BenchResult> {
       })
     ));
   try {
-    await ask({ op: "start", registry: address, count: peers / workers.length });
+    await ask({ op: "start", registries: [address], count: peers / workers.length });
     await ask({ op: "waitRegistered", sessions: 1, timeoutMs: 60_000 });
     // Let the list settle, then crash the registry and bring it back.
     await new Promise((resolve) => setTimeout(resolve, 2000));

@@ -1,8 +1,9 @@
 /// <reference lib="deno.worker" />
 /**
  * Hosts peers that run the real reconnect logic (RegistryClient: backoff
- * with jitter, re-registration) but nothing else, for the restart benchmark.
- * Counts connection attempts made after `mark`.
+ * with jitter, re-registration, moving between cluster instances) but
+ * nothing else, for the restart and failover benchmarks. Counts connection
+ * attempts made after `mark`, and the departures the peers were told of.
  */
 
 import { Identity, PeerDirectory, RegistryClient } from "../../peer/mod.ts";
@@ -10,20 +11,31 @@ import type { HostPort } from "../../protocol/mod.ts";
 
 /** Requests the restart worker understands. */
 export type RestartRequest =
-  | { op: "start"; registry: HostPort; count: number }
+  /**
+   * Starts `count` clients. With several registries, client i lists them
+   * starting at i modulo their number, so the clients spread evenly.
+   */
+  | { op: "start"; registries: HostPort[]; count: number }
   | { op: "waitRegistered"; sessions: number; timeoutMs: number }
-  | { op: "mark" }
+  /** Starts counting; with `on`, only the clients registered there now are waited for. */
+  | { op: "mark"; on?: string }
   | { op: "stop" };
 
 interface Client {
   client: RegistryClient;
   sessions: number;
   registeredAt: number;
+  /** Where it registered last (`HOST:PORT`). */
+  registry: string;
 }
 
 const clients: Client[] = [];
 let attemptsSinceMark = 0;
+/** Peers reported leaving, summed over every client, since `mark`. */
+let leavesSinceMark = 0;
 let marked = false;
+/** The clients `waitRegistered` waits for (all, or those that must move). */
+let watched: Client[] = clients;
 
 async function handle(request: RestartRequest): Promise<Record<string, number>> {
   switch (request.op) {
@@ -35,20 +47,26 @@ async function handle(request: RestartRequest): Promise<Record<string, number>> 
           client: undefined as unknown as RegistryClient,
           sessions: 0,
           registeredAt: 0,
+          registry: "",
         };
+        const first = i % request.registries.length;
         entry.client = new RegistryClient({
-          registries: [request.registry],
+          registries: [...request.registries.slice(first), ...request.registries.slice(0, first)],
           identity,
           name: `r${prefix}-${i}`,
           directory: new PeerDirectory(identity.id),
           listenPort: 9,
           handler: {
-            registered: () => {
+            registered: ({ registry }) => {
               entry.sessions++;
+              entry.registry = registry;
               entry.registeredAt = performance.timeOrigin + performance.now();
               if (marked) attemptsSinceMark++; // the attempt that succeeded
             },
-            peersChanged: () => {},
+            peersChanged: (changes) => {
+              if (!marked) return;
+              for (const change of changes) if (change.kind === "left") leavesSinceMark++;
+            },
             // The crash ("lost", once per client; subtracted below), then one
             // "retry" per failed attempt.
             lost: () => {
@@ -67,21 +85,28 @@ async function handle(request: RestartRequest): Promise<Record<string, number>> 
       return { started: clients.length };
     }
     case "waitRegistered": {
+      const waiting = watched;
       const deadline = performance.now() + request.timeoutMs;
-      while (clients.some((c) => c.sessions < request.sessions) && performance.now() < deadline) {
+      while (waiting.some((c) => c.sessions < request.sessions) && performance.now() < deadline) {
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
-      const done = clients.filter((c) => c.sessions >= request.sessions);
+      const done = waiting.filter((c) => c.sessions >= request.sessions);
       return {
+        waiting: waiting.length,
         registered: done.length,
-        lastRegisteredAt: Math.max(...done.map((c) => c.registeredAt)),
+        lastRegisteredAt: done.length ? Math.max(...done.map((c) => c.registeredAt)) : 0,
         // Each client's first "lost" after the crash is the loss, not an attempt.
-        attempts: attemptsSinceMark - clients.length,
+        attempts: attemptsSinceMark - waiting.length,
+        leaves: leavesSinceMark,
       };
     }
     case "mark":
+      watched = request.on === undefined
+        ? clients
+        : clients.filter((c) => c.registry === request.on);
       marked = true;
       attemptsSinceMark = 0;
+      leavesSinceMark = 0;
       return { marked: 1 };
     case "stop":
       await Promise.all(clients.map((c) => c.client.stop()));

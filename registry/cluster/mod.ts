@@ -10,5 +10,5 @@
  * @module
  */
 
-export { instanceTtlMs, RedisRoster, type RedisRosterOptions } from "./redis_roster.ts";
+export { RedisRoster, type RedisRosterOptions } from "./redis_roster.ts";
 export { EngineUnreachable } from "./engine.ts";

@@ -3,7 +3,7 @@
  *
  * - **claims and releases** go through scripts that order them cluster-wide
  *   and fence them by session token, batched while one is in flight;
- * - a **tick** (four per heartbeat interval) keeps this instance's run alive
+ * - a **tick** (two per heartbeat interval) keeps this instance's run alive
  *   and reaps the peers of runs that stopped ticking — one command per tick,
  *   however many peers heartbeat here;
  * - a **reader** follows the change stream, moves the mirror forward and
@@ -14,18 +14,20 @@
  *   peers again, waits for the others it knew, and sends a fresh snapshot.
  */
 
-import {
-  type LeaveReason,
-  type ListPosition,
-  nameKey,
-  ProtocolError,
-  shortId,
-} from "../../protocol/mod.ts";
+import { type LeaveReason, type ListPosition, nameKey, ProtocolError } from "../../protocol/mod.ts";
 import type { Logger } from "../../log/mod.ts";
 import type { ListSubscriber } from "../peer_list_publisher.ts";
-import type { DisownReason, RosterHost, RosterPeer, SharedRoster } from "../shared_roster.ts";
+import {
+  type DisownReason,
+  instanceTtlMs,
+  type RosterHost,
+  type RosterPeer,
+  type SharedRoster,
+} from "../shared_roster.ts";
 import type { EngineStatus, InstanceStatus, PeerRecord } from "../view.ts";
 import { ClusterPublisher } from "./cluster_publisher.ts";
+import { ClaimWriter } from "./claim_writer.ts";
+import { InstanceBoard } from "./instance_board.ts";
 import { Engine, type ScriptReply } from "./engine.ts";
 import { type MirrorStep, RosterMirror } from "./roster_mirror.ts";
 import {
@@ -53,25 +55,8 @@ export interface RedisRosterOptions {
   onSent?: (kind: "delta" | "snapshot", frames: number) => void;
 }
 
-/**
- * How long an instance may stay silent before its peers are taken off the
- * list: long enough for its peers to notice it is gone (at most
- * `evictAfter + 1` heartbeat intervals of silence), wait their first backoff
- * and register elsewhere — the grace window in which a moving peer is never
- * reported as having left.
- */
-export function instanceTtlMs(heartbeatMs: number, evictAfter: number): number {
-  return (evictAfter + 1) * heartbeatMs + 2000;
-}
-
 /** Stream entries read per round trip. */
 const READ_BATCH = 1000;
-
-interface PendingClaim {
-  record: ClusterRecord;
-  resolve: () => void;
-  reject: (error: Error) => void;
-}
 
 /** A shared table on Redis. */
 export class RedisRoster implements SharedRoster {
@@ -87,22 +72,14 @@ export class RedisRoster implements SharedRoster {
   readonly #publisher: ClusterPublisher;
   /** What this instance claimed and still holds, by peer ID. */
   readonly #local = new Map<string, ClusterRecord>();
-  /** Releases the engine has not confirmed yet (it was down, or the answer was lost). */
-  readonly #unreleased = new Map<string, { token: string; reason: LeaveReason }>();
+  readonly #writer: ClaimWriter;
   #host: RosterHost | undefined;
   #epoch: string;
   #seeded: string;
   #tokens = 0;
-  #claimQueue: PendingClaim[] = [];
-  #claiming = false;
-  #releasing = false;
   #engineStatus: EngineStatus = { status: "up" };
   #downSince = 0;
-  #instances: InstanceRecord[] = [];
-  /** Other instances healthy at the last tick that succeeded: who a new epoch waits for. */
-  #lastHealthy = new Set<string>();
-  /** Redis clock minus local clock, from the last tick. */
-  #clockOffset = 0;
+  readonly #board: InstanceBoard;
   #ticker: ReturnType<typeof setInterval> | undefined;
   #ticking = false;
   #reforming: Promise<void> | undefined;
@@ -117,10 +94,31 @@ export class RedisRoster implements SharedRoster {
     this.#engine = engine;
     this.#run = run;
     this.#ttlMs = instanceTtlMs(options.heartbeatMs, options.evictAfter);
-    this.#tickMs = Math.max(20, Math.floor(options.heartbeatMs / 4));
+    // Twice per heartbeat interval, and at least eight times per TTL: health
+    // on dashboards stays as fresh as a heartbeat, and a live run never
+    // comes near its deadline.
+    this.#tickMs = Math.max(20, Math.floor(Math.min(options.heartbeatMs / 2, this.#ttlMs / 8)));
     this.#maxlen = options.historyEntries ?? 10_000;
+    this.#board = new InstanceBoard(options.instance, this.#ttlMs);
     this.#epoch = "";
     this.#seeded = "";
+    this.#writer = new ClaimWriter(engine, {
+      epoch: () => this.#epoch,
+      run,
+      maxlen: this.#maxlen,
+      writable: () => this.#engineStatus.status === "up" && !this.#reforming,
+      claimed: (record, seq) => {
+        // Already read past it, and the entry is someone else's: it registered elsewhere since.
+        if (this.#mirror.seq >= seq && this.#mirror.get(record.id)?.token !== record.token) {
+          return false;
+        }
+        this.#local.set(record.id, record);
+        return true;
+      },
+      lostEpoch: () => void this.#reform(),
+      failed: (error) => this.#failed(error),
+      unavailable: () => this.#unavailable(),
+    });
     this.#publisher = new ClusterPublisher({
       currentPeers: () => this.#mirror.publicList(),
       flushIntervalMs: options.flushIntervalMs,
@@ -136,7 +134,10 @@ export class RedisRoster implements SharedRoster {
   static async join(options: RedisRosterOptions): Promise<RedisRoster> {
     // The engine reports connection changes from before the roster exists.
     const late: { roster?: RedisRoster } = {};
-    const commandTimeoutMs = Math.max(1000, options.heartbeatMs);
+    // Long enough that a busy machine is not taken for a dead engine, short
+    // enough that a frozen one is noticed well within an instance's TTL.
+    const ttlMs = instanceTtlMs(options.heartbeatMs, options.evictAfter);
+    const commandTimeoutMs = Math.min(10_000, Math.max(2000, Math.floor(ttlMs / 3)));
     const engine = await Engine.connect({
       url: options.url,
       commandTimeoutMs,
@@ -191,16 +192,12 @@ export class RedisRoster implements SharedRoster {
       instance: this.instance,
       token,
     };
-    return new Promise<void>((resolve, reject) => {
-      this.#claimQueue.push({ record: entry, resolve, reject });
-      void this.#sendClaims();
-    }).then(() => token);
+    return this.#writer.claim(entry).then(() => token);
   }
 
   release(id: string, token: string, reason: LeaveReason): void {
     if (this.#local.get(id)?.token === token) this.#local.delete(id);
-    this.#unreleased.set(id, { token, reason });
-    void this.#sendReleases();
+    this.#writer.release(id, token, reason);
   }
 
   async kick(id: string): Promise<boolean> {
@@ -228,13 +225,13 @@ export class RedisRoster implements SharedRoster {
   }
 
   peers(): RosterPeer[] {
-    const seen = this.#seenAt();
+    const seen = this.#board.lastSeen();
     return [...this.#mirror.values()].map((record) => rosterPeer(record, seen));
   }
 
   peer(id: string): RosterPeer | undefined {
     const record = this.#mirror.get(id);
-    return record && rosterPeer(record, this.#seenAt());
+    return record && rosterPeer(record, this.#board.lastSeen());
   }
 
   position(): ListPosition {
@@ -242,17 +239,7 @@ export class RedisRoster implements SharedRoster {
   }
 
   instances(): InstanceStatus[] {
-    const now = Date.now();
-    return this.#instances.map((instance) => {
-      const lastSeenAt = (instance.lastSeen ?? 0) - this.#clockOffset;
-      return {
-        name: instance.name,
-        address: instance.address,
-        peers: instance.peers,
-        lastSeenAt,
-        healthy: this.#engineStatus.status === "up" && now - lastSeenAt < this.#ttlMs,
-      };
-    }).sort((a, b) => a.name.localeCompare(b.name));
+    return this.#board.statuses(this.#engineStatus.status === "up");
   }
 
   /** Addresses of the healthy instances, for the welcome. */
@@ -264,105 +251,15 @@ export class RedisRoster implements SharedRoster {
     return { ...this.#engineStatus };
   }
 
-  /** Commands, CPU and memory of the engine, for benchmark reports. */
-  engineInfo(section: string): Promise<string> {
-    return this.#engine.info(section);
-  }
-
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     clearInterval(this.#ticker);
     this.#publisher.close();
-    for (const claim of this.#claimQueue.splice(0)) claim.reject(this.#unavailable());
+    this.#writer.close();
     await this.#engine.close();
     await this.#reading;
     await this.#reforming;
-  }
-
-  // ---- claims and releases ---------------------------------------------------------
-
-  /** Sends queued claims as one script call; more queue up meanwhile. */
-  async #sendClaims(): Promise<void> {
-    if (this.#claiming || this.#claimQueue.length === 0) return;
-    this.#claiming = true;
-    const batch = this.#claimQueue.splice(0, OPS_PER_ENTRY);
-    try {
-      const reply = await this.#engine.run("claim", [
-        this.#epoch,
-        this.#run,
-        this.#maxlen,
-        ...batch.map((claim) => JSON.stringify(claim.record)),
-      ]);
-      if (reply[0] !== "ok") {
-        for (const claim of batch) claim.reject(this.#unavailable());
-        void this.#reform();
-        return;
-      }
-      const seq = Number(reply[1]);
-      const results = reply[2] as string[];
-      batch.forEach((claim, i) => {
-        const result = results[i];
-        const { id, token } = claim.record;
-        if (result === "ok" && this.#mirror.seq >= seq && this.#mirror.get(id)?.token !== token) {
-          // Already read: the same peer registered elsewhere right after this claim.
-          claim.reject(
-            new ProtocolError("cluster_unavailable", "This peer registered elsewhere meanwhile"),
-          );
-        } else if (result === "ok") {
-          this.#local.set(id, claim.record);
-          claim.resolve();
-        } else {
-          const holder = result.slice("taken:".length);
-          claim.reject(
-            new ProtocolError(
-              "name_taken",
-              `Name ${JSON.stringify(claim.record.name)} is in use by another online peer (${
-                shortId(holder)
-              })`,
-            ),
-          );
-        }
-      });
-    } catch (error) {
-      // The script may have run before the answer was lost: undo whatever it did.
-      for (const claim of batch) {
-        this.#unreleased.set(claim.record.id, { token: claim.record.token, reason: "timeout" });
-        claim.reject(this.#unavailable());
-      }
-      this.#failed(error);
-    } finally {
-      this.#claiming = false;
-    }
-    void this.#sendClaims();
-  }
-
-  /** Sends every unconfirmed release as one script call. */
-  async #sendReleases(): Promise<void> {
-    if (this.#releasing || this.#unreleased.size === 0) return;
-    if (this.#engineStatus.status === "down" || this.#reforming) return;
-    this.#releasing = true;
-    const batch = [...this.#unreleased.entries()].slice(0, OPS_PER_ENTRY);
-    try {
-      const reply = await this.#engine.run("release", [
-        this.#epoch,
-        this.#maxlen,
-        ...batch.flatMap(([id, { token, reason }]) => [id, token, reason]),
-      ]);
-      if (reply[0] !== "ok") {
-        void this.#reform();
-        return;
-      }
-      for (const [id, release] of batch) {
-        if (this.#unreleased.get(id) === release) this.#unreleased.delete(id);
-      }
-    } catch (error) {
-      this.#failed(error);
-      return;
-    } finally {
-      this.#releasing = false;
-    }
-    void this.#sendReleases();
   }
 
   // ---- liveness -----------------------------------------------------------------
@@ -385,6 +282,8 @@ export class RedisRoster implements SharedRoster {
 
   /** One liveness write and reap; returns the script's verdict. */
   async #beat(): Promise<string> {
+    // Read before asking: entries read while the answer travels are newer than it.
+    const seen = { epoch: this.#mirror.epoch, seq: this.#mirror.seq };
     const reply = await this.#engine.run("tick", [
       this.#epoch,
       this.#run,
@@ -395,24 +294,20 @@ export class RedisRoster implements SharedRoster {
       Math.max(10 * this.#ttlMs, 60_000),
     ]);
     if (reply[0] === "ok") {
-      this.#clockOffset = Number(reply[1]) - Date.now();
-      this.#instances = (reply.slice(3) as string[]).map((raw) => JSON.parse(raw));
-      if (Number(reply[2]) < this.#mirror.seq && this.#mirror.epoch === this.#epoch) {
+      this.#board.clock(Number(reply[1]));
+      if (Number(reply[2]) < seen.seq && seen.epoch === this.#epoch) {
         // The engine forgot writes this instance has read (a failover to a
         // replica that lagged): the list must form again, in a new epoch.
         this.#options.logger.warn("cluster engine went back in time; forming the list again", {
           engineSeq: Number(reply[2]),
-          seenSeq: this.#mirror.seq,
+          seenSeq: seen.seq,
         });
-        await this.#engine.run("rewind", [this.#epoch, this.#mirror.seq]);
+        await this.#engine.run("rewind", [this.#epoch, seen.seq]);
         return "epoch";
       }
-      if (!this.#reforming) {
-        this.#up();
-        this.#lastHealthy = new Set(
-          this.instances().filter((i) => i.healthy && i.name !== this.instance).map((i) => i.name),
-        );
-      }
+      if (!this.#reforming) this.#up();
+      const records = (reply.slice(3) as string[]).map((raw) => JSON.parse(raw));
+      this.#board.update(records, !this.#reforming && this.#engineStatus.status === "up");
     }
     return String(reply[0]);
   }
@@ -425,12 +320,6 @@ export class RedisRoster implements SharedRoster {
       run: this.#run,
       seeded: this.#seeded,
     };
-  }
-
-  #seenAt(): Map<string, number> {
-    return new Map(
-      this.#instances.map((i) => [i.name, (i.lastSeen ?? 0) - this.#clockOffset]),
-    );
   }
 
   #connectionChanged(up: boolean, reason?: string): void {
@@ -461,7 +350,7 @@ export class RedisRoster implements SharedRoster {
       });
       this.#engineStatus = { status: "up" };
     }
-    void this.#sendReleases();
+    void this.#writer.flush();
   }
 
   #supersede(): void {
@@ -494,12 +383,12 @@ export class RedisRoster implements SharedRoster {
 
   async #doReform(): Promise<void> {
     const previousEpoch = this.#epoch;
-    const peers = this.#lastHealthy;
+    const peers = this.#board.lastHealthy;
     await this.#joinEpoch();
     const newEpoch = this.#epoch !== previousEpoch;
     if (newEpoch) {
       this.#publisher.pause();
-      this.#unreleased.clear();
+      this.#writer.forgetReleases();
       this.#options.logger.warn("cluster list formed again in a new epoch", {
         epoch: this.#epoch,
         peersHere: this.#local.size,
@@ -525,7 +414,7 @@ export class RedisRoster implements SharedRoster {
       candidate,
     ]);
     this.#epoch = String(reply[0]);
-    this.#clockOffset = Number(reply[2]) - Date.now();
+    this.#board.clock(Number(reply[2]));
   }
 
   /** Claims peers held here again (same tokens); names taken meanwhile end those sessions. */
@@ -557,9 +446,7 @@ export class RedisRoster implements SharedRoster {
       if (outcome !== "ok") {
         throw new Error(`the cluster list changed again while forming (${outcome})`);
       }
-      const seeded = new Set(
-        this.#instances.filter((i) => i.seeded === this.#epoch).map((i) => i.name),
-      );
+      const seeded = this.#board.seededIn(this.#epoch);
       if ([...peers].every((name) => seeded.has(name))) return;
       await new Promise((resolve) => setTimeout(resolve, this.#tickMs));
     }
@@ -573,7 +460,7 @@ export class RedisRoster implements SharedRoster {
     if (reply[0] === null) throw new Error("the cluster engine lost its epoch while loading");
     const epoch = String(reply[0]);
     const seq = Number(reply[1]);
-    this.#clockOffset = Number(reply[2]) - Date.now();
+    this.#board.clock(Number(reply[2]));
     const records: ClusterRecord[] = [];
     for (let i = 3; i < reply.length; i += 2) records.push(JSON.parse(String(reply[i + 1])));
     const sameEpoch = epoch === this.#mirror.epoch;
@@ -640,7 +527,7 @@ export class RedisRoster implements SharedRoster {
 
   /** Tells the registry what a mirror step did, and ends sessions that lost their entry. */
   #absorb(step: MirrorStep): void {
-    const seen = this.#seenAt();
+    const seen = this.#board.lastSeen();
     for (const event of step.events) {
       const record = event.record;
       const mine = this.#local.get(record.id);

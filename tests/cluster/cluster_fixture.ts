@@ -5,8 +5,15 @@
 
 import { type HostPort, parseHostPort } from "../../protocol/mod.ts";
 import { Registry, type RegistryOptions } from "../../registry/mod.ts";
-import { EVICT_AFTER, HEARTBEAT_MS } from "../registry/registry_fixture.ts";
 import type { RedisServer } from "../support/redis_server.ts";
+
+/**
+ * Heartbeats every second, eviction after ten: the simulated peers here do
+ * not heartbeat, and a loaded machine must not get them evicted mid-test
+ * (failures are tested end to end, with real peers, in failover_test.ts).
+ */
+const HEARTBEAT_MS = 1000;
+const EVICT_AFTER = 10;
 
 /** A cluster instance on `127.0.0.1:0` joined to `redis`; `options` override. */
 export async function startInstance(
@@ -18,7 +25,6 @@ export async function startInstance(
     listen: { hostname: "127.0.0.1", port: 0 },
     heartbeatMs: HEARTBEAT_MS,
     evictAfter: EVICT_AFTER,
-    registerTimeoutMs: 2000,
     cluster: { url: redis.url, instance },
     ...options,
   });

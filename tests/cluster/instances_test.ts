@@ -170,3 +170,34 @@ Deno.test("an engine that went back in time (lost writes) makes the cluster form
   }
   assert.deepEqual(a.peers().map((p) => p.name).sort(), ["alice", "bob"]);
 });
+
+Deno.test("a burst of joins over two instances is taken in one epoch, none refused", async () => {
+  await using redis = await RedisServer.start();
+  await using a = await startInstance(redis, "a");
+  await using b = await startInstance(redis, "b");
+  const epoch = a.cluster()!.list.epoch;
+  const peers: RawPeer[] = [];
+  try {
+    // Claims and stream reads overlap all the time here: nothing about that
+    // may look like a lost epoch (which would refuse joins and re-send lists).
+    const joins = Array.from(
+      { length: 80 },
+      (_, i) =>
+        RawPeer.join(addressOf(i % 2 ? a : b), `burst${i}`, { reading: "list" }).then((peer) => {
+          peers.push(peer);
+        }),
+    );
+    const outcomes = await Promise.allSettled(joins);
+    const refused = outcomes.filter((o) => o.status === "rejected");
+    assert.deepEqual(refused, [], "every join was admitted");
+    await waitFor(() => peers.every((peer) => peer.peerList!.peers.size === 80), 20_000);
+    assert.equal(a.cluster()!.list.epoch, epoch);
+    assert.equal(b.cluster()!.list.epoch, epoch);
+    assert.ok(
+      peers.every((peer) => peer.peerList!.snapshots === 1),
+      "one snapshot each, no resend",
+    );
+  } finally {
+    await Promise.all(peers.map((peer) => peer.close()));
+  }
+});

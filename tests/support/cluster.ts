@@ -81,6 +81,10 @@ export class TestCluster implements AsyncDisposable {
       this.redis.url,
       "--instance",
       name,
+      // Slower than other tests' 200 ms: the grace window, (3 + 1) × 500 ms + 2 s, must hold
+      // a peer's move even on a machine loaded by other test processes.
+      "--heartbeat-ms",
+      "500",
       ...this.#registryArgs,
       ...(options.args ?? []),
     ];
