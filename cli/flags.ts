@@ -7,7 +7,7 @@
 import { parseArgs } from "node:util";
 import { type HostPort, parseHostPort } from "../protocol/mod.ts";
 
-/** A mistake in how the command was invoked: print it with the usage, exit 2. */
+/** A mistake in how the command was invoked: print it and a pointer to `--help`, exit 2. */
 export class UsageError extends Error {
   constructor(message: string) {
     super(message);

@@ -1,7 +1,7 @@
 /**
  * The command line: picks the role from the first argument, parses its flags
  * (with `P2PCHAT_*` environment fallbacks) and runs it. Usage errors print
- * one precise line and the usage, and exit with status 2.
+ * one precise line and a pointer to `--help`, and exit with status 2.
  *
  * `main.ts` uses {@linkcode runCli} from `run_cli.ts` directly, which loads each
  * role only when it runs; this face also offers the flag parsers.

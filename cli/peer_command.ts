@@ -3,6 +3,7 @@
 import { createLogger, type Logger } from "../log/mod.ts";
 import {
   DataDirBusyError,
+  DataDirError,
   defaultDataDir,
   IdentityError,
   Peer,
@@ -22,7 +23,7 @@ import {
   parseFlags,
   UsageError,
 } from "./flags.ts";
-import { onShutdownSignal, printError, printLine, stdinLines } from "./process.ts";
+import { isAddressTaken, onShutdownSignal, printError, printLine, stdinLines } from "./process.ts";
 
 const FLAGS: FlagSpec[] = [
   { name: "name", type: "string", value: "NAME", help: "your name in the chat (required)" },
@@ -207,13 +208,16 @@ export async function runPeer(args: string[]): Promise<number> {
       printError(`error: ${error.message}`);
       return 1;
     }
-    if (error instanceof Deno.errors.AddrInUse || error instanceof Deno.errors.AddrNotAvailable) {
-      const where = formatHostPort(parsed.options.listen ?? { hostname: "0.0.0.0", port: 0 });
-      printError(`error: cannot listen on ${where}: ${error.message}`);
-      return 1;
+    if (error instanceof DataDirError) {
+      // Where the data goes is the caller's choice, like a flag's value: status 2.
+      printError(`error: cannot use --data-dir ${error.dataDir}: ${error.problem}`);
+      return 2;
     }
-    if (error instanceof Deno.errors.PermissionDenied) {
-      printError(`error: cannot use data directory ${parsed.options.dataDir}: ${error.message}`);
+    if (isAddressTaken(error)) {
+      const where = formatHostPort(parsed.options.listen ?? { hostname: "0.0.0.0", port: 0 });
+      printError(
+        `error: cannot listen on ${where}: ${error.message}; choose another with --listen HOST:PORT`,
+      );
       return 1;
     }
     throw error;
@@ -233,13 +237,10 @@ export async function runPeer(args: string[]): Promise<number> {
       ui.render({ event: "web", url: web.url });
       if (parsed.open) openInBrowser(web.url, logger);
     } catch (error) {
-      if (
-        !(error instanceof Deno.errors.AddrInUse || error instanceof Deno.errors.AddrNotAvailable)
-      ) {
-        throw error;
-      }
+      if (!isAddressTaken(error)) throw error;
       printError(
-        `error: cannot serve the web UI on ${formatHostPort(parsed.web)}: ${error.message}`,
+        `error: cannot serve the web UI on ${formatHostPort(parsed.web)}: ${error.message}; ` +
+          `choose another with --web HOST:PORT`,
       );
       await peer.shutdown();
       return 1;

@@ -20,6 +20,11 @@ function writeAll(target: { writeSync(p: Uint8Array): number }, text: string): v
   while (offset < bytes.length) offset += target.writeSync(bytes.subarray(offset));
 }
 
+/** True for the errors binding an address in use (or not on this machine) gives. */
+export function isAddressTaken(error: unknown): error is Error {
+  return error instanceof Deno.errors.AddrInUse || error instanceof Deno.errors.AddrNotAvailable;
+}
+
 /**
  * Resolves on the first SIGINT or SIGTERM (SIGINT and SIGBREAK on Windows),
  * then stops listening for them, so a second Ctrl-C kills the process as usual.

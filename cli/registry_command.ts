@@ -30,7 +30,7 @@ import {
   parseFlags,
   UsageError,
 } from "./flags.ts";
-import { onShutdownSignal, printLine } from "./process.ts";
+import { isAddressTaken, onShutdownSignal, printError, printLine } from "./process.ts";
 
 /** Limits against abuse (docs/SECURITY.md): flag, option, range, help. */
 const LIMIT_FLAGS: {
@@ -389,12 +389,40 @@ export async function runRegistry(args: string[]): Promise<number> {
       logger.error(error.message);
       return 1;
     }
-    if (error instanceof Deno.errors.AddrInUse || error instanceof Deno.errors.AddrNotAvailable) {
-      const where = parsed.options.listen ?? { hostname: "0.0.0.0", port: 7070 };
-      logger.error(`cannot listen on ${where.hostname}:${where.port}: ${error.message}`);
+    if (!isAddressTaken(error)) throw error;
+    const where = formatHostPort(parsed.options.listen ?? { hostname: "0.0.0.0", port: 7070 });
+    printError(
+      `error: cannot listen for peers on ${where}: ${error.message}; ` +
+        `choose another address with --listen HOST:PORT`,
+    );
+    return 1;
+  }
+  // Both addresses are bound before anything says "listening": nothing is half up.
+  let dashboard: Dashboard | undefined;
+  let adminToken = parsed.adminToken;
+  if (parsed.dashboard) {
+    // Loaded only when served: with --no-dashboard the registry starts lighter.
+    const { Dashboard, generateAdminToken } = await import("../dashboard/mod.ts");
+    adminToken ??= generateAdminToken();
+    try {
+      dashboard = Dashboard.start({
+        view: registry,
+        listen: parsed.dashboard,
+        adminToken,
+        readToken: parsed.readToken,
+        maxLiveStreams: parsed.maxLiveStreams,
+        logger,
+      });
+    } catch (error) {
+      if (!isAddressTaken(error)) throw error;
+      await registry.shutdown();
+      printError(
+        `error: cannot serve the dashboard on ${formatHostPort(parsed.dashboard)}: ` +
+          `${error.message}; choose another address with --dashboard HOST:PORT, ` +
+          `or run without it: --no-dashboard`,
+      );
       return 1;
     }
-    throw error;
   }
   const info = registry.info();
   printLine(`p2pchat registry ${APP_VERSION} (protocol ${PROTOCOL_VERSION}, epoch ${info.epoch})`);
@@ -406,39 +434,14 @@ export async function runRegistry(args: string[]): Promise<number> {
         `announced as ${cluster.announce}, list epoch ${cluster.list.epoch}`,
     );
   }
-  const responder = parsed.discovery ? await answerLanDiscovery(info.listen, logger) : undefined;
-  let dashboard: Dashboard | undefined;
-  if (parsed.dashboard) {
-    // Loaded only when served: with --no-dashboard the registry starts lighter.
-    const { Dashboard, generateAdminToken } = await import("../dashboard/mod.ts");
-    const adminToken = parsed.adminToken ?? generateAdminToken();
-    try {
-      dashboard = Dashboard.start({
-        view: registry,
-        listen: parsed.dashboard,
-        adminToken,
-        readToken: parsed.readToken,
-        maxLiveStreams: parsed.maxLiveStreams,
-        logger,
-      });
-    } catch (error) {
-      if (
-        !(error instanceof Deno.errors.AddrInUse || error instanceof Deno.errors.AddrNotAvailable)
-      ) {
-        throw error;
-      }
-      logger.error(
-        `cannot serve the dashboard on ${formatHostPort(parsed.dashboard)}: ${error.message}`,
-      );
-      await registry.shutdown();
-      return 1;
-    }
+  if (dashboard) {
     printLine(`dashboard on ${dashboard.url}`);
     // Printed once, here, for the operator; never written to the log.
     if (!parsed.adminToken) {
       printLine(`admin token (generated; set --admin-token to choose): ${adminToken}`);
     }
   }
+  const responder = parsed.discovery ? await answerLanDiscovery(info.listen, logger) : undefined;
   logger.info("registry started", {
     listen: info.listen,
     heartbeatMs: info.heartbeatMs,

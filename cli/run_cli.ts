@@ -18,24 +18,12 @@ Usage:
   p2pchat demo                     registry, dashboard and three chatting peers
   p2pchat --version`;
 
-interface Role {
-  run(args: string[]): Promise<number>;
-  usage: string;
-}
+type Role = (args: string[]) => Promise<number>;
 
 const ROLES: Record<string, () => Promise<Role>> = {
-  registry: async () => {
-    const { runRegistry, REGISTRY_USAGE } = await import("./registry_command.ts");
-    return { run: runRegistry, usage: REGISTRY_USAGE };
-  },
-  peer: async () => {
-    const { runPeer, PEER_USAGE } = await import("./peer_command.ts");
-    return { run: runPeer, usage: PEER_USAGE };
-  },
-  demo: async () => {
-    const { runDemoCommand, DEMO_USAGE } = await import("./demo_command.ts");
-    return { run: runDemoCommand, usage: DEMO_USAGE };
-  },
+  registry: async () => (await import("./registry_command.ts")).runRegistry,
+  peer: async () => (await import("./peer_command.ts")).runPeer,
+  demo: async () => (await import("./demo_command.ts")).runDemoCommand,
 };
 
 /** Runs the command line `args` (without the program name); returns the exit status. */
@@ -44,7 +32,7 @@ export async function runCli(args: string[]): Promise<number> {
   const load = name === undefined ? undefined : ROLES[name];
   const role = load ? await load() : undefined;
   try {
-    if (role) return await role.run(rest);
+    if (role) return await role(rest);
     switch (name) {
       case "--version":
       case "version":
@@ -62,7 +50,8 @@ export async function runCli(args: string[]): Promise<number> {
     }
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
-    printError(`error: ${error.message}\n\n${role?.usage ?? MAIN_USAGE}`);
+    // One line for the mistake, one for where to look: the usage would scroll the error away.
+    printError(`error: ${error.message}\nrun with --help for the flags`);
     return 2;
   }
 }

@@ -45,6 +45,7 @@ export {
 export { backoffDelay, type BackoffOptions } from "./link/mod.ts";
 export {
   DataDirBusyError,
+  DataDirError,
   defaultDataDir,
   Identity,
   IDENTITY_FILE,

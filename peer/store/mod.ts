@@ -23,4 +23,4 @@ export {
 export { type KvImport, LEGACY_STORE_FILE } from "./kv_import.ts";
 export { PinBook, type PinVerdict } from "./pin_book.ts";
 export { defaultDataDir } from "./data_dir.ts";
-export { DataDirBusyError, DataDirLock } from "./data_dir_lock.ts";
+export { DataDirBusyError, DataDirError, DataDirLock } from "./data_dir_lock.ts";

@@ -379,15 +379,24 @@ async function runMain(...args: string[]) {
   };
 }
 
-Deno.test("an unknown registry flag exits 2 with one error line followed by the usage", async () => {
-  const { code, stdout, stderr } = await runMain("registry", "--bogus");
-  assert.equal(code, 2);
-  assert.equal(stdout, "");
-  const lines = stderr.split("\n");
-  assert.equal(lines[0], "error: Unknown flag --bogus");
-  assert.equal(lines[1], "");
-  assert.equal(lines[2], "Usage: p2pchat registry [flags]");
-  assert.match(stderr, /--listen HOST:PORT/);
+Deno.test("a bad flag exits 2 with its one line and a pointer to --help, not the usage", async () => {
+  for (
+    const [args, line] of [
+      [["registry", "--bogus"], "error: Unknown flag --bogus"],
+      [["peer", "--name", "a", "--listen", "nowhere"], /^error: Invalid value for --listen: /],
+      [["peer"], "error: Missing --name NAME (or P2PCHAT_NAME)"],
+      [["dance"], 'error: Unknown role "dance": use registry, peer or demo'],
+    ] as const
+  ) {
+    const { code, stdout, stderr } = await runMain(...args);
+    assert.equal(code, 2, args.join(" "));
+    assert.equal(stdout, "");
+    const lines = stderr.split("\n");
+    assert.equal(lines.length, 3, `two lines and the final newline: ${stderr}`);
+    if (typeof line === "string") assert.equal(lines[0], line);
+    else assert.match(lines[0], line);
+    assert.equal(lines[1], "run with --help for the flags");
+  }
 });
 
 Deno.test("peer --help exits 0 with the usage on stdout and nothing on stderr", async () => {
