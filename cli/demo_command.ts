@@ -32,8 +32,9 @@ const FLAGS: FlagSpec[] = [
 export const DEMO_USAGE = `Usage: p2pchat demo [flags]
 
 Starts a registry with its dashboard and three peers (ada, grace, linus) that
-chat now and then. Every 20 s linus's network goes silent for 6 s: watch its
-heartbeat age turn late, the eviction, and the reconnect count go up.
+chat now and then. Every 20 s linus's network goes silent for 10 s, its
+connection left open: watch its heartbeat age turn late for a few seconds,
+the eviction, and its reconnect count go up when it is back.
 Ctrl-C stops everything.
 
 With --cluster it starts redis-server (it must be installed) and three

@@ -11,6 +11,33 @@ import { type HostPort, parseHostPort } from "../protocol/mod.ts";
 import { Registry } from "../registry/mod.ts";
 import { FlakyProxy } from "./flaky_proxy.ts";
 
+/** How fast the demo lives; the defaults are made for watching. */
+export interface DemoTiming {
+  /** Heartbeat interval the registry announces. */
+  heartbeatMs: number;
+  /** Missed heartbeats before the registry evicts a peer. */
+  evictAfter: number;
+  /** From the start of one of linus's silences to the next. */
+  flakeEveryMs: number;
+  /** How long linus's network stays silent (its connection open, nothing arriving). */
+  silentMs: number;
+  /** Shortest pause between two chat lines (a random part as long again is added). */
+  chatEveryMs: number;
+}
+
+/**
+ * The dashboard calls a heartbeat late after 1.5 intervals and the registry
+ * evicts after `evictAfter`: with these, linus shows late for 4.5 s, is
+ * evicted 6 s into its 10 s silence, and re-registers after it.
+ */
+export const DEMO_TIMING: DemoTiming = {
+  heartbeatMs: 1000,
+  evictAfter: 6,
+  flakeEveryMs: 20_000,
+  silentMs: 10_000,
+  chatEveryMs: 2000,
+};
+
 /** Options for {@linkcode runDemo}. */
 export interface DemoOptions {
   /** Preferred registry address; a free port is used if it is taken. */
@@ -22,6 +49,8 @@ export interface DemoOptions {
   logger: Logger;
   /** Ends the demo. */
   signal: AbortSignal;
+  /** Default {@linkcode DEMO_TIMING}. */
+  timing?: DemoTiming;
 }
 
 const LINES = [
@@ -38,10 +67,11 @@ const LINES = [
 /** Runs until `signal` aborts, then stops everything it started. */
 export async function runDemo(options: DemoOptions): Promise<void> {
   const { print, signal } = options;
+  const timing = options.timing ?? DEMO_TIMING;
+  const { heartbeatMs, evictAfter } = timing;
   await using registry = await withFallbackPort(
     options.registry,
-    (listen) =>
-      Registry.start({ listen, heartbeatMs: 1000, evictAfter: 3, logger: options.logger }),
+    (listen) => Registry.start({ listen, heartbeatMs, evictAfter, logger: options.logger }),
   );
   const adminToken = generateAdminToken();
   await using dashboard = await withFallbackPort(
@@ -75,14 +105,21 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     );
   }
   try {
-    await Promise.all([chatter(peers, signal), flake(proxy, print, signal)]);
+    await Promise.all([
+      chatter(peers, signal, timing.chatEveryMs),
+      flake(proxy, timing, print, signal),
+    ]);
   } finally {
     await Promise.all(peers.map((peer) => peer.shutdown()));
   }
 }
 
-export async function chatter(peers: Peer[], signal: AbortSignal): Promise<void> {
-  while (await sleep(2000 + Math.random() * 3000, signal)) {
+export async function chatter(
+  peers: Peer[],
+  signal: AbortSignal,
+  everyMs = DEMO_TIMING.chatEveryMs,
+): Promise<void> {
+  while (await sleep(everyMs * (1 + Math.random()), signal)) {
     const from = pick(peers);
     const text = pick(LINES);
     if (Math.random() < 0.15) {
@@ -96,13 +133,18 @@ export async function chatter(peers: Peer[], signal: AbortSignal): Promise<void>
 
 async function flake(
   proxy: FlakyProxy,
+  timing: DemoTiming,
   print: (line: string) => void,
   signal: AbortSignal,
 ): Promise<void> {
-  while (await sleep(20_000, signal)) {
-    print("~ linus's network goes silent for 6 s (watch its heartbeat age on the dashboard)");
+  const seconds = (ms: number) => `${Math.round(ms / 100) / 10} s`;
+  while (await sleep(timing.flakeEveryMs - timing.silentMs, signal)) {
+    print(
+      `~ linus's network goes silent for ${seconds(timing.silentMs)}: its heartbeat turns late, ` +
+        `and after ${seconds(timing.heartbeatMs * timing.evictAfter)} the registry evicts it`,
+    );
     proxy.freeze();
-    if (!await sleep(6000, signal)) return;
+    if (!await sleep(timing.silentMs, signal)) return;
     proxy.thaw();
     print("~ linus's network is back");
   }

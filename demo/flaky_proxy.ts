@@ -1,7 +1,9 @@
 /**
  * A TCP relay that can fail like a network: it can cut every connection it
  * relays, or go silent (forward nothing, accept nobody, like a network that
- * drops packets) and cut the connections it held when it comes back. The demo
+ * drops packets) and cut the connections it held when it comes back. While
+ * silent, one side closing is not passed on either: the other side sees an
+ * open connection that says nothing, as across a dead network. The demo
  * routes one peer to the registry through it; tests cut links under traffic.
  */
 
@@ -61,7 +63,10 @@ export class FlakyProxy implements AsyncDisposable {
     return cut;
   }
 
-  /** Stops forwarding; held connections stay open but silent. */
+  /**
+   * Stops forwarding; held connections stay open but silent, even when one
+   * side closes its end meanwhile.
+   */
   freeze(): void {
     this.#frozen = true;
   }
@@ -129,7 +134,9 @@ export class FlakyProxy implements AsyncDisposable {
       // either side went away; close both below
     }
     close(from);
-    close(to);
+    // Across a silent network the close does not arrive: `to` stays open
+    // until thaw() cuts what was held.
+    if (!this.#frozen) close(to);
   }
 }
 

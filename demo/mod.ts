@@ -7,7 +7,7 @@
  * @module
  */
 
-export { type DemoOptions, runDemo } from "./demo.ts";
+export { DEMO_TIMING, type DemoOptions, type DemoTiming, runDemo } from "./demo.ts";
 export { type ClusterDemoOptions, runClusterDemo } from "./cluster_demo.ts";
 export { type Capture, FlakyProxy, type FlakyProxyOptions } from "./flaky_proxy.ts";
 export { RedisServer, redisServerAvailable } from "./redis_server.ts";
