@@ -132,6 +132,8 @@ export interface SpawnOptions {
   netns?: string;
   /** Runs the process under `ulimit -n` of this many open files (EMFILE tests). */
   openFilesLimit?: number;
+  /** Deno's arguments before the role; default `run --allow-all BUNDLE`. */
+  denoArgs?: string[];
 }
 
 async function spawn(
@@ -142,7 +144,11 @@ async function spawn(
   const env = Object.fromEntries(
     Object.entries(Deno.env.toObject()).filter(([key]) => !key.startsWith("P2PCHAT_")),
   );
-  const denoArgs = ["run", "--allow-all", await bundlePath(), role, ...args];
+  const denoArgs = [
+    ...options.denoArgs ?? ["run", "--allow-all", await bundlePath()],
+    role,
+    ...args,
+  ];
   let [command, commandArgs] = options.netns
     ? inNetns(options.netns, Deno.execPath(), denoArgs)
     : [Deno.execPath(), denoArgs];
