@@ -15,6 +15,7 @@ import {
   PeerError,
   type PeerEvent,
   runCommand,
+  type StoredMessage,
 } from "../peer/mod.ts";
 import { parseTerminalLine, TERMINAL_HELP } from "./terminal_commands.ts";
 import { visibleEvent } from "./visible_event.ts";
@@ -52,13 +53,14 @@ export class TerminalInterface {
   readonly #registryNotices: RegistryNotices;
   readonly #receipts: ReceiptLines;
   readonly #marksRead: boolean;
+  #outboxIndex: Map<string, StoredMessage[]> | undefined;
 
   constructor(options: TerminalOptions) {
     this.#registryNotices = new RegistryNotices({ now: options.now });
     this.#receipts = new ReceiptLines({
       pending: (id) => {
-        const copies = this.#peer?.pending().filter((m) => m.id === id) ?? [];
-        if (copies.length === 0) return undefined;
+        const copies = this.#outboxById().get(id);
+        if (!copies) return undefined;
         const { text, broadcast } = copies[0];
         return { text, broadcast, recipients: copies.length };
       },
@@ -74,6 +76,23 @@ export class TerminalInterface {
     this.#input = options.input;
     this.#tty = options.output.isTTY === true;
     this.#color = options.color ?? (this.#tty && !Deno.env.get("NO_COLOR"));
+  }
+
+  /**
+   * The outbox by message ID. Built once per burst of events (a link coming
+   * up sends the whole queue at once), not once per event.
+   */
+  #outboxById(): Map<string, StoredMessage[]> {
+    if (this.#outboxIndex) return this.#outboxIndex;
+    const index = new Map<string, StoredMessage[]>();
+    for (const message of this.#peer?.pending() ?? []) {
+      const copies = index.get(message.id);
+      if (copies) copies.push(message);
+      else index.set(message.id, [message]);
+    }
+    this.#outboxIndex = index;
+    queueMicrotask(() => this.#outboxIndex = undefined);
+    return index;
   }
 
   /** Prints what an event means to a person. */
