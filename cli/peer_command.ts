@@ -6,6 +6,7 @@ import {
   DataDirError,
   defaultDataDir,
   IdentityError,
+  parseLinkPaths,
   Peer,
   type PeerOptions,
   StoreError,
@@ -58,6 +59,13 @@ const FLAGS: FlagSpec[] = [
     value: "DIR",
     help: "where your identity key and messages are kept",
     defaultText: defaultDataDir("NAME").replace(Deno.env.get("HOME") ?? "\0", "~"),
+  },
+  {
+    name: "link-paths",
+    type: "string",
+    value: "LIST",
+    help: "how links may be made, tried in order: direct, punch (hole punching), relay",
+    defaultText: "direct,punch,relay",
   },
   {
     name: "reconnect-max-ms",
@@ -161,6 +169,14 @@ export function peerOptions(
       throw new UsageError("Invalid value for --advertise: port 0 cannot be dialled");
     }
     options.advertise = formatHostPort(advertised);
+  }
+  if (typeof flags["link-paths"] === "string") {
+    try {
+      options.linkPaths = parseLinkPaths(flags["link-paths"]);
+    } catch (error) {
+      if (!(error instanceof RangeError)) throw error;
+      throw new UsageError(`Invalid value for --link-paths: ${error.message}`);
+    }
   }
   if (typeof flags["reconnect-max-ms"] === "string") {
     options.backoff = {

@@ -204,6 +204,32 @@ const FLAGS: FlagSpec[] = [
     defaultText: "the bound address",
   },
   {
+    name: "no-relay",
+    type: "boolean",
+    help: "do not relay links for peers that cannot punch through",
+  },
+  {
+    name: "relay-max",
+    type: "string",
+    value: "N",
+    help: "most relay circuits open at once",
+    defaultText: "1000",
+  },
+  {
+    name: "relay-kbps",
+    type: "string",
+    value: "N",
+    help: "rate per relay circuit and direction, kilobits/s (0: no limit)",
+    defaultText: "1024",
+  },
+  {
+    name: "relay-idle-ms",
+    type: "string",
+    value: "N",
+    help: "a relay circuit idle this long is closed",
+    defaultText: "120000",
+  },
+  {
     name: "log-format",
     type: "string",
     value: "text|json",
@@ -217,7 +243,9 @@ const FLAGS: FlagSpec[] = [
 export const REGISTRY_USAGE = `Usage: p2pchat registry [flags]
 
 Runs the registry: peers register here, learn who else is online, and then
-talk to each other directly. No message passes through the registry.
+talk to each other directly. Peers behind NATs are helped to meet (hole
+punching), and relayed when that fails: relayed links stay end-to-end
+encrypted, so no message passes through the registry in the clear.
 
 Flags (each also read from ${envName("some-flag")}, e.g. ${envName("listen")}; flags win):
 ${formatFlags(FLAGS)}
@@ -307,6 +335,18 @@ export function registryOptions(args: string[], env?: Record<string, string | un
   }
   const cluster = clusterOptions(flags, options.listen);
   if (cluster) options.cluster = cluster;
+  const relay: NonNullable<RegistryOptions["relay"]> = {};
+  if (flags["no-relay"] === true) relay.enabled = false;
+  if (typeof flags["relay-max"] === "string") {
+    relay.maxCircuits = integerFlag("relay-max", flags["relay-max"], 0, 10_000_000);
+  }
+  if (typeof flags["relay-kbps"] === "string") {
+    relay.kbps = integerFlag("relay-kbps", flags["relay-kbps"], 0, 10_000_000);
+  }
+  if (typeof flags["relay-idle-ms"] === "string") {
+    relay.idleMs = integerFlag("relay-idle-ms", flags["relay-idle-ms"], 100, 86_400_000);
+  }
+  if (Object.keys(relay).length > 0) options.relay = relay;
   const logFormat = typeof flags["log-format"] === "string"
     ? choiceFlag("log-format", flags["log-format"], ["text", "json"])
     : "text";

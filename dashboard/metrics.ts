@@ -167,6 +167,44 @@ export function renderMetrics(
       samples: one(dashboard.liveStreamsRefused),
     },
     {
+      name: "p2pchat_punch_attempts_total",
+      type: "counter",
+      help: "Hole punch tries, by result (unavailable: the registry could not arrange one).",
+      samples: (["connected", "failed", "declined", "unavailable"] as const).map((
+        result,
+      ) => [{ result }, stats.punches[result]]),
+    },
+    {
+      name: "p2pchat_relay_circuits",
+      type: "gauge",
+      help: "Relay circuits open now.",
+      samples: one(stats.relay.circuits),
+    },
+    {
+      name: "p2pchat_relay_circuits_opened_total",
+      type: "counter",
+      help: "Relay circuits the target peer accepted.",
+      samples: one(stats.relay.circuitsOpened),
+    },
+    {
+      name: "p2pchat_relay_circuits_refused_total",
+      type: "counter",
+      help: "Relay circuits refused (relaying off, full, target offline or refusing).",
+      samples: one(stats.relay.circuitsRefused),
+    },
+    {
+      name: "p2pchat_relay_bytes_total",
+      type: "counter",
+      help: "Bytes relayed, both directions (sealed link frames: content is not visible here).",
+      samples: one(stats.relay.bytes),
+    },
+    {
+      name: "p2pchat_relay_throttled_total",
+      type: "counter",
+      help: "Times a relay circuit's bytes had to wait for its rate limit.",
+      samples: one(stats.relay.throttled),
+    },
+    {
       name: "p2pchat_uptime_seconds",
       type: "gauge",
       help: "Seconds since the registry started.",

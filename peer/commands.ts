@@ -51,7 +51,7 @@ export async function runCommand(peer: Peer, command: PeerCommand): Promise<Peer
         await peer.broadcast(command.text);
         return undefined;
       case "peers":
-        return { event: "peers", peers: peer.peers() };
+        return { event: "peers", peers: peer.peers(), links: peer.linkPaths() };
       case "history": {
         const answer = await peer.history(command.with, command.limit);
         return {

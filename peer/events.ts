@@ -5,6 +5,7 @@
 
 import type { LeaveReason, PeerInfo } from "../protocol/mod.ts";
 import type { DeliveryEvent, HistoryEntry } from "./delivery/mod.ts";
+import type { LinkPath } from "./link/mod.ts";
 import type { MessageStatus } from "./store/mod.ts";
 
 export type { HistoryEntry };
@@ -48,11 +49,14 @@ export type PeerEvent =
     retryInMs: number;
     reason: string;
   }
-  | { event: "peers"; peers: PeerInfo[] }
+  /** `links`: the path of the open link to each peer that has one, by peer ID. */
+  | { event: "peers"; peers: PeerInfo[]; links?: Record<string, LinkPath> }
   | { event: "peer_joined"; peer: PeerInfo }
   /** A listed peer's address (or name) changed, for example after a registry restart. */
   | { event: "peer_updated"; peer: PeerInfo; previous: PeerInfo }
   | { event: "peer_left"; peer: PeerInfo; reason: LeaveReason }
+  /** A link to `peer` is open (either side made it), by the path it took. */
+  | { event: "link"; peer: PeerInfo; path: LinkPath }
   | DeliveryEvent
   /** `unverified`: `with`'s name is pinned to another key (see `message`). */
   | { event: "history"; with: PeerInfo; messages: HistoryEntry[]; unverified: boolean }

@@ -42,7 +42,14 @@ export {
   type RegistryClientHandler,
   type RegistryClientOptions,
 } from "./registry_client.ts";
-export { backoffDelay, type BackoffOptions } from "./link/mod.ts";
+export {
+  backoffDelay,
+  type BackoffOptions,
+  DEFAULT_LINK_PATHS,
+  type LinkPath,
+  type LinkPathChoice,
+  parseLinkPaths,
+} from "./link/mod.ts";
 export {
   DataDirBusyError,
   DataDirError,

@@ -18,7 +18,14 @@ import {
 } from "../protocol/mod.ts";
 import { type Logger, silentLogger } from "../log/mod.ts";
 import { Courier, type HistoryEntry, Inbox, Messenger } from "./delivery/mod.ts";
-import { type BackoffOptions, LinkPool } from "./link/mod.ts";
+import {
+  type BackoffOptions,
+  type DirectLink,
+  type LinkPath,
+  type LinkPathChoice,
+  LinkPool,
+  type Rendezvous,
+} from "./link/mod.ts";
 import {
   DataDirLock,
   Identity,
@@ -53,6 +60,8 @@ export interface PeerOptions {
   listen?: HostPort;
   /** `HOST:PORT` to publish instead of the observed address. */
   advertise?: string;
+  /** How links may be made, tried in this order. Default direct, punch, relay. */
+  linkPaths?: readonly LinkPathChoice[];
   /**
    * Directory holding the identity and the message store (locked while the
    * peer runs). Without it, `identity` is required and nothing is kept.
@@ -130,14 +139,27 @@ export class Peer implements AsyncDisposable {
     this.#directory = new PeerDirectory(this.id, {
       onRefusedName: (peer, problem) => this.#refusedName(peer, problem),
     });
+    // Punches and relays go through the registry client, made just below.
+    const rendezvous: Rendezvous = {
+      get registry() {
+        return client().registry;
+      },
+      get roundTripMs() {
+        return client().roundTripMs;
+      },
+      send: (message) => client().send(message),
+    };
+    const client = () => this.#client;
     this.#links = LinkPool.start({
       identity: parts.identity,
       listen: options.listen ?? { hostname: "0.0.0.0", port: 0 },
       logger: this.#logger,
+      paths: options.linkPaths,
+      rendezvous,
       handler: {
         message: (link, message) => this.#inbox.receive(link, message),
         drained: (link) => this.#inbox.drained(link),
-        linkOpened: (link) => this.#courier.linkOpened(link),
+        linkOpened: (link) => this.#linkOpened(link),
         linkClosed: (link) => this.#courier.linkClosed(link),
       },
     });
@@ -176,18 +198,26 @@ export class Peer implements AsyncDisposable {
       listenPort: this.#links.address.port,
       advertise: options.advertise,
       backoff: options.backoff,
+      connect: (registry, ms) => this.#links.connectRegistry(registry, ms),
       handler: {
-        registered: ({ registry, reconnects, awayMs, attempts }) =>
+        registered: ({ registry, reconnects, awayMs, attempts }) => {
           this.#emit(
             reconnects > 0
               ? { event: "registered", registry, reconnects, awayMs, attempts }
               : { event: "registered", registry, reconnects },
-          ),
+          );
+          // A registry again: what waits for listed peers can be punched or
+          // relayed now, without waiting for a redial timer.
+          for (const peer of this.#directory.list()) this.#courier.peerAvailable(peer.id);
+        },
         peersChanged: (changes, source) => this.#peersChanged(changes, source),
-        lost: ({ registry, retryInMs, reason }) =>
-          this.#emit({ event: "registry_lost", registry, retryInMs, reason }),
+        lost: ({ registry, retryInMs, reason }) => {
+          this.#links.rendezvousLost();
+          this.#emit({ event: "registry_lost", registry, retryInMs, reason });
+        },
         retry: ({ registry, attempts, retryInMs, reason }) =>
           this.#emit({ event: "registry_retry", registry, attempts, retryInMs, reason }),
+        rendezvous: (message) => this.#links.rendezvousMessage(message),
         refused: (error, everRegistered) => this.#refused(error, everRegistered),
         kicked: () =>
           this.#emit({
@@ -248,6 +278,21 @@ export class Peer implements AsyncDisposable {
   /** Other peers online now, by name. */
   peers(): PeerInfo[] {
     return this.#directory.list();
+  }
+
+  /** The path of the open link to `peerId` (`direct`, `punched`, `relayed`), if one is open. */
+  linkPath(peerId: string): LinkPath | undefined {
+    return this.#links.linkPath(peerId);
+  }
+
+  /** The path of each open link, by peer ID, for the peers online now. */
+  linkPaths(): Record<string, LinkPath> {
+    const paths: Record<string, LinkPath> = {};
+    for (const peer of this.#directory.list()) {
+      const path = this.#links.linkPath(peer.id);
+      if (path) paths[peer.id] = path;
+    }
+    return paths;
   }
 
   /** True while registered with the registry. */
@@ -517,8 +562,15 @@ export class Peer implements AsyncDisposable {
     }
     if (source === "snapshot") {
       this.#firstSnapshot = false;
-      this.#emit({ event: "peers", peers: this.peers() });
+      this.#emit({ event: "peers", peers: this.peers(), links: this.linkPaths() });
     }
+  }
+
+  #linkOpened(link: DirectLink): void {
+    const peer = this.#directory.lastKnown(link.peerId) ??
+      { id: link.peerId, name: shortId(link.peerId), address: "" };
+    this.#emit({ event: "link", peer, path: link.path });
+    this.#courier.linkOpened(link);
   }
 
   /** Pins a newly seen name, or reports a name that now has another key. */

@@ -8,6 +8,7 @@
 
 import { DeadlineError, waitAtMost } from "../async/mod.ts";
 import {
+  type ByteConnection,
   CLIENT_NAME,
   flushWithin,
   formatHostPort,
@@ -21,6 +22,8 @@ import {
   PROTOCOL_VERSION,
   ProtocolError,
   type RegistryToPeer,
+  type RendezvousToPeer,
+  type RendezvousToRegistry,
   signedRegistration,
   type WelcomeMessage,
 } from "../protocol/mod.ts";
@@ -29,6 +32,8 @@ import {
   type BackoffOptions,
   connectWithin,
   DEFAULT_BACKOFF_MAX_MS,
+  type Rendezvous,
+  RendezvousUnavailable,
 } from "./link/mod.ts";
 import type { Identity } from "./store/mod.ts";
 import type { DirectoryChange, PeerDirectory } from "./peer_directory.ts";
@@ -76,6 +81,8 @@ export interface RegistryClientHandler {
   refused(error: ProtocolError, everRegistered: boolean): boolean;
   /** The registry operator removed this peer; it will not re-register. */
   kicked(): void;
+  /** A punch or relay message for the link layer. */
+  rendezvous?(message: RendezvousToPeer): void;
 }
 
 /** Options for {@linkcode RegistryClient}. */
@@ -98,6 +105,11 @@ export interface RegistryClientOptions {
   backoff?: BackoffOptions;
   /** Longest wait for a connection or a handshake answer. Default 5 s. */
   answerTimeoutMs?: number;
+  /**
+   * Opens the TCP connection to the registry (the link layer makes it from
+   * its punch port). Default: `Deno.connect`.
+   */
+  connect?: (registry: HostPort, ms: number) => Promise<ByteConnection>;
   handler: RegistryClientHandler;
 }
 
@@ -106,12 +118,17 @@ interface Outage {
   since: number;
   attempts: number;
 }
+/** Registry connection bytes queued beyond which rendezvous senders wait. */
+const RENDEZVOUS_QUEUE_BYTES = 256 * 1024;
 
 /** A registration step got no answer in time. */
 class NoAnswer extends Error {}
 
-/** One peer's link to the registry, reconnecting as needed. */
-export class RegistryClient {
+/**
+ * One peer's link to the registry, reconnecting as needed. It is also the
+ * {@linkcode Rendezvous} the link layer punches and relays through.
+ */
+export class RegistryClient implements Rendezvous {
   readonly #options: RegistryClientOptions;
   /** The addresses given, as `HOST:PORT`. */
   readonly #given: string[];
@@ -120,7 +137,11 @@ export class RegistryClient {
   /** Where the next attempt goes, unless `locate` chooses. */
   #target: string;
   readonly #rejoin: RejoinWindow;
+  #registry: HostPort | undefined;
   #channel: MessageChannel<RegistryToPeer, PeerToRegistry> | undefined;
+  /** The channel once welcomed: only then may rendezvous messages go out. */
+  #welcomed: MessageChannel<RegistryToPeer, PeerToRegistry> | undefined;
+  #roundTripMs = 0;
   #running: Promise<void> | undefined;
   #stopped = false;
   #sessions = 0;
@@ -150,6 +171,24 @@ export class RegistryClient {
 
   get registered(): boolean {
     return this.#channel !== undefined && !this.#channel.stream.closed && this.#sessions > 0;
+  }
+
+  /** The registry this peer is registered with now. */
+  get registry(): HostPort | undefined {
+    return this.#welcomed && !this.#welcomed.stream.closed ? this.#registry : undefined;
+  }
+
+  /** The latest round trip to the registry (registration, then each heartbeat). */
+  get roundTripMs(): number {
+    return this.#roundTripMs;
+  }
+
+  /** Sends a punch or relay message; waits while the connection has a backlog. */
+  async send(message: RendezvousToRegistry): Promise<void> {
+    const channel = this.#welcomed;
+    if (!channel || channel.stream.closed) throw new RendezvousUnavailable();
+    channel.send(message);
+    if (channel.stream.queuedBytes > RENDEZVOUS_QUEUE_BYTES) await channel.stream.flushed();
   }
 
   /** Times this peer registered again after losing the registry. */
@@ -257,10 +296,10 @@ export class RegistryClient {
       : parseHostPort(attempted.registry);
     if (this.#stopped) return "stopped";
     attempted.registry = formatHostPort(registry);
-    const conn = await connectWithin(
-      { ...registry, transport: "tcp" },
-      this.#answerTimeoutMs,
-    );
+    this.#registry = registry;
+    const conn = this.#options.connect
+      ? await this.#options.connect(registry, this.#answerTimeoutMs)
+      : await connectWithin({ ...registry, transport: "tcp" }, this.#answerTimeoutMs);
     const channel = new MessageChannel<RegistryToPeer, PeerToRegistry>(
       new FrameStream(conn),
       parseRegistryToPeer,
@@ -271,6 +310,7 @@ export class RegistryClient {
       if (this.#stopped) return "stopped";
       this.#sessions++;
       this.#rejoin.registered(welcome);
+      this.#welcomed = channel;
       onRegistered();
       this.#learn(welcome.instances);
       const info: RegistrationInfo = {
@@ -291,14 +331,17 @@ export class RegistryClient {
       this.#rejoin.lost();
       channel.close();
       if (this.#channel === channel) this.#channel = undefined;
+      if (this.#welcomed === channel) this.#welcomed = undefined;
     }
   }
 
   async #register(
     channel: MessageChannel<RegistryToPeer, PeerToRegistry>,
   ): Promise<WelcomeMessage> {
+    const helloAt = performance.now();
     channel.send({ type: "hello", protocol: PROTOCOL_VERSION, client: CLIENT_NAME });
     const challenge = await this.#expect(channel, "challenge");
+    this.#roundTripMs = performance.now() - helloAt;
     if (challenge.protocol !== PROTOCOL_VERSION) {
       throw new ProtocolError(
         "unsupported_version",
@@ -326,6 +369,7 @@ export class RegistryClient {
     const silenceLimitMs = welcome.heartbeatMs * welcome.evictAfter;
     let lastHeardAt = Date.now();
     let seq = 0;
+    let beatAt = 0;
     let silent = false;
     const heartbeat = setInterval(() => {
       if (Date.now() - lastHeardAt > silenceLimitMs) {
@@ -333,6 +377,7 @@ export class RegistryClient {
         channel.close();
         return;
       }
+      beatAt = performance.now();
       channel.send({ type: "heartbeat", seq: ++seq });
     }, welcome.heartbeatMs);
     try {
@@ -360,6 +405,16 @@ export class RegistryClient {
             break;
           }
           case "heartbeat_ack":
+            if (message.seq === seq) this.#roundTripMs = performance.now() - beatAt;
+            break;
+          case "punch_now":
+          case "punch_failed":
+          case "relay_incoming":
+          case "relay_ready":
+          case "relay_ack":
+          case "relay_data":
+          case "relay_close":
+            this.#options.handler.rendezvous?.(message);
             break;
           case "bye":
             if (message.reason === "kicked") {

@@ -1,7 +1,8 @@
 /**
- * Frames over one TCP connection: a read loop feeding a {@linkcode FrameDecoder}
+ * Frames over one connection: a read loop feeding a {@linkcode FrameDecoder}
  * and a bounded write queue. It owns the connection and is the only thing that
- * closes it.
+ * closes it. The connection is anything that reads and writes bytes like a
+ * `Deno.Conn` does: a TCP socket, or a link's circuit through a relay.
  */
 
 import { ProtocolError } from "./errors.ts";
@@ -25,11 +26,25 @@ const DEFAULT_MAX_QUEUED_BYTES = 16 * 1024 * 1024;
 // Small frames queued together are written with one syscall, up to this size.
 const WRITE_BATCH_BYTES = 256 * 1024;
 
-/** Reads and writes whole frames on a `Deno.Conn`. */
+/**
+ * The part of `Deno.Conn` a {@linkcode FrameStream} uses; every transport
+ * (a Deno TCP connection, a `node:net` socket, a relay circuit) provides it.
+ * `read` resolves with `null` at the end; errors that only mean the
+ * connection is gone are the `Deno.errors` that {@linkcode isConnectionGone} names.
+ */
+export interface ByteConnection {
+  readonly remoteAddr: Deno.Addr;
+  readonly localAddr: Deno.Addr;
+  read(buffer: Uint8Array): Promise<number | null>;
+  write(bytes: Uint8Array): Promise<number>;
+  close(): void;
+}
+
+/** Reads and writes whole frames on a {@linkcode ByteConnection}. */
 export class FrameStream {
   readonly remoteAddr: Deno.NetAddr;
   readonly localAddr: Deno.NetAddr;
-  readonly #conn: Deno.Conn;
+  readonly #conn: ByteConnection;
   readonly #decoder: FrameDecoder;
   readonly #readBuffer: Uint8Array;
   readonly #maxQueuedBytes: number;
@@ -43,7 +58,7 @@ export class FrameStream {
   #bytesRead = 0;
   #bytesWritten = 0;
 
-  constructor(conn: Deno.Conn, options: FrameStreamOptions = {}) {
+  constructor(conn: ByteConnection, options: FrameStreamOptions = {}) {
     this.#conn = conn;
     this.remoteAddr = conn.remoteAddr as Deno.NetAddr;
     this.localAddr = conn.localAddr as Deno.NetAddr;
@@ -70,6 +85,11 @@ export class FrameStream {
   }
   get bytesWritten(): number {
     return this.#bytesWritten;
+  }
+
+  /** Bytes queued to be written and not yet handed to the connection. */
+  get queuedBytes(): number {
+    return this.#queuedBytes;
   }
 
   /** Frames already received and decoded, which `readFrame` returns without waiting. */
@@ -193,7 +213,7 @@ function takeBatch(queue: Uint8Array[]): Uint8Array {
   return batch;
 }
 
-async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
+async function writeAll(conn: ByteConnection, bytes: Uint8Array): Promise<void> {
   let offset = 0;
   while (offset < bytes.length) offset += await conn.write(bytes.subarray(offset));
 }

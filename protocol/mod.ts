@@ -20,7 +20,12 @@ export {
   FrameDecoder,
   type FrameDecoderOptions,
 } from "./frame_codec.ts";
-export { FrameStream, type FrameStreamOptions, isConnectionGone } from "./frame_stream.ts";
+export {
+  type ByteConnection,
+  FrameStream,
+  type FrameStreamOptions,
+  isConnectionGone,
+} from "./frame_stream.ts";
 export { acceptConnections, type AcceptOptions } from "./accept_loop.ts";
 export {
   decodeMessage,
@@ -41,6 +46,7 @@ export {
   verifySignature,
 } from "./identity.ts";
 export * from "./registry_messages.ts";
+export * from "./rendezvous_messages.ts";
 export {
   type RegistrationFields,
   type RegistrationSigner,

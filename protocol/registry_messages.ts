@@ -4,6 +4,12 @@
  */
 
 import type { ErrorCode } from "./errors.ts";
+import {
+  RENDEZVOUS_TO_PEER,
+  RENDEZVOUS_TO_REGISTRY,
+  type RendezvousToPeer,
+  type RendezvousToRegistry,
+} from "./rendezvous_messages.ts";
 import { PEER_ID_PATTERN } from "./identity.ts";
 import { MAX_NAME_LENGTH } from "./names.ts";
 import {
@@ -107,6 +113,7 @@ export type PeerToRegistry =
   | HeartbeatMessage
   | SnapshotRequestMessage
   | PeerByeMessage
+  | RendezvousToRegistry
   | ErrorMessage;
 
 // ---- registry → peer -------------------------------------------------------
@@ -176,6 +183,7 @@ export type RegistryToPeer =
   | PeersDeltaMessage
   | HeartbeatAckMessage
   | RegistryByeMessage
+  | RendezvousToPeer
   | ErrorMessage;
 
 // ---- validators --------------------------------------------------------------
@@ -238,6 +246,7 @@ export const parsePeerToRegistry: Parser<PeerToRegistry> = messageUnion<PeerToRe
     seq: optional(seq),
   }),
   bye: object({ type: oneOf("bye") }),
+  ...RENDEZVOUS_TO_REGISTRY,
   error: errorMessage,
 }, "peer-to-registry");
 
@@ -276,5 +285,6 @@ export const parseRegistryToPeer: Parser<RegistryToPeer> = messageUnion<Registry
   }),
   heartbeat_ack: object({ type: oneOf("heartbeat_ack"), seq }),
   bye: object({ type: oneOf("bye"), reason: oneOf("shutdown", "kicked") }),
+  ...RENDEZVOUS_TO_PEER,
   error: errorMessage,
 }, "registry-to-peer");

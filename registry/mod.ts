@@ -18,6 +18,7 @@ export {
   type SharedRoster,
 } from "./shared_roster.ts";
 export type { PeerHistory, SessionEnd, SessionRecord } from "./peer_history.ts";
+export type { PunchStats, RelayLimits, RelayStats } from "./rendezvous/mod.ts";
 export type {
   ClusterView,
   EngineStatus,

@@ -9,6 +9,7 @@ import {
   CLIENT_NAME,
   decodeMessage,
   flushWithin,
+  formatHostPort,
   FRAME_HEADER_BYTES,
   FrameStream,
   type FrameStreamOptions,
@@ -23,6 +24,8 @@ import {
   type RegisterMessage,
   registrationTranscript,
   type RegistryToPeer,
+  type RelayDataMessage,
+  type RendezvousToRegistry,
   verifySignature,
   type WelcomeMessage,
 } from "../protocol/mod.ts";
@@ -69,6 +72,12 @@ export interface SessionHost {
   depart(session: PeerSession, reason: LeaveReason): void;
   /** A frame or message was refused; the connection is about to close. */
   rejected(session: PeerSession, error: ProtocolError): void;
+  /**
+   * A hole punching or relay message from the registered peer. False for
+   * `relay_data` outside an open circuit, which is then charged like any
+   * other frame (a circuit's bytes are limited by the circuit's rate).
+   */
+  rendezvous(session: PeerSession, message: RendezvousToRegistry): boolean;
 }
 
 /** Goodbyes are short: a peer that does not read gets this long, then is cut. */
@@ -142,19 +151,50 @@ export class PeerSession {
     const payload = await this.channel.stream.readFrame();
     if (payload === null) return null;
     // Counted before decoding: a flood must not cost the parsing it refuses.
+    // Relay bytes are the exception: the circuit they belong to paces them
+    // (its rate and window, registry/rendezvous/); outside one they are
+    // charged like anything else (see #serve).
+    const relayed = startsWith(payload, RELAY_DATA_PREFIX);
+    if (!relayed) this.#charge(payload.length);
+    const message = decodeMessage(payload, parsePeerToRegistry);
+    if (relayed && message.type !== "relay_data") this.#charge(payload.length);
+    return message;
+  }
+
+  /** Takes a frame of `payloadBytes` from this connection's budgets, or refuses it. */
+  #charge(payloadBytes: number): void {
     if (!this.#frames.take()) {
       throw new ProtocolError(
         "rate_limited",
         `More than ${this.#host.maxFramesPerSecond} frames per second on this connection`,
       );
     }
-    if (!this.#bytes.take(payload.length + FRAME_HEADER_BYTES)) {
+    if (!this.#bytes.take(payloadBytes + FRAME_HEADER_BYTES)) {
       throw new ProtocolError(
         "rate_limited",
         `More than ${this.#host.maxBytesPerSecond} bytes per second on this connection`,
       );
     }
-    return decodeMessage(payload, parsePeerToRegistry);
+  }
+
+  /** `HOST:PORT` the connection comes from, as observed (a NAT's public mapping). */
+  get observedAddress(): string {
+    return formatHostPort({ hostname: this.remoteHost, port: this.channel.stream.remoteAddr.port });
+  }
+
+  /** Queues a message for the peer. */
+  send(message: RegistryToPeer): void {
+    this.channel.send(message);
+  }
+
+  /** Bytes queued for the peer, not yet handed to the kernel. */
+  get backlogBytes(): number {
+    return this.channel.stream.queuedBytes;
+  }
+
+  /** Resolves once everything queued for the peer is handed to the kernel. */
+  flushed(): Promise<void> {
+    return this.channel.stream.flushed();
   }
 
   /** Writes a frame encoded once for many sessions. */
@@ -250,6 +290,18 @@ export class PeerSession {
         case "error":
           // The peer refused something we sent; it closes next. Nothing to answer.
           return;
+        case "relay_data":
+          // Not charged on arrival; charged now unless an open circuit of
+          // this peer's took it (the circuit paces its own bytes).
+          if (!this.#host.rendezvous(this, message)) this.#charge(relayDataBytes(message));
+          break;
+        case "punch_request":
+        case "punch_result":
+        case "relay_open":
+        case "relay_accept":
+        case "relay_close":
+          this.#host.rendezvous(this, message);
+          break;
         default:
           throw unexpected(message.type, "heartbeat, snapshot_request or bye");
       }
@@ -281,4 +333,18 @@ function unexpected(got: string, expected: string): ProtocolError {
     "unexpected_message",
     `Unexpected "${got}" message; expected ${expected}`,
   );
+}
+
+/** How a `relay_data` payload starts as peers encode it (`type` first). */
+const RELAY_DATA_PREFIX = new TextEncoder().encode('{"type":"relay_data"');
+
+function startsWith(bytes: Uint8Array, prefix: Uint8Array): boolean {
+  if (bytes.length < prefix.length) return false;
+  for (let i = 0; i < prefix.length; i++) if (bytes[i] !== prefix[i]) return false;
+  return true;
+}
+
+/** About the payload size of a `relay_data` message, to charge one outside a circuit. */
+function relayDataBytes(message: RelayDataMessage): number {
+  return message.data.length + message.circuit.length + 40;
 }

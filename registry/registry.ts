@@ -25,6 +25,7 @@ import { EventLog } from "./event_log.ts";
 import { HeartbeatMonitor } from "./heartbeat_monitor.ts";
 import { type PeerHistory, PeerHistoryBook } from "./peer_history.ts";
 import { PeerListPublisher } from "./peer_list_publisher.ts";
+import { MeetingPoint, type RelayLimits } from "./rendezvous/mod.ts";
 import { PeerSession, type SessionHost } from "./peer_session.ts";
 import {
   DEFAULT_NETWORK_PREFIXES,
@@ -100,6 +101,8 @@ export interface RegistryOptions {
   snapshotBytesPerMinutePerIp?: number;
   /** Share the peer table with other registries (see docs/CLUSTER.md). Default: alone. */
   cluster?: ClusterOptions;
+  /** Relaying for peers that cannot punch through (`--relay-max`, `--relay-kbps`, …). */
+  relay?: RelayLimits;
   logger?: Logger;
 }
 
@@ -122,6 +125,7 @@ const DEFAULTS = {
   snapshotIntervalMs: 30_000,
   snapshotBytesPerMinutePerIp: 64 * 1024 * 1024,
   cluster: undefined as ClusterOptions | undefined,
+  relay: {} as RelayLimits,
 };
 
 // Registry connections carry small frames; a small read buffer per
@@ -159,7 +163,8 @@ export class Registry implements RegistryView, AsyncDisposable {
   readonly #listeners = new Set<(change: RegistryChange) => void>();
   /** The table shared with other instances, in a cluster. */
   readonly #roster: SharedRoster | undefined;
-  readonly #stats: RegistryStats = {
+  readonly #meetingPoint: MeetingPoint;
+  readonly #stats: Omit<RegistryStats, "punches" | "relay"> = {
     peersOnline: 0,
     connectionsOpen: 0,
     connectionsAccepted: 0,
@@ -196,6 +201,10 @@ export class Registry implements RegistryView, AsyncDisposable {
     this.#registrationBudget = new PerMinuteBudget(options.registrationsPerMinutePerIp);
     this.#unregistered = new OpenCounter(options.maxUnregisteredPerIp, options.maxUnregistered);
     this.#perNetwork = new OpenCounter(options.maxPeersPerNetwork);
+    this.#meetingPoint = new MeetingPoint({
+      sessionOf: (peerId) => this.#table.get(peerId)?.session,
+      relay: { maxFrameBytes: options.maxFrameBytes, ...options.relay },
+    });
     // The narrow side of the registry that sessions talk to.
     this.#host = {
       epoch: this.epoch,
@@ -241,6 +250,7 @@ export class Registry implements RegistryView, AsyncDisposable {
       clusterInstances: roster && (() => roster.liveAddresses()),
       depart: (session, reason) => this.#remove(session, reason),
       rejected: (session, error) => this.#rejected(session, error),
+      rendezvous: (session, message) => this.#meetingPoint.handle(session, message),
     };
     this.#events = new EventLog(options.eventLogSize);
     const counted = new WeakSet<PeerSession>();
@@ -345,6 +355,7 @@ export class Registry implements RegistryView, AsyncDisposable {
       leaves: { ...this.#stats.leaves },
       peersOnline: this.#roster?.size ?? this.#table.size,
       connectionsOpen: this.#sessions.size,
+      ...this.#meetingPoint.stats(),
     };
   }
 
@@ -418,6 +429,7 @@ export class Registry implements RegistryView, AsyncDisposable {
     this.#monitor.stop();
     this.#publisher.close();
     this.#snapshots.close();
+    this.#meetingPoint.shutdown();
     this.#listener.close();
     await this.#accepting;
     const goodbyes = [...this.#sessions.keys()].map((session) => session.sayGoodbye("shutdown"));
@@ -462,6 +474,7 @@ export class Registry implements RegistryView, AsyncDisposable {
     } finally {
       this.#sessions.delete(session);
       this.#snapshots.forget(session);
+      this.#meetingPoint.sessionEnded(session);
     }
   }
 

@@ -7,6 +7,7 @@
 
 import type { LeaveReason, ListPosition } from "../protocol/mod.ts";
 import type { PeerHistory } from "./peer_history.ts";
+import type { PunchStats, RelayStats } from "./rendezvous/mod.ts";
 
 /** One online peer, as the registry knows it. */
 export interface PeerRecord {
@@ -71,6 +72,10 @@ export interface RegistryStats {
   deltaResumes: number;
   /** Failed attempts to accept a connection (EMFILE and the like); serving went on. */
   acceptFailures: number;
+  /** Hole punch tries by outcome, as the requesting peers report them. */
+  punches: PunchStats;
+  /** Relay circuits and the bytes they carried. */
+  relay: RelayStats;
 }
 
 /** The limits this registry enforces (see docs/SECURITY.md). */

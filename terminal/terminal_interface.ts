@@ -10,6 +10,7 @@ import { type PeerInfo, shortId } from "../protocol/mod.ts";
 import {
   CommandError,
   type HistoryEntry,
+  type LinkPath,
   type OutboxEntry,
   type Peer,
   PeerError,
@@ -210,7 +211,16 @@ export class TerminalInterface {
         return line && this.#paint("33", line);
       }
       case "peers":
-        return this.#peerList(event.peers);
+        return this.#peerList(event.peers, event.links ?? {});
+      case "link":
+        // Direct links are the usual case; only the detours are worth a line.
+        if (event.path === "punched") return dim(`* link to ${event.peer.name}: hole punched`);
+        if (event.path === "relayed") {
+          return dim(
+            `* link to ${event.peer.name}: relayed by the registry, still end-to-end encrypted`,
+          );
+        }
+        return undefined;
       case "peer_joined":
         return dim(`* ${event.peer.name} joined`);
       case "peer_updated":
@@ -258,9 +268,12 @@ export class TerminalInterface {
     }
   }
 
-  #peerList(peers: PeerInfo[]): string {
+  #peerList(peers: PeerInfo[], links: Record<string, LinkPath>): string {
     if (peers.length === 0) return "* nobody else is online";
-    const rows = peers.map((p) => `  ${p.name.padEnd(20)} ${shortId(p.id)}  ${p.address}`);
+    const rows = peers.map((p) =>
+      `  ${p.name.padEnd(20)} ${shortId(p.id)}  ${p.address}` +
+      (links[p.id] ? `  (${links[p.id]})` : "")
+    );
     return [`* ${peers.length} online:`, ...rows].join("\n");
   }
 

@@ -4,13 +4,15 @@
  * which names came back with another key, and which conversation moved last.
  */
 
-import type { HistoryEntry, KeyChange, Peer } from "../peer/mod.ts";
+import type { HistoryEntry, KeyChange, LinkPath, Peer } from "../peer/mod.ts";
 import type { PeerInfo } from "../protocol/mod.ts";
 
 /** One entry of the contact list. */
 export interface Contact {
   peer: PeerInfo;
   online: boolean;
+  /** How the open link to this contact was made, if one is open. */
+  link?: LinkPath;
   unread: number;
   pending: number;
   /** `sentAt` of the newest message with this contact, if any. */
@@ -49,6 +51,7 @@ export async function chatState(peer: Peer): Promise<ChatState> {
       return {
         peer: info,
         online,
+        link: online ? peer.linkPath(info.id) : undefined,
         unread: unreadIn(messages),
         pending: pending.get(info.id) ?? 0,
         lastMessageAt: last?.sentAt,

@@ -123,6 +123,30 @@ export function HomePage(props: HomePageProps) {
           value={stats.acceptFailures}
           hint="connections that could not be accepted (out of file descriptors); serving went on"
         />
+        <Total
+          label="Punched"
+          stat="punches.connected"
+          value={stats.punches.connected}
+          hint="hole punches that connected two peers behind NATs"
+        />
+        <Total
+          label="Punches failed"
+          stat="punches.failed"
+          value={stats.punches.failed}
+          hint="hole punch tries that did not connect (symmetric NAT, firewall)"
+        />
+        <Total
+          label="Relay circuits"
+          stat="relay.circuits"
+          value={stats.relay.circuits}
+          hint="links relayed now for peers that could not punch through (end-to-end encrypted)"
+        />
+        <Total
+          label="Relayed bytes"
+          stat="relay.bytes"
+          value={stats.relay.bytes}
+          hint="sealed link bytes relayed since start, both directions"
+        />
         <div class="card">
           <span class="label">Uptime</span>
           <span class="value small" id="uptime">{formatDuration(now - info.startedAt)}</span>

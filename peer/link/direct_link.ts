@@ -1,7 +1,8 @@
-/** One authenticated, encrypted connection to another peer. */
+/** One authenticated, encrypted connection to another peer, whatever path it took. */
 
 import type { LinkMessage } from "../../protocol/mod.ts";
 import type { SealedLinkChannel } from "./link_handshake.ts";
+import type { LinkPath } from "./link_paths.ts";
 
 /** Who opened the link. */
 export type LinkDirection = "outgoing" | "incoming";
@@ -10,12 +11,20 @@ export type LinkDirection = "outgoing" | "incoming";
 export class DirectLink {
   readonly peerId: string;
   readonly direction: LinkDirection;
+  /** How the connection under it was made: dialled, punched or relayed. */
+  readonly path: LinkPath;
   readonly channel: SealedLinkChannel;
 
-  constructor(channel: SealedLinkChannel, peerId: string, direction: LinkDirection) {
+  constructor(
+    channel: SealedLinkChannel,
+    peerId: string,
+    direction: LinkDirection,
+    path: LinkPath = "direct",
+  ) {
     this.channel = channel;
     this.peerId = peerId;
     this.direction = direction;
+    this.path = path;
   }
 
   get closed(): boolean {

@@ -1,12 +1,16 @@
 /**
- * Direct links to other peers: accepts incoming ones, dials outgoing ones on
- * first use, reuses whatever is open, and hands every received chat-level
- * message to its handler. Links are authenticated before anything else is read.
+ * Links to other peers: accepts incoming ones, dials outgoing ones on first
+ * use — directly, else through a hole punch, else through the registry's
+ * relay, as `paths` allows — reuses whatever is open, and hands every
+ * received chat-level message to its handler. Every path is only a
+ * transport: the same handshake authenticates the link before anything else
+ * is read, and the same sealed channel carries it.
  */
 
 import {
   acceptConnections,
   type AckMessage,
+  type ByteConnection,
   type ChatMessage,
   formatHostPort,
   FrameStream,
@@ -20,6 +24,7 @@ import {
   ProtocolError,
   type ReceiptAckMessage,
   type ReceiptMessage,
+  type RendezvousToPeer,
   shortId,
 } from "../../protocol/mod.ts";
 import { waitAtMost } from "../../async/mod.ts";
@@ -28,6 +33,17 @@ import { connectWithin } from "./dial.ts";
 import { DirectLink, type LinkDirection } from "./direct_link.ts";
 import type { Identity } from "../store/mod.ts";
 import { acceptHandshake, dialHandshake, type SealedLinkChannel } from "./link_handshake.ts";
+import {
+  DEFAULT_LINK_PATHS,
+  type LinkPath,
+  type LinkPathChoice,
+  PathFailure,
+  pathTaken,
+} from "./link_paths.ts";
+import { HolePuncher, punchInitiator } from "./punched_transport.ts";
+import { PunchPort } from "./punch_port.ts";
+import { RelayCircuits } from "./relayed_transport.ts";
+import type { Rendezvous } from "./rendezvous.ts";
 
 /** Messages that reach the application once a link is up. */
 export type LinkPayload = ChatMessage | AckMessage | ReceiptMessage | ReceiptAckMessage;
@@ -51,8 +67,20 @@ export interface LinkPoolOptions {
   listen: HostPort;
   handler: LinkPoolHandler;
   logger: Logger;
-  /** Longest wait to connect, and for each handshake step. Default 5 s. */
+  /** Longest wait for each handshake step (and to connect, with only `direct`). Default 5 s. */
   timeoutMs?: number;
+  /**
+   * The paths to make links by, tried in this order, and the ones other
+   * peers may use to reach this one. Default direct, punch, relay.
+   */
+  paths?: readonly LinkPathChoice[];
+  /** The registry connection, which punching and relaying go through; without it, only `direct`. */
+  rendezvous?: Rendezvous;
+  /**
+   * Longest wait for a direct dial when other paths follow, so a SYN that a
+   * NAT drops without a word does not hold the message long. Default 1 s.
+   */
+  directDialMs?: number;
 }
 
 /** Incoming handshakes in progress at once; more are refused straight away. */
@@ -85,6 +113,12 @@ export class LinkPool implements AsyncDisposable {
   readonly #tasks = new Set<Promise<void>>();
   readonly #accepting: Promise<void>;
   readonly #stats = { handshakesFailed: 0, framesRejected: 0 };
+  readonly #paths: readonly LinkPathChoice[];
+  readonly #punchPort = new PunchPort();
+  readonly #puncher: HolePuncher | undefined;
+  readonly #relay: RelayCircuits | undefined;
+  /** The path that made the last link to each peer: tried first next time. */
+  readonly #lastPath = new Map<string, LinkPathChoice>();
   #handshaking = 0;
   #closed = false;
 
@@ -92,6 +126,25 @@ export class LinkPool implements AsyncDisposable {
     this.#listener = listener;
     this.#options = options;
     this.address = listener.addr;
+    const { rendezvous } = options;
+    // Punching and relaying go through the registry; without it, only dials.
+    this.#paths = (options.paths ?? DEFAULT_LINK_PATHS)
+      .filter((path) => rendezvous || path === "direct");
+    if (rendezvous) {
+      this.#puncher = new HolePuncher({
+        port: this.#punchPort,
+        rendezvous,
+        logger: options.logger,
+        answer: this.#paths.includes("punch"),
+        incoming: (conn, peerId) => this.#secureIncoming(conn, peerId, "punch"),
+      });
+      this.#relay = new RelayCircuits({
+        rendezvous,
+        logger: options.logger,
+        answer: this.#paths.includes("relay"),
+        incoming: (conn, peerId) => this.#secureIncoming(conn, peerId, "relay"),
+      });
+    }
     this.#accepting = this.#acceptLoop();
   }
 
@@ -108,6 +161,41 @@ export class LinkPool implements AsyncDisposable {
   /** Link handshakes that failed, and established links closed for bad frames. */
   get stats(): { handshakesFailed: number; framesRejected: number } {
     return { ...this.#stats };
+  }
+
+  /** The path of the open link to `peerId`, if there is one. */
+  linkPath(peerId: string): LinkPath | undefined {
+    return this.openLink(peerId)?.path;
+  }
+
+  /**
+   * Opens this peer's registry connection. With hole punching on, it leaves
+   * from the punch port, so the registry observes (and heartbeats keep
+   * alive) the NAT mapping other peers will be told to dial.
+   */
+  async connectRegistry(registry: HostPort, ms: number): Promise<ByteConnection> {
+    if (!this.#paths.includes("punch")) {
+      return await connectWithin({ ...registry, transport: "tcp" }, ms);
+    }
+    return await this.#punchPort.connectRegistry(registry, ms);
+  }
+
+  /** A punch or relay message from the registry. */
+  rendezvousMessage(message: RendezvousToPeer): void {
+    switch (message.type) {
+      case "punch_now":
+      case "punch_failed":
+        this.#puncher?.handle(message);
+        break;
+      default:
+        this.#relay?.handle(message);
+    }
+  }
+
+  /** The registry connection is gone, and the relayed links through it. */
+  rendezvousLost(): void {
+    this.#puncher?.lost();
+    this.#relay?.lost();
   }
 
   /** An open link to `peerId`, if there is one. */
@@ -152,6 +240,8 @@ export class LinkPool implements AsyncDisposable {
       link.close();
     }));
     await Promise.allSettled(this.#dialling.values());
+    await this.#puncher?.close();
+    this.#relay?.lost();
     while (this.#tasks.size > 0) await Promise.all(this.#tasks);
   }
 
@@ -159,23 +249,64 @@ export class LinkPool implements AsyncDisposable {
     await this.shutdown();
   }
 
+  /** Tries each path in turn (the one that worked last time first). */
   async #dial(peer: PeerInfo): Promise<DirectLink> {
     if (this.#closed) throw new LinkError(peer.id, "This peer is shutting down");
+    const last = this.#lastPath.get(peer.id);
+    const order = last ? [last, ...this.#paths.filter((path) => path !== last)] : this.#paths;
+    const failures: string[] = [];
+    for (const path of order) {
+      try {
+        const link = await this.#dialBy(path, peer);
+        this.#lastPath.set(peer.id, path);
+        return link;
+      } catch (error) {
+        if (!(error instanceof PathFailure)) throw error;
+        failures.push(error.message);
+        if (this.#closed) break;
+      }
+    }
+    if (failures.length === 0) {
+      throw new LinkError(peer.id, `No way to reach ${peer.name} is enabled`);
+    }
+    throw new LinkError(peer.id, failures.join("; "));
+  }
+
+  async #dialBy(path: LinkPathChoice, peer: PeerInfo): Promise<DirectLink> {
+    switch (path) {
+      case "direct":
+        return await this.#dialDirect(peer);
+      case "punch": {
+        if (!this.#puncher) throw new PathFailure(path, "no registry to arrange a hole punch");
+        const conn = await this.#puncher.punch(peer);
+        return await this.#secure(conn, peer.id, path, "outgoing");
+      }
+      case "relay": {
+        if (!this.#relay) throw new PathFailure(path, "no registry to relay through");
+        const conn = await this.#relay.open(peer);
+        return await this.#secure(conn, peer.id, path, "outgoing");
+      }
+    }
+  }
+
+  async #dialDirect(peer: PeerInfo): Promise<DirectLink> {
     let target: HostPort;
     try {
       target = parseHostPort(peer.address);
     } catch (error) {
-      throw new LinkError(
-        peer.id,
+      throw new PathFailure(
+        "direct",
         `${peer.name} has an unusable address: ${(error as Error).message}`,
       );
     }
+    const alone = this.#paths.length === 1;
+    const dialMs = alone ? this.#timeoutMs : this.#options.directDialMs ?? 1000;
     let conn: Deno.TcpConn;
     try {
-      conn = await connectWithin({ ...target, transport: "tcp" }, this.#timeoutMs);
+      conn = await connectWithin({ ...target, transport: "tcp" }, dialMs);
     } catch (error) {
-      throw new LinkError(
-        peer.id,
+      throw new PathFailure(
+        "direct",
         `Cannot reach ${peer.name} at ${formatHostPort(target)}: ${(error as Error).message}`,
         { cause: error },
       );
@@ -191,12 +322,79 @@ export class LinkPool implements AsyncDisposable {
       }
       this.#stats.handshakesFailed++;
       await refuseInTheClear(stream, error);
+      // Something answered at the published address but could not prove to
+      // be the peer: stop here rather than go round it by another path.
       throw new LinkError(peer.id, `Link to ${peer.name} failed: ${error.message}`, {
         cause: error,
         impostor: error.code === "handshake_failed",
       });
     }
-    return this.#adopt(channel, peer.id, "outgoing");
+    return this.#adopt(channel, peer.id, "outgoing", "direct");
+  }
+
+  /** Secures a punched or relayed connection another peer started. */
+  #secureIncoming(conn: ByteConnection, peerId: string, path: "punch" | "relay"): void {
+    if (this.#closed) return conn.close();
+    this.#track(
+      this.#secure(conn, peerId, path, "incoming").then(() => {}, (error) => {
+        if (!(error instanceof PathFailure)) throw error;
+        this.#options.logger.warn("incoming link refused", {
+          peer: shortId(peerId),
+          path: pathTaken(path),
+          reason: error.message,
+        });
+      }),
+    );
+  }
+
+  /**
+   * Runs the handshake on a connection a punch or a relay made. On a punched
+   * connection both sides dialled, so the lower ID plays the dialler; a
+   * relayed one is dialled by whoever opened the circuit. Throws
+   * {@linkcode PathFailure} if the other end is not `peerId`.
+   */
+  async #secure(
+    conn: ByteConnection,
+    peerId: string,
+    path: Exclude<LinkPathChoice, "direct">,
+    direction: LinkDirection,
+  ): Promise<DirectLink> {
+    const stream = new FrameStream(conn);
+    const { identity } = this.#options;
+    const dialler = path === "punch"
+      ? punchInitiator(identity.id, peerId)
+      : direction === "outgoing";
+    let channel: SealedLinkChannel;
+    try {
+      if (dialler) {
+        channel = await dialHandshake(stream, identity, peerId, this.#timeoutMs);
+      } else {
+        const established = await acceptHandshake(stream, identity, this.#timeoutMs);
+        if (established.peerId !== peerId) {
+          throw new ProtocolError(
+            "handshake_failed",
+            `Expected ${shortId(peerId)} on this ${pathTaken(path)} connection, ` +
+              `found ${shortId(established.peerId)}`,
+          );
+        }
+        channel = established.channel;
+      }
+    } catch (error) {
+      if (!(error instanceof ProtocolError)) {
+        stream.close();
+        throw error;
+      }
+      this.#stats.handshakesFailed++;
+      await refuseInTheClear(stream, error);
+      throw new PathFailure(path, `${pathTaken(path)} link failed: ${error.message}`, {
+        cause: error,
+      });
+    }
+    if (this.#closed) {
+      channel.close();
+      throw new PathFailure(path, "This peer is shutting down");
+    }
+    return this.#adopt(channel, peerId, direction, pathTaken(path));
   }
 
   #acceptLoop(): Promise<void> {
@@ -242,15 +440,20 @@ export class LinkPool implements AsyncDisposable {
       this.#handshaking--;
     }
     if (this.#closed) return established.channel.close();
-    this.#adopt(established.channel, established.peerId, "incoming");
+    this.#adopt(established.channel, established.peerId, "incoming", "direct");
   }
 
-  #adopt(channel: SealedLinkChannel, peerId: string, direction: LinkDirection): DirectLink {
-    const link = new DirectLink(channel, peerId, direction);
+  #adopt(
+    channel: SealedLinkChannel,
+    peerId: string,
+    direction: LinkDirection,
+    path: LinkPath,
+  ): DirectLink {
+    const link = new DirectLink(channel, peerId, direction, path);
     let set = this.#links.get(peerId);
     if (!set) this.#links.set(peerId, set = new Set());
     set.add(link);
-    this.#options.logger.debug("link open", { peer: shortId(peerId), direction });
+    this.#options.logger.debug("link open", { peer: shortId(peerId), direction, path });
     this.#options.handler.linkOpened?.(link);
     this.#track(this.#readLoop(link));
     return link;

@@ -84,6 +84,8 @@ const STATS: RegistryStats = {
   snapshotsDeferred: 0,
   deltaResumes: 0,
   acceptFailures: 0,
+  punches: { connected: 0, failed: 0, declined: 0, unavailable: 0 },
+  relay: { circuits: 0, circuitsOpened: 0, circuitsRefused: 0, bytes: 0, throttled: 0 },
 };
 
 function record(id: string, name: string): PeerRecord {

@@ -51,6 +51,10 @@ Deno.test("the home page lists every online peer by name and short ID, with the 
       rateLimited: 0,
       snapshotsDeferred: 0,
       acceptFailures: 0,
+      "punches.connected": 0,
+      "punches.failed": 0,
+      "relay.circuits": 0,
+      "relay.bytes": 0,
     },
   );
   assert.match(html, /<dt>Frame size<\/dt><dd>4096 bytes<\/dd>/, "the limits in force are shown");

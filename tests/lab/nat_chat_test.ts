@@ -1,14 +1,9 @@
 /**
- * p2pchat in the NAT lab, as it behaves today.
- *
- * KNOWN LIMITATION — this file documents the problem issue 13 solves. Two
- * peers behind two NATs both register and see each other, but a direct link
- * cannot be made: the registry publishes each NAT's public address with the
- * peer's listen port, which nothing forwards, so the SYN is dropped and the
- * message waits in the outbox. The test asserts that *current* behaviour
- * (`pending`, and no `delivered` within a bound). Whoever implements hole
- * punching and relaying flips it: the message is then delivered, over a
- * `punched` or `relayed` link.
+ * p2pchat across NATs: two peers on two private networks, each behind its
+ * own NAT router, with the registry on the public side. Neither can dial the
+ * other's published address (nothing forwards the listen port), so the link
+ * is made by hole punching: both peers dial each other's punch port mapping,
+ * as the registry observes it, at the moment the registry names.
  */
 
 import assert from "node:assert/strict";
@@ -34,11 +29,10 @@ function addressOf(peer: PeerProcess, name: string): string | undefined {
 }
 
 Deno.test({
-  name:
-    "KNOWN LIMITATION (issue 13): peers behind two NATs see each other but a message stays pending",
+  name: "peers behind two port-preserving NATs chat over a punched link, a message each way",
   ignore,
   async fn() {
-    await using lab = await NatLab.start();
+    await using lab = await NatLab.start({ nats: ["port-preserving", "port-preserving"] });
     await using dir = await tempDir();
     const [a, b] = lab.private;
     await using registry = await RegistryProcess.start(
@@ -54,28 +48,45 @@ Deno.test({
     await using alice = await start("alice", a.netns);
     await using bob = await start("bob", b.netns);
 
-    // Both registered and listed, each at the other's NAT (the address the registry saw).
+    // Each is listed at the other's NAT: the address the registry saw, with
+    // a listen port that nothing forwards.
     const bobPort = bob.listen.split(":").pop();
     const bobAddress = await waitUntil(() => addressOf(alice, "bob"), "alice to list bob", 5000);
     assert.equal(bobAddress, `${b.nat.address}:${bobPort}`);
     const aliceAddress = await waitUntil(() => addressOf(bob, "alice"), "bob to list alice", 5000);
     assert.equal(aliceAddress.split(":")[0], a.nat.address);
 
-    await using capture = await lab.capture(`tcp port ${bobPort}`);
+    await using capture = await lab.capture("tcp and not port 7070");
     await alice.command({ cmd: "send", to: "bob", text: "can you hear me through two NATs?" });
-    // Today's dial deadline is 5 s; after it the message is reported pending.
-    const pending = await alice.waitFor("pending", { timeoutMs: 8000 });
-    await new Promise((resolve) => setTimeout(resolve, 1000));
-    assert.deepEqual(alice.all("delivered").filter((e) => e.id === pending.id), []);
-    assert.deepEqual(bob.all("message"), []);
+    const got = await bob.waitFor("message", { timeoutMs: 10_000 });
+    assert.equal(got.text, "can you hear me through two NATs?");
+    const delivered = await alice.waitFor("delivered", { timeoutMs: 5000 });
+    assert.equal(delivered.to.name, "bob");
+    assert.equal((await alice.waitFor("link")).path, "punched");
+    assert.equal((await bob.waitFor("link")).path, "punched");
 
-    // On the wire: alice's SYNs to bob's NAT, never answered.
+    await bob.command({ cmd: "send", to: "alice", text: "loud and clear" });
+    assert.equal((await alice.waitFor("message")).text, "loud and clear");
+    await bob.waitFor("delivered");
+    // The answer took the same link: no second one was made.
+    assert.equal(alice.all("link").length, 1);
+    assert.equal(bob.all("link").length, 1);
+
+    // On the wire: the direct dial to bob's listen port went unanswered, and
+    // the chat ran between the two NATs' punch-port mappings.
     const { packets } = await capture.stop();
-    const toBob = `> ${b.nat.address}.${bobPort}: Flags [S]`;
-    assert.ok(
-      packets.some((p) => p.includes(toBob)),
-      `no SYN to bob's NAT:\n${packets.join("\n")}`,
-    );
+    const toListenPort = `> ${b.nat.address}.${bobPort}: Flags [S]`;
+    assert.ok(packets.some((p) => p.includes(toListenPort)), packets.join("\n"));
     assert.deepEqual(packets.filter((p) => p.includes(`${b.nat.address}.${bobPort} >`)), []);
+    const between = packets.filter((p) =>
+      p.includes(`${a.nat.address}.`) && p.includes(`${b.nat.address}.`) &&
+      !p.includes(`.${bobPort}`)
+    );
+    assert.ok(between.length > 0, `no traffic between the NATs:\n${packets.join("\n")}`);
+
+    const mark = alice.mark();
+    await alice.command({ cmd: "peers" });
+    const list = await alice.waitFor("peers", { after: mark });
+    assert.equal(list.links?.[bob.id], "punched");
   },
 });

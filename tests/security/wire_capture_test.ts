@@ -86,9 +86,12 @@ Deno.test("a chat captured on the wire shows its handshake but none of its messa
     args: ["--advertise", `127.0.0.1:${relay.address.port}`],
   });
   relay.retarget(parseHostPort(bob.listen));
+  // Direct links only, so the chat crosses the recording relay (a relayed
+  // link is captured by tests/lab/nat_relay_test.ts).
   await using alice = await PeerProcess.start("alice", {
     registry: registry.address,
     dataDir: `${dir.path}/a`,
+    args: ["--link-paths", "direct"],
   });
   await waitUntil(() => knownPeers(alice).includes("bob"), "alice to see bob");
 

@@ -38,8 +38,21 @@ export class BridgeCapture implements AsyncDisposable {
     device: string,
     options: { file: string; filter?: string },
   ): Promise<BridgeCapture> {
-    // -U writes each packet as it comes, so stopping loses nothing buffered.
-    const tcpdumpArgs = ["-i", device, "-n", "-U", "-s", "0", "-w", options.file];
+    // --immediate-mode hands each packet over as it arrives (without it,
+    // libpcap batches them in its ring and a stop loses the batch being
+    // filled); -U writes each one to the file at once. Together, stopping
+    // loses nothing.
+    const tcpdumpArgs = [
+      "-i",
+      device,
+      "-n",
+      "--immediate-mode",
+      "-U",
+      "-s",
+      "0",
+      "-w",
+      options.file,
+    ];
     if (options.filter) tcpdumpArgs.push(options.filter);
     const [command, args] = inNetns(netns, "tcpdump", tcpdumpArgs);
     const child = new Deno.Command(command, {

@@ -407,3 +407,40 @@ Deno.test("peer --help exits 0 with the usage on stdout and nothing on stderr", 
   assert.match(stdout, /--registry HOST:PORT/);
   assert.match(stdout, /P2PCHAT_NAME/);
 });
+
+Deno.test("--link-paths chooses which paths a peer makes links by, in the order given", () => {
+  const paths = (args: string[]) =>
+    (peerOptions(["--name", "a", ...args], {}) as { options: { linkPaths?: string[] } })
+      .options.linkPaths;
+  assert.equal(paths([]), undefined, "absent: the peer's default, direct,punch,relay");
+  assert.deepEqual(paths(["--link-paths", "relay"]), ["relay"]);
+  assert.deepEqual(paths(["--link-paths", "punch, direct"]), ["punch", "direct"]);
+  assert.throws(
+    () => paths(["--link-paths", "direct,tunnel"]),
+    usageError(
+      'Invalid value for --link-paths: "tunnel" is not a link path; use some of direct,punch,relay',
+    ),
+  );
+  assert.throws(
+    () => paths(["--link-paths", "relay,relay"]),
+    usageError('Invalid value for --link-paths: "relay" is named twice'),
+  );
+  assert.throws(() => paths(["--link-paths", ","]), usageError(/names no path/));
+});
+
+Deno.test("relay limits come from --no-relay, --relay-max, --relay-kbps and --relay-idle-ms", () => {
+  const relay = (args: string[]) =>
+    (registryOptions(args, {}) as { options: { relay?: unknown } }).options.relay;
+  assert.equal(relay([]), undefined, "absent: the registry's defaults");
+  assert.deepEqual(
+    relay(["--relay-max", "5", "--relay-kbps", "0", "--relay-idle-ms", "60000"]),
+    { maxCircuits: 5, kbps: 0, idleMs: 60000 },
+  );
+  assert.deepEqual(relay(["--no-relay"]), { enabled: false });
+  assert.throws(
+    () => relay(["--relay-kbps", "fast"]),
+    usageError(
+      'Invalid value for --relay-kbps: "fast" is not a whole number from 0 to 10000000',
+    ),
+  );
+});

@@ -139,6 +139,13 @@ Deno.test("the session token reads and sends as a bearer token or in a form, nev
   assert.equal((await chat.form("/send", form)).status, 200);
   const history = await chat.alice.conversation(chat.bob.id, 10);
   assert.deepEqual(history.map((m) => m.text), ["by script", "by form"]);
+  await waitUntil(() => chat.alice.linkPath(chat.bob.id), "alice's link to bob");
+  const linked = await (await chat.api("/api/state", token)).json();
+  assert.equal(linked.contacts[0].link, "direct", "a contact says how its link was made");
+  assert.match(
+    await (await chat.form("/", { session: token, with: chat.bob.id })).text(),
+    /<span class="link-path">direct<\/span>/,
+  );
 
   // From another origin, or with no origin, nothing is sent even with the token.
   for (const origin of ["http://evil.example", "http://127.0.0.1:8000", undefined]) {

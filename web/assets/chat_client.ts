@@ -42,6 +42,8 @@ export function chatClient(deps: ChatClientDeps): void {
   interface Contact {
     peer: Info;
     online: boolean;
+    /** The path of the open link: direct, punched or relayed. */
+    link?: string;
     unread: number;
     pending: number;
   }
@@ -174,7 +176,7 @@ export function chatClient(deps: ChatClientDeps): void {
     const code = document.createElement("code");
     code.title = contact.peer.id;
     code.textContent = contact.peer.id.slice(0, 8);
-    sub.append(span("presence-word"), " ", code);
+    sub.append(span("presence-word"), " ", code, " ", span("link-path"));
     const pending = span("badge pending");
     const clockMark = span("", "◷");
     clockMark.setAttribute("aria-hidden", "true");
@@ -196,6 +198,9 @@ export function chatClient(deps: ChatClientDeps): void {
     li.classList.toggle("selected", contact.peer.id === selected);
     li.querySelector(".name")!.textContent = contact.peer.name;
     li.querySelector(".presence-word")!.textContent = contact.online ? "online" : "offline";
+    const path = li.querySelector<HTMLElement>(".link-path")!;
+    path.textContent = contact.link ?? "";
+    path.hidden = !contact.online || !contact.link;
     const pending = li.querySelector<HTMLElement>(".badge.pending")!;
     pending.querySelector(".count")!.textContent = String(contact.pending);
     pending.hidden = contact.pending === 0;
@@ -553,9 +558,19 @@ export function chatClient(deps: ChatClientDeps): void {
       case "peer_joined":
         upsertContact(event.peer as Info, true);
         return;
-      case "peer_left":
+      case "peer_left": {
+        const contact = contacts.get((event.peer as Info).id);
+        if (contact) contact.link = undefined;
         upsertContact(event.peer as Info, false);
         return;
+      }
+      case "link": {
+        const contact = contacts.get((event.peer as Info).id);
+        if (!contact) return;
+        contact.link = event.path as string;
+        renderContact(contact);
+        return;
+      }
       case "registry_lost":
         registryBanner.hidden = false;
         return;

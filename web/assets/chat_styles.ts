@@ -56,6 +56,7 @@ button { font: inherit; color: inherit; }
   white-space: nowrap; }
 #contacts .sub { grid-column: 2; grid-row: 2; font-size: 0.875rem; color: var(--muted); }
 #contacts .sub code { font-size: 0.85rem; }
+#contacts .sub .link-path::before { content: "· "; }
 .badge { grid-row: 1 / span 2; font-size: 0.8rem; font-weight: 700; border-radius: 999px;
   padding: 0.1rem 0.5rem; min-width: 1.6rem; text-align: center; white-space: nowrap; }
 .badge.pending { grid-column: 3; background: var(--warn-bg); color: var(--warn); }

@@ -173,7 +173,8 @@ function ContactItem({ contact, selected }: { contact: Contact; selected: boolea
         <span class="name">{contact.peer.name}</span>
         <span class="sub">
           <span class="presence-word">{contact.online ? "online" : "offline"}</span>{" "}
-          <code title={contact.peer.id}>{shortId(contact.peer.id)}</code>
+          <code title={contact.peer.id}>{shortId(contact.peer.id)}</code>{" "}
+          <span class="link-path" hidden={!contact.link}>{contact.link ?? ""}</span>
         </span>
         <span class="badge pending" hidden={contact.pending === 0}>
           <span aria-hidden="true">◷</span> <span class="count">{contact.pending}</span>
