@@ -59,7 +59,11 @@ async function expect<T extends LinkHandshakeMessage["type"]>(
   from: string,
 ): Promise<Extract<LinkHandshakeMessage, { type: T }>> {
   const message = await channel.receiveWithin(timeoutMs, `"${type}" from ${from}`);
-  if (message === null) throw failed(`${from} closed the connection during the handshake`);
+  // A connection that drops is no evidence against the other side (unlike a
+  // proof that fails): it is a connection error, and worth another try.
+  if (message === null) {
+    throw new Deno.errors.ConnectionAborted(`${from} closed the connection during the handshake`);
+  }
   if (message.type === "error") {
     throw failed(`${from} refused the link: ${message.message} (${message.code})`);
   }

@@ -318,7 +318,8 @@ export class LinkPool implements AsyncDisposable {
     } catch (error) {
       if (!(error instanceof ProtocolError)) {
         stream.close();
-        throw error;
+        if (!isConnectionGone(error)) throw error;
+        throw new PathFailure("direct", `Link to ${peer.name} failed: ${(error as Error).message}`);
       }
       this.#stats.handshakesFailed++;
       await refuseInTheClear(stream, error);
@@ -382,7 +383,8 @@ export class LinkPool implements AsyncDisposable {
     } catch (error) {
       if (!(error instanceof ProtocolError)) {
         stream.close();
-        throw error;
+        if (!isConnectionGone(error)) throw error;
+        throw new PathFailure(path, `${pathTaken(path)} link failed: ${(error as Error).message}`);
       }
       this.#stats.handshakesFailed++;
       await refuseInTheClear(stream, error);
