@@ -1,7 +1,5 @@
 /** Waking whoever waits for "something changed". */
 
-import { waitAtMost } from "./deadline.ts";
-
 /**
  * Wakes every waiter at once when something changed: a message arrived, a
  * line was read, the stream ended. Waiters re-check their own condition, so
@@ -30,13 +28,20 @@ export class Notifier {
    * `ms` have passed. `test` may throw to give up sooner (the stream ended).
    */
   async until<T>(test: () => T | undefined, ms: number): Promise<T | undefined> {
-    const deadline = Date.now() + ms;
-    while (true) {
-      const found = test();
-      if (found !== undefined) return found;
-      const left = deadline - Date.now();
-      if (left <= 0) return undefined;
-      await waitAtMost(this.next(), left);
+    let found = test();
+    if (found !== undefined) return found;
+    // One timer for the whole wait, not one per wake-up: thousands of
+    // simulated peers wait like this, each woken by every frame.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const expired = new Promise<"expired">((resolve) => timer = setTimeout(resolve, ms, "expired"));
+    try {
+      while (true) {
+        const woken = await Promise.race([this.next(), expired]);
+        found = test();
+        if (found !== undefined || woken === "expired") return found;
+      }
+    } finally {
+      clearTimeout(timer);
     }
   }
 
