@@ -9,7 +9,7 @@
  * ever waiting per session, so waiting costs nothing that grows.
  */
 
-import { PerMinuteBudget } from "./rate_limits.ts";
+import { PerMinuteBudget } from "../../limits/mod.ts";
 
 /** Options for {@linkcode SnapshotGate}. */
 export interface SnapshotGateOptions<Session extends SnapshotSession> {

@@ -1,9 +1,10 @@
 /**
  * Limits that keep one misbehaving client from costing everyone else: token
- * buckets per connection for frames and bytes, per-key budgets per minute
- * (registrations per IP, snapshot bytes per IP), and caps on open things per
- * key and in total (connections that have not registered yet, peers online
- * per network).
+ * buckets (per connection for frames and bytes, per IP for new connections),
+ * per-key budgets per minute (registrations per IP, snapshot bytes per IP),
+ * and caps on open things per key and in total (connections that have not
+ * registered or finished a handshake yet, peers online per network, links
+ * per IP).
  */
 
 /** A token bucket: `ratePerSecond` sustained, `burst` at once. */
@@ -27,6 +28,51 @@ export class TokenBucket {
     if (this.#tokens < amount) return false;
     this.#tokens -= amount;
     return true;
+  }
+
+  /** True when the bucket has refilled to its burst (it holds no history then). */
+  isFull(now = performance.now()): boolean {
+    return this.#tokens + (now - this.#updatedAt) * this.#ratePerMs >= this.#burst;
+  }
+}
+
+/**
+ * A {@linkcode TokenBucket} per key (new connections per IP): `ratePerSecond`
+ * sustained, `burst` at once, for each key on its own. Buckets that have
+ * refilled are forgotten, so the map holds only keys active in the last
+ * `burst / ratePerSecond` seconds.
+ */
+export class TokenBuckets {
+  readonly ratePerSecond: number;
+  readonly burst: number;
+  readonly #buckets = new Map<string, TokenBucket>();
+  readonly #refillMs: number;
+  #sweptAt = -Infinity;
+
+  constructor(ratePerSecond: number, burst: number) {
+    this.ratePerSecond = ratePerSecond;
+    this.burst = burst;
+    this.#refillMs = (burst / ratePerSecond) * 1000;
+  }
+
+  /** Keys with a bucket now. */
+  get size(): number {
+    return this.#buckets.size;
+  }
+
+  /** Takes `amount` tokens (one by default) from `key`'s bucket if it has them. */
+  take(key: string, amount = 1, now = performance.now()): boolean {
+    if (now - this.#sweptAt >= this.#refillMs) this.#sweep(now);
+    let bucket = this.#buckets.get(key);
+    if (!bucket) {
+      this.#buckets.set(key, bucket = new TokenBucket(this.ratePerSecond, this.burst, now));
+    }
+    return bucket.take(amount, now);
+  }
+
+  #sweep(now: number): void {
+    this.#sweptAt = now;
+    for (const [key, bucket] of this.#buckets) if (bucket.isFull(now)) this.#buckets.delete(key);
   }
 }
 
