@@ -1,8 +1,10 @@
 /** The results table, for the terminal and for docs/BENCHMARKS.md. */
 
-import type { BenchResult } from "./support/result.ts";
+import { isMeasured, type SavedRow } from "./results_file.ts";
+import { BENCHMARK_ROWS } from "./rows.ts";
+import type { BenchResult, RunStamp } from "./support/result.ts";
 
-/** Facts about where the numbers were measured. */
+/** Facts about the machine the numbers were measured on. */
 export interface Machine {
   cpu: string;
   cores: number;
@@ -10,12 +12,10 @@ export interface Machine {
   os: string;
   deno: string;
   v8: string;
-  date: string;
-  command: string;
 }
 
 /** Reads what this machine is. */
-export function describeMachine(command: string): Machine {
+export function describeMachine(): Machine {
   let cpu = "unknown CPU";
   let memory = "unknown";
   try {
@@ -32,9 +32,12 @@ export function describeMachine(command: string): Machine {
     os: `${Deno.build.os} ${Deno.osRelease()}`,
     deno: Deno.version.deno,
     v8: Deno.version.v8,
-    date: new Date().toISOString().slice(0, 16).replace("T", " ") + " UTC",
-    command,
   };
+}
+
+/** This moment and command line, to stamp the rows a run measures. */
+export function stampRun(command: string): RunStamp {
+  return { date: new Date().toISOString().slice(0, 16).replace("T", " ") + " UTC", command };
 }
 
 /** A plain-text table for the terminal. */
@@ -55,30 +58,43 @@ export function textTable(results: BenchResult[]): string {
   return [line(header), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");
 }
 
-/** The Markdown document written to docs/BENCHMARKS.md. */
-export function markdownReport(results: BenchResult[], machine: Machine, notes: string): string {
+/** One line of the Markdown table. */
+function markdownRow(row: SavedRow): string {
   const cell = (text: string) => text.replaceAll("|", "\\|");
-  const table = results.map((r) =>
-    `| ${r.id} | ${cell(r.what)} | ${cell(r.measured)} | ${cell(r.baseline)} | ${
-      cell(r.floor ?? "—")
-    } | ${cell(r.ratio)} | ${cell(r.target)} | ${r.met ? "**met**" : "**missed**"} |`
-  );
+  if (!isMeasured(row)) {
+    const known = BENCHMARK_ROWS.find((r) => r.id === row.id);
+    return `| ${row.id} | ${cell(known?.what ?? "—")} | not measured yet | — | — | — | ${
+      cell(known?.target ?? "—")
+    } | | — |`;
+  }
+  const when = row.run ? `${row.run.date}, \`${row.run.command}\`` : "—";
+  return `| ${row.id} | ${cell(row.what)} | ${cell(row.measured)} | ${cell(row.baseline)} | ${
+    cell(row.floor ?? "—")
+  } | ${cell(row.ratio)} | ${cell(row.target)} | ${row.met ? "**met**" : "**missed**"} | ${
+    cell(when)
+  } |`;
+}
+
+/** The Markdown document written to docs/BENCHMARKS.md. */
+export function markdownReport(rows: SavedRow[], machine: Machine, notes: string): string {
   return `# p2pchat benchmarks
 
-Measured by \`${machine.command}\` on ${machine.date}. Every figure is a median or
-percentile over repeated trials, and every ratio is against a baseline measured in the same run on
-the same machine, because the machine is shared and noisy. Direct links are measured **with
-encryption** (AES-256-GCM after the X25519/Ed25519 handshake) and with both peers' message stores
-**on disk** (SQLite, \`synchronous = FULL\`), exactly as the product runs.
+Written by \`deno task bench\`. Each row says when and by which command it was measured: a full
+run measures every row, \`deno task bench --only=N --merge\` re-measures rows N and keeps the others
+as they were. Every figure is a median or percentile over repeated trials, and every ratio is
+against a baseline measured in the same run on the same machine, because the machine is shared and
+noisy. Direct links are measured **with encryption** (AES-256-GCM after the X25519/Ed25519
+handshake) and with both peers' message stores **on disk** (SQLite, \`synchronous = FULL\`),
+exactly as the product runs.
 
 - Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memory} RAM, ${machine.os}
 - Runtime: Deno ${machine.deno} (V8 ${machine.v8})
 - Load: simulated peers speak the real registry protocol from worker threads; the registry under
   test runs in its own process (\`bench/registry_host.ts\`); baselines run the same way.
 
-| # | what | measured | baseline (same run) | floor | ratio | target | |
-|---|---|---|---|---|---|---|---|
-${table.join("\n")}
+| # | what | measured | baseline (same run) | floor | ratio | target | | measured on, by |
+|---|---|---|---|---|---|---|---|---|
+${rows.map(markdownRow).join("\n")}
 
 ${notes}
 `;

@@ -1,11 +1,17 @@
 /**
  * `deno task bench`: runs every benchmark, prints the table and writes
- * docs/BENCHMARKS.md (plus bench/results.json with the raw samples).
- * `deno task bench --smoke` runs each one tiny, for CI: it checks that the
- * harness works and asserts nothing about timings.
+ * docs/BENCHMARKS.md plus docs/BENCHMARKS.json (every row's raw samples, and
+ * when and by which command it was measured).
  *
- * Flags: --smoke · --only=1,3,5 (run a subset) · --out=PATH (report path) ·
- * --rerender (rewrite docs/BENCHMARKS.md from the saved results and the current notes)
+ * Flags:
+ * - `--only=1,3` runs those rows only; alone it writes artifacts/BENCHMARKS.only.md.
+ * - `--merge` writes the rows that ran into the report (docs/, or --out) and keeps
+ *   every other row as it was: `deno task bench --only=2 --merge`.
+ * - `--smoke` runs each benchmark tiny, for CI: it checks that the harness works,
+ *   asserts nothing about timings, and writes artifacts/BENCHMARKS.smoke.md.
+ * - `--out=PATH` the report's path (its .json beside it).
+ * - `--rerender` rewrites the report from its .json and the current notes (after
+ *   a rebase merged someone else's rows into docs/BENCHMARKS.json).
  */
 
 import { parseArgs } from "node:util";
@@ -20,34 +26,66 @@ import { registryCapacity } from "./cases/registry_capacity.ts";
 import { registryRestart } from "./cases/registry_restart.ts";
 import { startup } from "./cases/startup.ts";
 import { BENCHMARK_NOTES } from "./notes.ts";
-import { describeMachine, markdownReport, textTable } from "./report.ts";
+import { describeMachine, markdownReport, stampRun, textTable } from "./report.ts";
+import { formatResultsFile, mergeResults, readResultsFile } from "./results_file.ts";
 import type { BenchResult } from "./support/result.ts";
+
+const HELP = `deno task bench [--only=N[,M…]] [--merge] [--smoke] [--out=PATH] [--rerender]
+
+  (no flags)        run every benchmark; write docs/BENCHMARKS.md and docs/BENCHMARKS.json
+  --only=N[,M…]     run only rows N, M… (alone: write artifacts/BENCHMARKS.only.md)
+  --merge           write the rows that ran into the report, keep every other row as it was
+                    (each row says when and by which command it was measured)
+  --smoke           tiny sizes, for CI: checks the harness, writes artifacts/BENCHMARKS.smoke.md
+  --out=PATH        the report's path; its .json is written beside it
+  --rerender        rewrite the report from its .json with the current notes, run nothing`;
 
 const { values } = parseArgs({
   args: Deno.args,
   options: {
     smoke: { type: "boolean", default: false },
     only: { type: "string" },
+    merge: { type: "boolean", default: false },
     out: { type: "string" },
     rerender: { type: "boolean", default: false },
+    help: { type: "boolean", short: "h", default: false },
   },
   strict: true,
 });
-
-if (values.rerender) {
-  // Rewrites docs/BENCHMARKS.md from the last full run's JSON with the current notes.
-  const root = new URL("../", import.meta.url).pathname;
-  const saved = JSON.parse(await Deno.readTextFile(`${root}docs/BENCHMARKS.json`));
-  await Deno.writeTextFile(
-    `${root}docs/BENCHMARKS.md`,
-    markdownReport(saved.results, saved.machine, BENCHMARK_NOTES),
-  );
-  console.log("docs/BENCHMARKS.md rewritten from docs/BENCHMARKS.json");
+if (values.help) {
+  console.log(HELP);
   Deno.exit(0);
 }
 
+const root = new URL("../", import.meta.url).pathname;
 const smoke = values.smoke === true;
 const only = values.only?.split(",").map(Number);
+if (only?.some((id) => !Number.isInteger(id) || id < 1)) {
+  console.error(`--only takes row numbers separated by commas, not "${values.only}"`);
+  Deno.exit(2);
+}
+const out = values.out ??
+  (smoke
+    ? "artifacts/BENCHMARKS.smoke.md"
+    : only && !values.merge
+    ? "artifacts/BENCHMARKS.only.md"
+    : "docs/BENCHMARKS.md");
+const outJson = `${root}${out.replace(/\.md$/, "")}.json`;
+
+if (values.rerender) {
+  const saved = await readResultsFile(outJson);
+  if (!saved) {
+    console.error(`--rerender: no ${outJson.slice(root.length)} to render from`);
+    Deno.exit(1);
+  }
+  await Deno.writeTextFile(
+    `${root}${out}`,
+    markdownReport(saved.results, saved.machine, BENCHMARK_NOTES),
+  );
+  console.log(`${out} rewritten from ${outJson.slice(root.length)}`);
+  Deno.exit(0);
+}
+
 const size = <T>(full: T, tiny: T) => smoke ? tiny : full;
 
 const cases: [number, () => Promise<BenchResult>][] = [
@@ -65,6 +103,12 @@ const cases: [number, () => Promise<BenchResult>][] = [
   [11, () => clusterCapacity(size(5000, 50), size(5, 2))],
 ];
 
+const unknown = only?.filter((id) => !cases.some(([caseId]) => caseId === id)) ?? [];
+if (unknown.length) {
+  console.error(`--only: no benchmark numbered ${unknown.join(", ")} in this harness`);
+  Deno.exit(2);
+}
+
 const results: BenchResult[] = [];
 for (const [id, run] of cases) {
   if (only && !only.includes(id)) continue;
@@ -78,18 +122,16 @@ for (const [id, run] of cases) {
 }
 
 console.log(textTable(results));
-const command = `deno task bench${smoke ? " --smoke" : ""}${
-  values.only ? ` --only=${values.only}` : ""
-}`;
-const machine = describeMachine(command);
-const out = values.out ?? (smoke || only ? "artifacts/BENCHMARKS.smoke.md" : "docs/BENCHMARKS.md");
-const root = new URL("../", import.meta.url).pathname;
+const command = ["deno task bench", ...Deno.args].join(" ");
+const stamp = stampRun(command);
+for (const result of results) result.run = stamp;
+const ran = new Set(cases.map(([id]) => id).filter((id) => !only || only.includes(id)));
+const saved = values.merge ? (await readResultsFile(outJson))?.results ?? [] : [];
+const machine = describeMachine();
+const rows = mergeResults(saved, results, ran);
 await Deno.mkdir(`${root}${out.split("/").slice(0, -1).join("/")}`, { recursive: true });
-await Deno.writeTextFile(`${root}${out}`, markdownReport(results, machine, BENCHMARK_NOTES));
-await Deno.writeTextFile(
-  `${root}${out.replace(/\.md$/, ".json")}`,
-  JSON.stringify({ machine, results }, null, 2) + "\n",
-);
+await Deno.writeTextFile(`${root}${out}`, markdownReport(rows, machine, BENCHMARK_NOTES));
+await Deno.writeTextFile(outJson, formatResultsFile({ machine, results: rows }));
 console.log(
   `\n${results.length} benchmarks ran; ${results.filter((r) => r.met).length} met their target.`,
 );

@@ -1,5 +1,13 @@
 /** One benchmark's outcome, as the report prints it. */
 
+/** When, and by which command, a row was measured. */
+export interface RunStamp {
+  /** "YYYY-MM-DD HH:MM UTC". */
+  date: string;
+  /** The command line that measured it, e.g. "deno task bench --only=1,2 --merge". */
+  command: string;
+}
+
 /** A row of the results table. */
 export interface BenchResult {
   /** The number in the table. */
@@ -19,4 +27,6 @@ export interface BenchResult {
   details: Record<string, unknown>;
   /** Why a target was missed, and what would fix it (filled in by the report). */
   note?: string;
+  /** When and how it was measured (set by the harness when it saves the row). */
+  run?: RunStamp;
 }
