@@ -83,13 +83,7 @@ export class Identity {
         await crypto.subtle.exportKey("pkcs8", identity.#privateKey),
       ).toBase64(),
     };
-    // Write-then-rename: a crash never leaves a half-written key behind.
-    const temporary = `${path}.${crypto.randomUUID()}.tmp`;
-    await Deno.writeTextFile(temporary, JSON.stringify(file, null, 2) + "\n", {
-      mode: 0o600,
-      createNew: true,
-    });
-    await Deno.rename(temporary, path);
+    await writeDurably(path, JSON.stringify(file, null, 2) + "\n");
     return { identity, created: true };
   }
 
@@ -146,4 +140,34 @@ export class Identity {
     );
     return new Identity(await peerIdFromPublicKey(publicKey), publicKey, privateKey);
   }
+}
+
+/**
+ * Writes `text` to `path` so that after a crash or power loss the file is
+ * either absent or whole: written to a temporary file, which is fsynced (its
+ * bytes) with its directory (its name) before the rename, and the directory
+ * fsynced again after it (the new name). Without the first fsync, a
+ * filesystem may commit the rename before the data and leave an empty key
+ * file, and the peer would lose its ID.
+ */
+async function writeDurably(path: string, text: string): Promise<void> {
+  const directory = path.slice(0, path.lastIndexOf("/")) || "/";
+  const temporary = `${path}.${crypto.randomUUID()}.tmp`;
+  {
+    using file = await Deno.open(temporary, { write: true, createNew: true, mode: 0o600 });
+    const bytes = new TextEncoder().encode(text);
+    for (let written = 0; written < bytes.length;) {
+      written += await file.write(bytes.subarray(written));
+    }
+    await file.sync();
+  }
+  await syncDirectory(directory);
+  await Deno.rename(temporary, path);
+  await syncDirectory(directory);
+}
+
+/** fsync on a directory: makes the names in it (created, renamed) durable. */
+async function syncDirectory(directory: string): Promise<void> {
+  using handle = await Deno.open(directory, { read: true });
+  await handle.sync();
 }
