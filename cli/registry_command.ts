@@ -14,7 +14,9 @@ import {
 import {
   APP_VERSION,
   formatHostPort,
+  formatNetAddr,
   type HostPort,
+  ipLiteral,
   isLoopback,
   parseHostPort,
   PROTOCOL_VERSION,
@@ -106,6 +108,14 @@ const FLAGS: FlagSpec[] = [
     value: "HOST:PORT",
     help: "TCP address peers connect to; port 0 picks a free one",
     defaultText: "0.0.0.0:7070",
+  },
+  {
+    name: "public-address",
+    type: "string",
+    value: "IP:PORT,…",
+    help: "other addresses peers dial this registry at (port forward, proxy); " +
+      "registrations for any other registry are refused",
+    defaultText: "only the address a connection arrives at",
   },
   {
     name: "dashboard",
@@ -293,6 +303,9 @@ export function registryOptions(args: string[], env?: Record<string, string | un
   if (typeof flags.listen === "string") {
     options.listen = hostPortFlag("listen", flags.listen, "0.0.0.0");
   }
+  if (typeof flags["public-address"] === "string") {
+    options.publicAddresses = publicAddressesFlag(flags["public-address"]);
+  }
   if (typeof flags["heartbeat-ms"] === "string") {
     options.heartbeatMs = integerFlag("heartbeat-ms", flags["heartbeat-ms"], 10, 3_600_000);
   }
@@ -361,6 +374,24 @@ export function registryOptions(args: string[], env?: Record<string, string | un
     readToken,
     maxLiveStreams,
   };
+}
+
+/**
+ * Reads `--public-address`: IP literals with ports, since a peer signs the
+ * IP its connection reached, never a name. Throws `UsageError`.
+ */
+function publicAddressesFlag(text: string): string[] {
+  return text.split(",").map((part) => part.trim()).filter(Boolean).map((part) => {
+    const address = hostPortFlag("public-address", part);
+    if (ipLiteral(address.hostname) === undefined || address.port === 0) {
+      throw new UsageError(
+        `Invalid value for --public-address: ${
+          JSON.stringify(part)
+        } must be an IP address and a port (peers sign the IP they reached, not a name)`,
+      );
+    }
+    return formatNetAddr(address);
+  });
 }
 
 /** Most characters in an instance name. */

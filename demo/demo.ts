@@ -7,7 +7,7 @@
 import { Dashboard, generateAdminToken } from "../dashboard/mod.ts";
 import type { Logger } from "../log/mod.ts";
 import { Identity, Peer, type PeerEvent } from "../peer/mod.ts";
-import { type HostPort, parseHostPort } from "../protocol/mod.ts";
+import { formatHostPort, type HostPort, parseHostPort } from "../protocol/mod.ts";
 import { Registry } from "../registry/mod.ts";
 import { FlakyProxy } from "./flaky_proxy.ts";
 
@@ -69,10 +69,22 @@ export async function runDemo(options: DemoOptions): Promise<void> {
   const { print, signal } = options;
   const timing = options.timing ?? DEMO_TIMING;
   const { heartbeatMs, evictAfter } = timing;
+  // One peer reaches the registry through this proxy, so the registry must
+  // know the proxy's address as one of its own (registrations are signed for
+  // the address the peer dialled). Pointed at the registry once it runs.
+  await using proxy = new FlakyProxy({ hostname: "127.0.0.1", port: 9 });
   await using registry = await withFallbackPort(
     options.registry,
-    (listen) => Registry.start({ listen, heartbeatMs, evictAfter, logger: options.logger }),
+    (listen) =>
+      Registry.start({
+        listen,
+        heartbeatMs,
+        evictAfter,
+        publicAddresses: [formatHostPort(proxy.address)],
+        logger: options.logger,
+      }),
   );
+  proxy.retarget(parseListen(registry));
   const adminToken = generateAdminToken();
   await using dashboard = await withFallbackPort(
     options.dashboard,
@@ -81,7 +93,6 @@ export async function runDemo(options: DemoOptions): Promise<void> {
         Dashboard.start({ view: registry, listen, adminToken, logger: options.logger }),
       ),
   );
-  await using proxy = new FlakyProxy(parseListen(registry));
   print(`registry for peers:  ${registry.info().listen}`);
   print(`dashboard:           ${dashboard.url}`);
   print(`admin token:         ${adminToken}`);

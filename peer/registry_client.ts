@@ -12,6 +12,7 @@ import {
   CLIENT_NAME,
   flushWithin,
   formatHostPort,
+  formatNetAddr,
   FrameStream,
   type HostPort,
   isConnectionGone,
@@ -350,7 +351,10 @@ export class RegistryClient implements Rendezvous {
     }
     const { identity, name, listenPort, advertise, directory } = this.#options;
     channel.send(
-      await signedRegistration(identity, challenge.nonce, {
+      await signedRegistration(identity, challenge, {
+        // The address this connection reached, as an IP literal: the
+        // registry refuses a registration naming another (a relayed challenge).
+        registry: formatNetAddr(channel.stream.remoteAddr),
         name,
         listenPort,
         advertise,

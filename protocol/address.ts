@@ -30,5 +30,51 @@ export function parseHostPort(text: string, defaultHost?: string): HostPort {
 
 /** True for addresses only this machine can reach. */
 export function isLoopback(hostname: string): boolean {
-  return hostname === "localhost" || hostname === "::1" || /^127(\.\d{1,3}){3}$/.test(hostname);
+  if (hostname === "localhost") return true;
+  const ip = ipLiteral(hostname) ?? hostname;
+  return ip === "::1" || /^127(\.\d{1,3}){3}$/.test(ip);
+}
+
+const IPV4 = /^(?:0|[1-9]\d{0,2})(?:\.(?:0|[1-9]\d{0,2})){3}$/;
+
+/**
+ * The canonical text of an IP literal (`127.0.0.1`, `::1`; IPv4-mapped IPv6
+ * unwrapped, IPv6 compressed and lower-cased), or undefined when `hostname`
+ * is not one (a host name, a zone-scoped address, garbage). Two spellings of
+ * one address give the same text.
+ */
+export function ipLiteral(hostname: string): string | undefined {
+  if (IPV4.test(hostname)) {
+    return hostname.split(".").every((octet) => Number(octet) <= 255) ? hostname : undefined;
+  }
+  if (!hostname.includes(":") || !/^[0-9a-fA-F:.]+$/.test(hostname)) return undefined;
+  let canonical: string;
+  try {
+    canonical = new URL(`http://[${hostname}]/`).hostname.slice(1, -1);
+  } catch {
+    return undefined;
+  }
+  // The URL parser writes ::ffff:127.0.0.1 as ::ffff:7f00:1.
+  const mapped = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(canonical);
+  if (!mapped) return canonical;
+  const [high, low] = [parseInt(mapped[1], 16), parseInt(mapped[2], 16)];
+  return `${high >> 8}.${high & 255}.${low >> 8}.${low & 255}`;
+}
+
+/**
+ * A connection's address as `HOST:PORT` with the host in canonical form (see
+ * {@linkcode ipLiteral}): what a peer signs as the registry it reached, and
+ * what the registry compares it with.
+ */
+export function formatNetAddr(address: HostPort): string {
+  return formatHostPort({
+    hostname: ipLiteral(address.hostname) ?? address.hostname,
+    port: address.port,
+  });
+}
+
+/** True for `0.0.0.0` and `::` (any address: nothing can dial it). */
+export function isUnspecified(hostname: string): boolean {
+  const ip = ipLiteral(hostname);
+  return ip === "0.0.0.0" || ip === "::";
 }

@@ -14,6 +14,7 @@ export type ErrorCode =
   | "unsupported_version"
   | "unexpected_message"
   | "bad_signature"
+  | "wrong_registry"
   | "id_mismatch"
   | "name_taken"
   | "registry_full"

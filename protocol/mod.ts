@@ -68,6 +68,14 @@ export {
 } from "./link_crypto.ts";
 export { SealedChannel, type SealingKeys } from "./sealed_channel.ts";
 export { MAX_NAME_LENGTH, NAME_RULE, nameKey, nameProblem, normalizeName } from "./names.ts";
-export { formatHostPort, type HostPort, isLoopback, parseHostPort } from "./address.ts";
+export {
+  formatHostPort,
+  formatNetAddr,
+  type HostPort,
+  ipLiteral,
+  isLoopback,
+  isUnspecified,
+  parseHostPort,
+} from "./address.ts";
 export { APP_VERSION, CLIENT_NAME, PROTOCOL_VERSION } from "./version.ts";
 export type { Parser } from "./schema.ts";

@@ -4,21 +4,31 @@
  */
 
 import { signedTranscript } from "./identity.ts";
-import type { ListPosition, RegisterMessage } from "./registry_messages.ts";
+import type { ChallengeMessage, ListPosition, RegisterMessage } from "./registry_messages.ts";
 import { CLIENT_NAME } from "./version.ts";
 
+/** What a registration signature covers besides the registry's nonce. */
+export type SignedRegistration = Pick<
+  RegisterMessage,
+  "id" | "name" | "listenPort" | "advertise" | "registry" | "epoch"
+>;
+
 /**
- * The bytes a `register` signature covers: the registry's fresh nonce and
- * every field that ends up in the published record, so a captured
- * registration can be neither replayed nor edited.
+ * The bytes a `register` signature covers: the registry's fresh nonce, the
+ * registry it is for (the address the peer reached and the challenge's
+ * epoch) and every field that ends up in the published record, so a captured
+ * registration can be neither replayed, nor edited, nor relayed to another
+ * registry.
  */
 export function registrationTranscript(
   nonce: string,
-  registration: Pick<RegisterMessage, "id" | "name" | "listenPort" | "advertise">,
+  registration: SignedRegistration,
 ): Uint8Array {
   return signedTranscript(
-    "p2pchat/register/v1",
+    "p2pchat/register/v2",
     nonce,
+    registration.registry,
+    registration.epoch,
     registration.id,
     registration.name,
     String(registration.listenPort),
@@ -38,6 +48,11 @@ export interface RegistrationSigner {
 
 /** What a registration says besides who signs it. */
 export interface RegistrationFields {
+  /**
+   * The registry's `HOST:PORT` as this peer's connection reached it:
+   * `formatNetAddr(stream.remoteAddr)`, an IP literal, never the name dialled.
+   */
+  registry: string;
   name: string;
   /** The port the peer accepts direct links on. */
   listenPort: number;
@@ -57,23 +72,31 @@ export interface RegistrationFields {
 }
 
 /**
- * The `register` message answering the registry's challenge `nonce`, signed
- * by `signer` over {@linkcode registrationTranscript}.
+ * The `register` message answering the registry's `challenge` (its nonce and
+ * epoch), signed by `signer` over {@linkcode registrationTranscript}.
  *
  * @example
  * ```ts
- * const challenge = await channel.receive(); // { type: "challenge", nonce, … }
- * channel.send(await signedRegistration(identity, challenge.nonce, { name: "alice", listenPort }));
+ * const challenge = await channel.receive(); // { type: "challenge", nonce, epoch, … }
+ * const registry = formatNetAddr(channel.stream.remoteAddr);
+ * channel.send(await signedRegistration(identity, challenge, { registry, name: "alice", listenPort }));
  * ```
  */
 export async function signedRegistration(
   signer: RegistrationSigner,
-  nonce: string,
+  challenge: Pick<ChallengeMessage, "nonce" | "epoch">,
   fields: RegistrationFields,
 ): Promise<RegisterMessage> {
-  const { name, listenPort, advertise } = fields;
-  const signed = { id: fields.id ?? signer.id, name, listenPort, advertise };
-  const signature = await signer.sign(registrationTranscript(nonce, signed));
+  const { name, listenPort, advertise, registry } = fields;
+  const signed = {
+    id: fields.id ?? signer.id,
+    name,
+    listenPort,
+    advertise,
+    registry,
+    epoch: challenge.epoch,
+  };
+  const signature = await signer.sign(registrationTranscript(challenge.nonce, signed));
   const message: RegisterMessage = {
     type: "register",
     ...signed,

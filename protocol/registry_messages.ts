@@ -73,6 +73,14 @@ export interface RegisterMessage {
   listenPort: number;
   /** `HOST:PORT` to publish instead of the observed address (port forwards). */
   advertise?: string;
+  /**
+   * The registry this registration is for: the `HOST:PORT` (IP literal) the
+   * peer's connection reached, signed, so that a registry relaying another
+   * registry's challenge cannot register the peer there.
+   */
+  registry: string;
+  /** The `epoch` of the challenge this answers, signed for the same reason. */
+  epoch: string;
   /** How many times this peer re-registered since it started. */
   reconnects: number;
   client: string;
@@ -234,6 +242,8 @@ export const parsePeerToRegistry: Parser<PeerToRegistry> = messageUnion<PeerToRe
     publicKey: base64Bytes(32),
     listenPort: integer(1, 65535),
     advertise: optional(address),
+    registry: address,
+    epoch,
     reconnects: integer(0, Number.MAX_SAFE_INTEGER),
     client: clientName,
     signature: base64Bytes(64),

@@ -30,11 +30,14 @@ import {
   type WelcomeMessage,
 } from "../protocol/mod.ts";
 import { TokenBucket } from "./limits/mod.ts";
+import { checkRegistryNamed } from "./registry_address.ts";
 import type { PeerRecord } from "./view.ts";
 
 /** What a session needs from the registry it belongs to. */
 export interface SessionHost {
   readonly epoch: string;
+  /** `HOST:PORT` peers may name in a registration besides the address they reached. */
+  readonly publicAddresses: readonly string[];
   readonly heartbeatMs: number;
   readonly evictAfter: number;
   /** Deadline for an unregistered connection to finish registering. */
@@ -225,11 +228,12 @@ export class PeerSession {
       );
     }
     const nonce = crypto.getRandomValues(new Uint8Array(32)).toBase64();
+    const epoch = this.#host.epoch;
     const challenge: ChallengeMessage = {
       type: "challenge",
       protocol: PROTOCOL_VERSION,
       nonce,
-      epoch: this.#host.epoch,
+      epoch,
       registry: CLIENT_NAME,
     };
     this.channel.send(challenge);
@@ -240,6 +244,11 @@ export class PeerSession {
     this.#host.checkRegistrationRate(this);
     try {
       await verifyRegistration(nonce, registration);
+      checkRegistryNamed(registration, {
+        arrivedAt: this.channel.stream.localAddr,
+        publicAddresses: this.#host.publicAddresses,
+        epoch,
+      });
     } catch (error) {
       if (error instanceof ProtocolError) this.#host.refused(this, registration, error);
       throw error;

@@ -99,6 +99,13 @@ export interface RegistryOptions {
   snapshotIntervalMs?: number;
   /** Snapshot bytes one IP may be sent per minute. Default 64 MiB. */
   snapshotBytesPerMinutePerIp?: number;
+  /**
+   * Addresses peers dial this registry at other than the one their
+   * connection arrives at (a port forward, a TCP proxy, a NAT in front):
+   * registrations naming any other registry are refused (`wrong_registry`).
+   * A cluster instance's announced address is always one. Default: none.
+   */
+  publicAddresses?: string[];
   /** Share the peer table with other registries (see docs/CLUSTER.md). Default: alone. */
   cluster?: ClusterOptions;
   /** Relaying for peers that cannot punch through (`--relay-max`, `--relay-kbps`, …). */
@@ -124,6 +131,7 @@ const DEFAULTS = {
   networkPrefixes: DEFAULT_NETWORK_PREFIXES,
   snapshotIntervalMs: 30_000,
   snapshotBytesPerMinutePerIp: 64 * 1024 * 1024,
+  publicAddresses: [] as string[],
   cluster: undefined as ClusterOptions | undefined,
   relay: {} as RelayLimits,
 };
@@ -208,6 +216,9 @@ export class Registry implements RegistryView, AsyncDisposable {
     // The narrow side of the registry that sessions talk to.
     this.#host = {
       epoch: this.epoch,
+      publicAddresses: roster
+        ? [...options.publicAddresses, roster.announce]
+        : options.publicAddresses,
       heartbeatMs: options.heartbeatMs,
       evictAfter: options.evictAfter,
       registerTimeoutMs: options.registerTimeoutMs,

@@ -21,6 +21,7 @@ import {
   decodeMessage,
   encodeMessage,
   type ErrorMessage,
+  formatNetAddr,
   FrameStream,
   type HostPort,
   type ListPosition,
@@ -89,6 +90,10 @@ export interface RegisterOptions {
   /** Present this base64 signature instead of a computed one. */
   signature?: string;
   advertise?: string;
+  /** The registry address to sign. Default: the one this connection reached. */
+  registry?: string;
+  /** The challenge epoch to sign. Default: the challenge's own. */
+  epoch?: string;
   reconnects?: number;
   client?: string;
   /** Where this peer's list stood (for a registry that can send just what it missed). */
@@ -222,7 +227,9 @@ export class RawPeer implements AsyncDisposable {
   async registration(options: RegisterOptions): Promise<RegisterMessage> {
     if (this.#challenge === undefined) throw new Error(`${this.label}: register before hello`);
     const identity = options.identity ?? this.identity;
-    const message = await signedRegistration(options.signWith ?? identity, this.#challenge.nonce, {
+    const challenge = { ...this.#challenge, epoch: options.epoch ?? this.#challenge.epoch };
+    const message = await signedRegistration(options.signWith ?? identity, challenge, {
+      registry: options.registry ?? formatNetAddr(this.stream.remoteAddr),
       id: options.id ?? identity.id,
       name: options.name,
       listenPort: options.listenPort ?? 9,

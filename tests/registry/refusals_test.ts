@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { Identity } from "../../peer/mod.ts";
+import { formatHostPort } from "../../protocol/mod.ts";
 import type { Registry, RegistryStats } from "../../registry/mod.ts";
-import { keepAlive, RawPeer } from "../../sim/mod.ts";
+import { keepAlive, RawPeer, RegistrationRefused } from "../../sim/mod.ts";
 import {
   addressOf,
   assertStillServed,
@@ -65,6 +66,56 @@ Deno.test("a registration signed with another key is refused with bad_signature"
   assert.equal(registry.peer(mallory.identity.id), undefined);
   await assertStillServed(registry, alice, "carol");
   assert.ok(!idsInDeltas(alice).has(mallory.identity.id));
+});
+
+Deno.test("a registration signed for another registry is refused with wrong_registry", async (t) => {
+  // 198.51.100.9:7070 stands for a port forward in front of this registry.
+  await using registry = await startRegistry({ publicAddresses: ["198.51.100.9:7070"] });
+  await using alice = await registeredPeer(registry, "alice");
+  using _beat = keepAlive([alice], KEEPALIVE_MS);
+  const port = addressOf(registry).port;
+  const refusals: [string, { registry?: string; epoch?: string }, RegExp][] = [
+    [
+      "another address",
+      { registry: `127.0.0.1:${port + 1}` },
+      /is for the registry at 127\.0\.0\.1:/,
+    ],
+    [
+      "another port forward",
+      { registry: "198.51.100.10:7070" },
+      /reached at 127\.0\.0\.1:\d+, 198\.51\.100\.9:7070/,
+    ],
+    [
+      "another registry's epoch",
+      { epoch: "someone-elses" },
+      /epoch someone-elses; this registry's is /,
+    ],
+  ];
+  for (const [what, override, why] of refusals) {
+    await t.step(what, async () => {
+      const before = registry.stats();
+      await using mallory = await RawPeer.connect(addressOf(registry));
+      await assert.rejects(mallory.register({ name: "mallory", ...override }), (error) => {
+        assert.ok(error instanceof RegistrationRefused, String(error));
+        assert.equal(error.code, "wrong_registry");
+        assert.match(error.message, why);
+        return true;
+      });
+      assertCounted(registry, before, { registrationsRefused: 1, framesRejected: 1 });
+    });
+  }
+  const accepted: [string, string][] = [
+    ["the address as a mapped IPv6 literal", `[::ffff:127.0.0.1]:${port}`],
+    ["the --public-address (a port forward)", "198.51.100.9:7070"],
+  ];
+  for (const [what, address] of accepted) {
+    await t.step(`accepted: ${what}`, async () => {
+      await using peer = await RawPeer.connect(addressOf(registry));
+      const welcome = await peer.register({ name: `p${address.length}`, registry: address });
+      assert.equal(welcome.id, peer.identity.id);
+    });
+  }
+  await assertStillServed(registry, alice, "carol");
 });
 
 Deno.test("claiming an online peer's ID and key without its private key is refused", async () => {
@@ -137,6 +188,8 @@ Deno.test("a register sent before hello is refused with unexpected_message", asy
     name: "hasty",
     publicKey: hasty.identity.publicKeyBase64,
     listenPort: 4000,
+    registry: formatHostPort(addressOf(registry)),
+    epoch: "no-challenge-yet",
     reconnects: 0,
     client: "test",
     signature: new Uint8Array(64).toBase64(),

@@ -15,6 +15,7 @@ import {
   encodeMessage,
   finishedMac,
   finishedMacMatches,
+  formatNetAddr,
   FrameDecoder,
   type HostPort,
   isConnectionGone,
@@ -457,9 +458,12 @@ async function register(context: ProbeContext): Promise<void> {
       advertise: rng.pick(ADVERTISED),
     };
     const nonce = rng.chance(0.1) ? new Uint8Array(32).toBase64() : challenge.nonce;
+    const epoch = rng.chance(0.05) ? "another-epoch" : challenge.epoch;
     const message: Record<string, unknown> = {
-      ...await signedRegistration(identity, nonce, {
+      ...await signedRegistration(identity, { nonce, epoch }, {
         ...fields,
+        // Now and then another registry's address: a relayed challenge.
+        registry: rng.chance(0.05) ? "192.0.2.1:7070" : formatNetAddr(targets.registry),
         reconnects: rng.pick([0, 1, Number.MAX_SAFE_INTEGER]),
         client: rng.pick([CLIENT_NAME, "x", "c".repeat(64), "\u202e", randomText(rng, 10) || "y"]),
       }),

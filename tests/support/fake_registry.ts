@@ -6,6 +6,7 @@
  */
 
 import {
+  encodeFrame,
   encodeMessage,
   FrameStream,
   MessageChannel,
@@ -97,6 +98,84 @@ export class FakeRegistry implements AsyncDisposable {
     } finally {
       stream.close();
       this.#streams.delete(stream);
+    }
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.#listener.close();
+    await this.#accepting;
+    for (const stream of this.#streams) stream.close();
+    await Promise.allSettled(this.#tasks);
+  }
+}
+
+/** What a {@linkcode RelayingRegistry} passed on, by message type, in each direction. */
+export interface RelayedTraffic {
+  /** From the peer that dialled the relay to the real registry. */
+  toRegistry: string[];
+  /** From the real registry back to that peer. */
+  toPeer: string[];
+}
+
+/**
+ * A malicious registry that registers its callers elsewhere: it opens a
+ * connection to a real registry for every peer that dials it and passes the
+ * frames both ways untouched, so the peer answers the real registry's
+ * challenge, and the real registry sees that answer.
+ */
+export class RelayingRegistry implements AsyncDisposable {
+  readonly address: string;
+  readonly traffic: RelayedTraffic = { toRegistry: [], toPeer: [] };
+  readonly #target: Deno.ConnectOptions;
+  readonly #listener: Deno.TcpListener;
+  readonly #streams = new Set<FrameStream>();
+  readonly #tasks = new Set<Promise<void>>();
+  readonly #accepting: Promise<void>;
+
+  constructor(target: string) {
+    const [hostname, port] = [target.slice(0, target.lastIndexOf(":")), target.split(":").pop()];
+    this.#target = { hostname, port: Number(port) };
+    this.#listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    this.address = `127.0.0.1:${this.#listener.addr.port}`;
+    this.#accepting = this.#accept();
+  }
+
+  async #accept(): Promise<void> {
+    try {
+      for await (const conn of this.#listener) {
+        const task = this.#relay(conn).catch(() => {});
+        this.#tasks.add(task);
+        task.finally(() => this.#tasks.delete(task));
+      }
+    } catch (error) {
+      if (!(error instanceof Deno.errors.BadResource)) throw error;
+    }
+  }
+
+  async #relay(conn: Deno.TcpConn): Promise<void> {
+    const peer = new FrameStream(conn);
+    const registry = new FrameStream(await Deno.connect(this.#target));
+    for (const stream of [peer, registry]) this.#streams.add(stream);
+    const pass = async (from: FrameStream, to: FrameStream, log: string[]) => {
+      while (true) {
+        const frame = await from.readFrame().catch(() => null);
+        if (frame === null) break;
+        log.push(JSON.parse(new TextDecoder().decode(frame)).type);
+        to.writeFrame(encodeFrame(frame));
+      }
+      await to.flushed();
+      to.close();
+    };
+    try {
+      await Promise.all([
+        pass(peer, registry, this.traffic.toRegistry),
+        pass(registry, peer, this.traffic.toPeer),
+      ]);
+    } finally {
+      for (const stream of [peer, registry]) {
+        stream.close();
+        this.#streams.delete(stream);
+      }
     }
   }
 

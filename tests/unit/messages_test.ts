@@ -57,6 +57,8 @@ const validPeerToRegistry = [
     publicKey: KEY,
     listenPort: 40000,
     advertise: "203.0.113.5:7000",
+    registry: "198.51.100.7:7070",
+    epoch: "mfx1-0a1b2c",
     reconnects: 2,
     client: "p2pchat/0.1.0",
     signature: SIGNATURE,
@@ -67,6 +69,8 @@ const validPeerToRegistry = [
     name: "Zoë",
     publicKey: KEY,
     listenPort: 65535,
+    registry: "[::1]:7070",
+    epoch: "e",
     reconnects: 0,
     client: "c",
     signature: SIGNATURE,
@@ -149,6 +153,11 @@ Deno.test("peer-to-registry validation names each bad field and the bad value", 
       "negative reconnects",
       { ...register, reconnects: -1 },
       /^Field "reconnects" must be an integer from 0 to 9007199254740991, got -1$/,
+    ],
+    [
+      "a register that does not name its registry",
+      { ...register, registry: undefined },
+      /^Field "registry" must be an address HOST:PORT, got nothing$/,
     ],
     [
       "a missing signature",
@@ -519,7 +528,14 @@ Deno.test("link validation names each bad field", async (t) => {
 // ---- transcripts -------------------------------------------------------------------------
 
 Deno.test("the registration transcript changes when any signed field changes", () => {
-  const base = { id: ALICE, name: "alice", listenPort: 4000, advertise: "1.2.3.4:5" };
+  const base = {
+    id: ALICE,
+    name: "alice",
+    listenPort: 4000,
+    advertise: "1.2.3.4:5",
+    registry: "127.0.0.1:7070",
+    epoch: "e1",
+  };
   const reference = registrationTranscript(NONCE, base);
   assert.ok(sameBytes(reference, registrationTranscript(NONCE, { ...base })));
   const variants = [
@@ -529,6 +545,8 @@ Deno.test("the registration transcript changes when any signed field changes", (
     registrationTranscript(NONCE, { ...base, listenPort: 4001 }),
     registrationTranscript(NONCE, { ...base, advertise: "1.2.3.4:6" }),
     registrationTranscript(NONCE, { ...base, advertise: undefined }),
+    registrationTranscript(NONCE, { ...base, registry: "127.0.0.1:7071" }),
+    registrationTranscript(NONCE, { ...base, epoch: "e2" }),
   ];
   for (const [i, variant] of variants.entries()) {
     assert.ok(!sameBytes(reference, variant), `variant ${i} signs the same bytes`);
@@ -537,7 +555,15 @@ Deno.test("the registration transcript changes when any signed field changes", (
 
 Deno.test("signedRegistration() signs the transcript and gives a register message the registry accepts", async () => {
   const identity = await Identity.generate();
-  const message = await signedRegistration(identity, NONCE, { name: "alice", listenPort: 4000 });
+  const challenge = { nonce: NONCE, epoch: "e1" };
+  const registry = "127.0.0.1:7070";
+  const message = await signedRegistration(identity, challenge, {
+    registry,
+    name: "alice",
+    listenPort: 4000,
+  });
+  assert.equal(message.registry, registry);
+  assert.equal(message.epoch, "e1");
   assert.deepEqual(parsePeerToRegistry(structuredClone(message), ""), message);
   assert.equal(message.id, identity.id);
   assert.equal(message.publicKey, identity.publicKeyBase64);
@@ -547,7 +573,8 @@ Deno.test("signedRegistration() signs the transcript and gives a register messag
   assert.ok(
     await verifySignature(identity.publicKey, Uint8Array.fromBase64(message.signature), signed),
   );
-  const forwarded = await signedRegistration(identity, NONCE, {
+  const forwarded = await signedRegistration(identity, challenge, {
+    registry,
     name: "alice",
     listenPort: 4000,
     advertise: "1.2.3.4:5",
