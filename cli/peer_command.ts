@@ -13,7 +13,15 @@ import {
 } from "../peer/mod.ts";
 import { JsonInterface } from "../json/mod.ts";
 import { TerminalInterface } from "../terminal/mod.ts";
-import { formatHostPort, type HostPort, nameProblem, normalizeName } from "../protocol/mod.ts";
+import {
+  advertiseProblem,
+  formatHostPort,
+  formatNetAddr,
+  type HostPort,
+  isLoopback,
+  nameProblem,
+  normalizeName,
+} from "../protocol/mod.ts";
 import type { ChatWeb } from "../web/mod.ts";
 import {
   envName,
@@ -50,8 +58,9 @@ const FLAGS: FlagSpec[] = [
   {
     name: "advertise",
     type: "string",
-    value: "HOST:PORT",
-    help: "publish this address instead of the observed one",
+    value: "IP:PORT",
+    help: "publish this address instead of the observed one (an IP; loopback only " +
+      "with a registry on loopback)",
   },
   {
     name: "data-dir",
@@ -165,10 +174,14 @@ export function peerOptions(
   }
   if (typeof flags.advertise === "string") {
     const advertised = hostPortFlag("advertise", flags.advertise);
-    if (advertised.port === 0) {
-      throw new UsageError("Invalid value for --advertise: port 0 cannot be dialled");
-    }
-    options.advertise = formatHostPort(advertised);
+    // Loopback is for a registry on loopback. Without --registry the peer
+    // tries 127.0.0.1 and then the LAN, and a LAN registry refuses it then.
+    const given = options.registry === undefined ? [] : [options.registry].flat();
+    const problem = advertiseProblem(advertised, {
+      loopbackAllowed: given.every((registry) => isLoopback(registry.hostname)),
+    });
+    if (problem) throw new UsageError(`Invalid value for --advertise: ${problem}`);
+    options.advertise = formatNetAddr(advertised);
   }
   if (typeof flags["link-paths"] === "string") {
     try {

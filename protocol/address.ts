@@ -78,3 +78,30 @@ export function isUnspecified(hostname: string): boolean {
   const ip = ipLiteral(hostname);
   return ip === "0.0.0.0" || ip === "::";
 }
+
+/**
+ * Why a peer may not advertise `address` (publish it for others to dial
+ * instead of the address the registry observes), or undefined if it may. It
+ * must be an IP literal (a name would be resolved by each dialler, each its
+ * own way), dialable (no `0.0.0.0`, no port 0), and not loopback unless
+ * `loopbackAllowed` (the registry is on loopback too, so every dialler is on
+ * this machine): a loopback address sends every other dialler to itself.
+ */
+export function advertiseProblem(
+  address: HostPort,
+  options: { loopbackAllowed: boolean },
+): string | undefined {
+  const text = formatHostPort(address);
+  const ip = ipLiteral(address.hostname);
+  if (ip === undefined) {
+    return `${text} is not an IP address; advertise an IP literal (a name would be ` +
+      `resolved by every dialler, each its own way)`;
+  }
+  if (address.port === 0) return "port 0 cannot be dialled";
+  if (isUnspecified(ip)) return `${text} is the unspecified address; nobody can dial it`;
+  if (!options.loopbackAllowed && isLoopback(ip)) {
+    return `${text} is a loopback address, so every peer on another machine would dial itself; ` +
+      `advertise loopback only to a registry on loopback`;
+  }
+  return undefined;
+}

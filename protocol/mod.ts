@@ -69,6 +69,7 @@ export {
 export { SealedChannel, type SealingKeys } from "./sealed_channel.ts";
 export { MAX_NAME_LENGTH, NAME_RULE, nameKey, nameProblem, normalizeName } from "./names.ts";
 export {
+  advertiseProblem,
   formatHostPort,
   formatNetAddr,
   type HostPort,

@@ -6,9 +6,12 @@
 
 import {
   acceptConnections,
+  advertiseProblem,
   APP_VERSION,
   formatHostPort,
+  formatNetAddr,
   type HostPort,
+  isLoopback,
   type LeaveReason,
   type ListPosition,
   nameProblem,
@@ -695,12 +698,20 @@ export class Registry implements RegistryView, AsyncDisposable {
     if (registration.advertise === undefined) {
       return formatHostPort({ hostname: session.remoteHost, port: registration.listenPort });
     }
+    let advertised: HostPort;
     try {
-      return formatHostPort(parseHostPort(registration.advertise));
+      advertised = parseHostPort(registration.advertise);
     } catch (error) {
       if (!(error instanceof RangeError)) throw error;
       throw new ProtocolError("invalid_message", `Field "advertise": ${error.message}`);
     }
+    // A peer on this machine may advertise loopback (everyone who can
+    // register from here dials from here too); one from elsewhere may not.
+    const problem = advertiseProblem(advertised, {
+      loopbackAllowed: isLoopback(session.remoteHost),
+    });
+    if (problem) throw new ProtocolError("invalid_message", `Field "advertise": ${problem}`);
+    return formatNetAddr(advertised);
   }
 
   /** How the shared table reaches this registry. */

@@ -64,6 +64,35 @@ Deno.test("--data-dir at a file, or where it cannot be created, is one line and 
   }
 });
 
+Deno.test("--advertise with a name, or loopback to a registry elsewhere, is one line and status 2", async () => {
+  await using dir = await tempDir();
+  for (
+    const [advertise, problem] of [
+      ["127.0.0.1:4000", "127.0.0.1:4000 is a loopback address, so every peer on another machine"],
+      ["chat.example:4000", "chat.example:4000 is not an IP address; advertise an IP literal"],
+    ]
+  ) {
+    const { code, stdout, stderr } = await runMain(
+      "peer",
+      "--name",
+      "alice",
+      "--registry",
+      "192.0.2.10:7070",
+      "--advertise",
+      advertise,
+      "--json",
+      "--data-dir",
+      `${dir.path}/alice`,
+    );
+    assert.equal(code, 2, advertise);
+    assert.equal(stdout, "", "nothing started");
+    assert.match(
+      stderr.split("\n")[0],
+      new RegExp(`^error: Invalid value for --advertise: ${problem.replaceAll(".", "\\.")}`),
+    );
+  }
+});
+
 Deno.test("a registry whose port is taken says which flag to change, and nothing is half up", async (t) => {
   using taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = taken.addr.port;

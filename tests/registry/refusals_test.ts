@@ -259,6 +259,53 @@ Deno.test("an advertised address that is not HOST:PORT is refused with invalid_m
   await assertStillServed(registry, alice, "carol");
 });
 
+/** An address of this machine other than loopback, if it has one. */
+function nonLoopbackAddress(): string | undefined {
+  return Deno.networkInterfaces().find((i) => i.family === "IPv4" && !i.address.startsWith("127."))
+    ?.address;
+}
+
+Deno.test("advertising loopback is refused from another address, taken from loopback", async (t) => {
+  const outside = nonLoopbackAddress();
+  if (outside === undefined) {
+    console.warn("skipped: this machine has no address but loopback to register from");
+    return;
+  }
+  await using registry = await startRegistry({ listen: { hostname: "0.0.0.0", port: 0 } });
+  const port = addressOf(registry).port;
+  await using alice = await registeredPeer(registry, "alice"); // dials 0.0.0.0: loopback
+  using _beat = keepAlive([alice], KEEPALIVE_MS);
+
+  await t.step(`from ${outside}: refused`, async () => {
+    for (const advertise of ["127.0.0.1:4000", "[::1]:4000", "[::ffff:127.0.0.2]:4000"]) {
+      const before = registry.stats();
+      await using peer = await RawPeer.connect({ hostname: outside, port });
+      await assert.rejects(peer.register({ name: "bob", advertise }), (error) => {
+        assert.ok(error instanceof RegistrationRefused, String(error));
+        assert.equal(error.code, "invalid_message");
+        assert.match(error.message, /Field "advertise": .* is a loopback address/);
+        return true;
+      });
+      assertCounted(registry, before, { registrationsRefused: 1, framesRejected: 1 });
+    }
+  });
+  await t.step(`from ${outside}: a name or 0.0.0.0 refused, an IP taken`, async () => {
+    for (const advertise of ["chat.example:4000", "0.0.0.0:4000"]) {
+      await using peer = await RawPeer.connect({ hostname: outside, port });
+      await expectRefusal(peer, "invalid_message", peer.register({ name: "bob", advertise }));
+    }
+    await using peer = await RawPeer.connect({ hostname: outside, port });
+    await peer.register({ name: "bob", advertise: "203.0.113.8:4000" });
+    assert.equal(registry.peer(peer.identity.id)?.address, "203.0.113.8:4000");
+  });
+  await t.step("from loopback: taken (every dialler is on this machine)", async () => {
+    await using peer = await RawPeer.connect({ hostname: "127.0.0.1", port });
+    await peer.register({ name: "carol", advertise: "127.0.0.1:4000" });
+    assert.equal(registry.peer(peer.identity.id)?.address, "127.0.0.1:4000");
+  });
+  await assertStillServed(registry, alice, "dave");
+});
+
 Deno.test("a full registry refuses newcomers with registry_full but serves those online", async () => {
   await using registry = await startRegistry({ maxPeers: 2 });
   await using alice = await registeredPeer(registry, "alice");

@@ -324,6 +324,43 @@ Deno.test("peer options refuse an advertised address nobody could dial", () => {
     () => peerOptions(["--name", "alice", "--advertise", ":7000"], {}),
     usageError(/^Invalid value for --advertise: ":7000" is not HOST:PORT/),
   );
+  const refused: [string[], RegExp][] = [
+    [
+      ["--advertise", "peer.example:7000"],
+      /peer\.example:7000 is not an IP address; advertise an IP/,
+    ],
+    [["--advertise", "0.0.0.0:7000"], /0\.0\.0\.0:7000 is the unspecified address/],
+    [["--advertise", "[::]:7000"], /\[::\]:7000 is the unspecified address/],
+    [
+      ["--registry", "192.0.2.10:7070", "--advertise", "127.0.0.1:7000"],
+      /127\.0\.0\.1:7000 is a loopback address, so every peer on another machine would dial itself/,
+    ],
+    [
+      ["--registry", "127.0.0.1:7070,192.0.2.10:7070", "--advertise", "[::1]:7000"],
+      /\[::1\]:7000 is a loopback address/,
+    ],
+  ];
+  for (const [args, why] of refused) {
+    assert.throws(
+      () => peerOptions(["--name", "alice", ...args], {}),
+      usageError(why),
+      args.join(" "),
+    );
+  }
+});
+
+Deno.test("peer options take a loopback --advertise only with a registry on loopback", () => {
+  for (const registry of ["127.0.0.1:7070", "localhost:7070", "[::1]:7070"]) {
+    const parsed = peerOptions(
+      ["--name", "alice", "--registry", registry, "--advertise", "127.0.0.1:7000"],
+      {},
+    );
+    assert.ok(!parsed.help);
+    assert.equal(parsed.options.advertise, "127.0.0.1:7000", registry);
+  }
+  const mapped = peerOptions(["--name", "alice", "--advertise", "[::ffff:192.0.2.7]:7000"], {});
+  assert.ok(!mapped.help);
+  assert.equal(mapped.options.advertise, "192.0.2.7:7000", "written as the IPv4 address it is");
 });
 
 Deno.test("peer options refuse a bad registry address or reconnect limit", () => {
