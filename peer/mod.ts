@@ -34,7 +34,14 @@ export {
   type PeerCommand,
   runCommand,
 } from "./commands.ts";
-export { type DeltaOutcome, type DirectoryChange, PeerDirectory } from "./peer_directory.ts";
+export {
+  type DeltaOutcome,
+  type DirectoryChange,
+  type ListLimits,
+  MAX_LIST_BYTES,
+  MAX_LIST_PEERS,
+  PeerDirectory,
+} from "./peer_directory.ts";
 export { type RegistryTiming, RejoinWindow, rejoinWindowMs } from "./rejoin_window.ts";
 export {
   type ChangeSource,

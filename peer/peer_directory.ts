@@ -12,6 +12,7 @@ import {
   normalizeName,
   type PeerInfo,
   type PeersDeltaMessage,
+  ProtocolError,
   type SnapshotMessage,
 } from "../protocol/mod.ts";
 
@@ -31,6 +32,22 @@ export type DeltaOutcome =
 
 /** Shortest ID prefix accepted where people type an ID. */
 export const MIN_ID_PREFIX = 6;
+
+/**
+ * Most peers one snapshot may list: four times a registry's default
+ * `--max-peers` (50,000). A registry that keeps sending `more: true` past
+ * this is not sending a list but filling this peer's memory.
+ */
+export const MAX_LIST_PEERS = 200_000;
+
+/** Most bytes (as JSON, roughly) one snapshot may hold: 64 MiB, some 300 per peer at the cap. */
+export const MAX_LIST_BYTES = 64 * 1024 * 1024;
+
+/** How big an unfinished snapshot may grow (see {@linkcode MAX_LIST_PEERS}). */
+export interface ListLimits {
+  maxPeers?: number;
+  maxBytes?: number;
+}
 
 /** Told about a listed peer whose name this peer refuses (see {@linkcode nameProblem}). */
 export type RefusedNameListener = (peer: PeerInfo, problem: string) => void;
@@ -55,11 +72,18 @@ export class PeerDirectory {
   #held = new Set<string>();
   #epoch: string | undefined;
   #seq = 0;
-  #partial: { epoch: string; seq: number; peers: PeerInfo[] } | undefined;
+  #partial: { epoch: string; seq: number; peers: PeerInfo[]; bytes: number } | undefined;
+  readonly #maxListPeers: number;
+  readonly #maxListBytes: number;
 
-  constructor(selfId: string, options: { onRefusedName?: RefusedNameListener } = {}) {
+  constructor(
+    selfId: string,
+    options: { onRefusedName?: RefusedNameListener; limits?: ListLimits } = {},
+  ) {
     this.selfId = selfId;
     this.#onRefusedName = options.onRefusedName;
+    this.#maxListPeers = options.limits?.maxPeers ?? MAX_LIST_PEERS;
+    this.#maxListBytes = options.limits?.maxBytes ?? MAX_LIST_BYTES;
   }
 
   get epoch(): string | undefined {
@@ -153,12 +177,30 @@ export class PeerDirectory {
   /**
    * Takes one snapshot frame. Returns `null` while more frames of the same
    * snapshot are due, then the changes against the list held before.
+   * Throws {@linkcode ProtocolError} `list_too_large` (and forgets the
+   * unfinished snapshot) when the frames so far list more peers or bytes
+   * than the limits: the list held before stays as it was.
    */
   applySnapshot(message: SnapshotMessage): DirectoryChange[] | null {
     if (this.#partial?.epoch !== message.epoch || this.#partial.seq !== message.seq) {
-      this.#partial = { epoch: message.epoch, seq: message.seq, peers: [] };
+      this.#partial = { epoch: message.epoch, seq: message.seq, peers: [], bytes: 0 };
     }
-    this.#partial.peers.push(...message.peers);
+    const partial = this.#partial;
+    partial.bytes += message.peers.reduce((sum, peer) => sum + listedBytes(peer), 0);
+    if (
+      partial.peers.length + message.peers.length > this.#maxListPeers ||
+      partial.bytes > this.#maxListBytes
+    ) {
+      const listed = partial.peers.length + message.peers.length;
+      this.#partial = undefined;
+      throw new ProtocolError(
+        "list_too_large",
+        `The registry's snapshot of epoch ${message.epoch} goes on past ${listed} peers and ` +
+          `${partial.bytes} bytes (limits: ${this.#maxListPeers} peers, ${this.#maxListBytes} ` +
+          `bytes); dropped it to ask again on a new connection`,
+      );
+    }
+    partial.peers.push(...message.peers);
     if (message.more) return null;
 
     const next = new Map<string, PeerInfo>();
@@ -247,6 +289,11 @@ export class PeerDirectory {
       this.#departed.delete(this.#departed.keys().next().value!);
     }
   }
+}
+
+/** About the JSON bytes of one listed peer: its strings and the punctuation around them. */
+function listedBytes(peer: PeerInfo): number {
+  return peer.id.length + peer.name.length * 3 + peer.address.length + 32;
 }
 
 function findIn(peers: PeerInfo[], nameOrId: string): PeerInfo | undefined {

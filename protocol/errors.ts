@@ -23,7 +23,8 @@ export type ErrorCode =
   | "bad_ciphertext"
   | "rate_limited"
   | "timeout"
-  | "slow_consumer";
+  | "slow_consumer"
+  | "list_too_large";
 
 /** A violation of the wire protocol, carrying the code to send back. */
 export class ProtocolError extends Error {

@@ -24,6 +24,8 @@ export interface FakeSession {
   readonly epoch: string;
   /** Sends a message exactly as given (any shape). */
   send(message: RegistryToPeer | Record<string, unknown>): void;
+  /** Sends a frame made once by `encodeMessage` (to send the same one many times). */
+  sendEncoded(frame: Uint8Array): void;
   /** Resolves when everything sent so far left (or the peer stopped reading). */
   flushed(): Promise<void>;
   readonly closed: boolean;
@@ -84,6 +86,7 @@ export class FakeRegistry implements AsyncDisposable {
       const session: FakeSession = {
         epoch,
         send: (message) => stream.writeFrame(encodeMessage(message)),
+        sendEncoded: (frame) => stream.writeFrame(frame),
         flushed: () => stream.flushed(),
         get closed() {
           return stream.closed;

@@ -503,3 +503,37 @@ Deno.test("publisher sends nothing to a subscriber that left or after it is clos
   publisher.flush();
   assert.equal(staying.messages.length, 2);
 });
+
+Deno.test("a snapshot that goes on past the list limits is dropped with list_too_large", async (t) => {
+  const chunk = (from: number, more: boolean): SnapshotMessage => ({
+    type: "snapshot",
+    epoch: "e1",
+    seq: 4,
+    peers: Array.from({ length: 10 }, (_, i) => peer(from + i)),
+    more,
+  });
+  for (
+    const [what, limits, why] of [
+      ["by peers", { maxPeers: 25 }, /past 30 peers .*limits: 25 peers/],
+      ["by bytes", { maxBytes: 3000 }, /and \d+ bytes \(limits: 200000 peers, 3000 bytes\)/],
+    ] as const
+  ) {
+    await t.step(what, () => {
+      const directory = new PeerDirectory("self", { limits });
+      assert.deepEqual(directory.applySnapshot({ ...chunk(100, false), seq: 1 })?.length, 10);
+      assert.equal(directory.applySnapshot(chunk(0, true)), null);
+      assert.equal(directory.applySnapshot(chunk(10, true)), null);
+      assert.throws(() => directory.applySnapshot(chunk(20, true)), (error: Error) => {
+        assert.equal((error as { code?: string }).code, "list_too_large");
+        assert.match(error.message, why);
+        return true;
+      });
+      // The list held before is untouched, and the unfinished one is gone:
+      // the next snapshot starts afresh.
+      assert.equal(directory.size, 10);
+      assert.equal(directory.seq, 1);
+      assert.equal(directory.applySnapshot(chunk(0, false))?.length, 20);
+      assert.equal(directory.size, 10);
+    });
+  }
+});
