@@ -52,6 +52,22 @@ const LIMIT_FLAGS: {
     defaultText: "4096",
   },
   {
+    name: "max-frames-per-second",
+    option: "maxFramesPerSecond",
+    min: 1,
+    max: 1_000_000,
+    help: "frames one connection may send per second (burst: 2×)",
+    defaultText: "50",
+  },
+  {
+    name: "register-timeout-ms",
+    option: "registerTimeoutMs",
+    min: 100,
+    max: 600_000,
+    help: "time a new connection has to finish registering",
+    defaultText: "10000",
+  },
+  {
     name: "max-bytes-per-second",
     option: "maxBytesPerSecond",
     min: 1024,
@@ -95,7 +111,7 @@ const LIMIT_FLAGS: {
     name: "snapshot-bytes-per-minute",
     option: "snapshotBytesPerMinutePerIp",
     min: 1024,
-    max: 1 << 40,
+    max: 2 ** 40,
     help: "bytes of full peer lists one IP may be sent per minute",
     defaultText: "67108864",
   },
@@ -113,8 +129,7 @@ const FLAGS: FlagSpec[] = [
     name: "public-address",
     type: "string",
     value: "IP:PORT,…",
-    help: "other addresses peers dial this registry at (port forward, proxy); " +
-      "registrations for any other registry are refused",
+    help: "other addresses peers reach this registry at (port forward, proxy)",
     defaultText: "only the address a connection arrives at",
   },
   {
@@ -134,7 +149,8 @@ const FLAGS: FlagSpec[] = [
     name: "admin-token",
     type: "string",
     value: "TOKEN",
-    help: "token for kicking, and beyond loopback reading; prefer P2PCHAT_ADMIN_TOKEN (ps)",
+    help: "token for kicking (and reading beyond loopback); on the command line it " +
+      "shows in ps: prefer P2PCHAT_ADMIN_TOKEN",
     defaultText: "generated, printed once",
   },
   {

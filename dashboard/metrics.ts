@@ -261,6 +261,7 @@ function limitSamples(info: RegistryInfo): Metric["samples"] {
       { name },
       value,
     ]),
+    [{ name: "maxPeers" }, info.maxPeers],
     [{ name: "ipv4NetworkPrefix" }, networkPrefixes.ipv4],
     [{ name: "ipv6NetworkPrefix" }, networkPrefixes.ipv6],
   ];

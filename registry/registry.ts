@@ -28,7 +28,7 @@ import { EventLog } from "./event_log.ts";
 import { HeartbeatMonitor } from "./heartbeat_monitor.ts";
 import { type PeerHistory, PeerHistoryBook } from "./peer_history.ts";
 import { PeerListPublisher } from "./peer_list_publisher.ts";
-import { MeetingPoint, type RelayLimits } from "./rendezvous/mod.ts";
+import { MeetingPoint, RELAY_DEFAULTS, type RelayLimits } from "./rendezvous/mod.ts";
 import { PeerSession, type SessionHost } from "./peer_session.ts";
 import {
   DEFAULT_NETWORK_PREFIXES,
@@ -359,6 +359,7 @@ export class Registry implements RegistryView, AsyncDisposable {
         networkPrefixes: { ...this.#options.networkPrefixes },
         snapshotIntervalMs: this.#options.snapshotIntervalMs,
         snapshotBytesPerMinutePerIp: this.#options.snapshotBytesPerMinutePerIp,
+        ...relayLimits(this.#options.relay),
       },
     };
   }
@@ -777,6 +778,15 @@ export class Registry implements RegistryView, AsyncDisposable {
       }
     }
   }
+}
+
+/** The relay's limits in force, for the view (0 circuits when relaying is off). */
+function relayLimits(relay: RelayLimits) {
+  return {
+    relayMaxCircuits: relay.enabled === false ? 0 : relay.maxCircuits ?? RELAY_DEFAULTS.maxCircuits,
+    relayKbps: relay.kbps ?? RELAY_DEFAULTS.kbps,
+    relayIdleMs: relay.idleMs ?? RELAY_DEFAULTS.idleMs,
+  };
 }
 
 function publicInfo(record: PeerRecord): PeerInfo {

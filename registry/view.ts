@@ -91,6 +91,11 @@ export interface RegistryLimits {
   networkPrefixes: { ipv4: number; ipv6: number };
   snapshotIntervalMs: number;
   snapshotBytesPerMinutePerIp: number;
+  /** Relay circuits open at once; 0 with `--no-relay`. */
+  relayMaxCircuits: number;
+  /** Rate per relay circuit and direction, kilobits per second (0: unlimited). */
+  relayKbps: number;
+  relayIdleMs: number;
 }
 
 /** Fixed facts about this registry run. */

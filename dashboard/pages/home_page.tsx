@@ -254,6 +254,16 @@ function Limits({ info }: { info: RegistryInfo }) {
     ["Snapshots", `1 per peer per ${l.snapshotIntervalMs} ms`],
     ["Snapshot bytes per IP", `${l.snapshotBytesPerMinutePerIp}/min`],
     ["Peers online", `${info.maxPeers}`],
+    [
+      "Relay circuits",
+      l.relayMaxCircuits === 0
+        ? "off"
+        : `${l.relayMaxCircuits}, closed after ${l.relayIdleMs} ms idle`,
+    ],
+    [
+      "Relay rate",
+      l.relayKbps === 0 ? "unlimited" : `${l.relayKbps} kbps per circuit and direction`,
+    ],
   ];
   return (
     <details class="limits" aria-label="Limits">

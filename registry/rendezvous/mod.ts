@@ -11,4 +11,4 @@
 export { MeetingPoint, type MeetingPointOptions, type RendezvousStats } from "./meeting_point.ts";
 export type { MeetingSession } from "./meeting_session.ts";
 export type { PunchStats } from "./punch_broker.ts";
-export type { RelayLimits, RelayStats } from "./relay_switchboard.ts";
+export { RELAY_DEFAULTS, type RelayLimits, type RelayStats } from "./relay_switchboard.ts";

@@ -34,6 +34,9 @@ export interface RelayLimits {
   maxFrameBytes?: number;
 }
 
+/** What {@linkcode RelayLimits} default to. */
+export const RELAY_DEFAULTS = { maxCircuits: 1000, kbps: 1024, idleMs: 120_000 } as const;
+
 /** Relay counters. */
 export interface RelayStats {
   /** Circuits open now (offered ones included). */
@@ -104,11 +107,13 @@ export class RelaySwitchboard {
     };
     if (this.#options.enabled === false) return refuse("disabled");
     if (this.#circuits.has(id)) return refuse("refused");
-    if (this.#circuits.size >= (this.#options.maxCircuits ?? 1000)) return refuse("full");
+    if (this.#circuits.size >= (this.#options.maxCircuits ?? RELAY_DEFAULTS.maxCircuits)) {
+      return refuse("full");
+    }
     const target = this.#options.sessionOf(message.to);
     if (!target || target === opener || opener.peerId === undefined) return refuse("offline");
     const circuit = new RelayCircuit(id, { opener, target }, {
-      kbps: this.#options.kbps ?? 1024,
+      kbps: this.#options.kbps ?? RELAY_DEFAULTS.kbps,
       chunk: relayChunkBytes(this.#options.maxFrameBytes ?? 4096),
     }, this.#events);
     this.#circuits.set(id, circuit);
@@ -207,7 +212,10 @@ export class RelaySwitchboard {
   }
 
   #sweepEveryMs(): number {
-    return Math.max(50, Math.min(this.#options.idleMs ?? 120_000, this.#acceptMs) / 4);
+    return Math.max(
+      50,
+      Math.min(this.#options.idleMs ?? RELAY_DEFAULTS.idleMs, this.#acceptMs) / 4,
+    );
   }
 
   get #acceptMs(): number {
@@ -217,7 +225,7 @@ export class RelaySwitchboard {
   /** Closes circuits not accepted in time, and idle ones. */
   #sweep(): void {
     const now = performance.now();
-    const idleMs = this.#options.idleMs ?? 120_000;
+    const idleMs = this.#options.idleMs ?? RELAY_DEFAULTS.idleMs;
     for (const [id, closed] of this.#closed) {
       if (now - closed.at <= CLOSED_GRACE_MS) break; // oldest first
       this.#closed.delete(id);

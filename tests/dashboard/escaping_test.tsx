@@ -62,6 +62,9 @@ const INFO: RegistryInfo = {
     networkPrefixes: { ipv4: 24, ipv6: 64 },
     snapshotIntervalMs: 30_000,
     snapshotBytesPerMinutePerIp: 64 * 1024 * 1024,
+    relayMaxCircuits: 1000,
+    relayKbps: 1024,
+    relayIdleMs: 120_000,
   },
 };
 

@@ -445,6 +445,27 @@ Deno.test("peer --help exits 0 with the usage on stdout and nothing on stderr", 
   assert.match(stdout, /P2PCHAT_NAME/);
 });
 
+Deno.test("registry --help says a token on the command line shows in ps, and names the variables", async () => {
+  const { code, stdout } = await runMain("registry", "--help");
+  assert.equal(code, 0);
+  const adminToken = stdout.split("\n").find((line) => /^\s+--admin-token/.test(line));
+  assert.match(adminToken ?? "", /on the command line it shows in ps: prefer P2PCHAT_ADMIN_TOKEN/);
+  assert.match(
+    stdout,
+    /Prefer P2PCHAT_CLUSTER when the URL\nholds a password: flags show in the process list\./,
+  );
+  // Every limit against abuse is a flag (docs/SECURITY.md).
+  for (
+    const flag of [
+      "--max-frame-bytes",
+      "--max-frames-per-second",
+      "--register-timeout-ms",
+      "--max-bytes-per-second",
+      "--public-address",
+    ]
+  ) assert.ok(stdout.includes(flag), `${flag} in --help`);
+});
+
 Deno.test("--link-paths chooses which paths a peer makes links by, in the order given", () => {
   const paths = (args: string[]) =>
     (peerOptions(["--name", "a", ...args], {}) as { options: { linkPaths?: string[] } })
