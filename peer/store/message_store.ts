@@ -106,11 +106,15 @@ export class MessageStore {
   /**
    * Records acknowledged outgoing messages as delivered: they leave the
    * outbox. A message already marked read (or cancelled) keeps its status.
+   * The record rides the next commit (waiting at most a few tens of ms for
+   * one): the delivery itself is already on the recipient's disk, and should
+   * the record be lost, the message is sent again and the recipient drops
+   * the copy. Anything asked of the store afterwards sees it.
    */
   async markDelivered(messages: StoredMessage[]): Promise<void> {
     await this.#run("record deliveries", [
       step(sql.MARK_DELIVERED, 2, messages.flatMap((m) => [m.peerId, m.id]), "changes"),
-    ]);
+    ], { soon: true });
   }
 
   /** Outgoing messages still awaiting delivery, oldest first per peer. */
@@ -254,10 +258,14 @@ export class MessageStore {
   }
 
   /** Runs `task` in the next group commit; failures become {@linkcode StoreError}s. */
-  async #run<T extends StepResult[] = SqlRow[][]>(what: string, task: SqlTask): Promise<T> {
+  async #run<T extends StepResult[] = SqlRow[][]>(
+    what: string,
+    task: SqlTask,
+    options: { soon?: boolean } = {},
+  ): Promise<T> {
     if (this.#closed) throw new StoreError(`Cannot ${what}: the message store is closed`);
     try {
-      return await this.#db.run(task) as T;
+      return await (options.soon ? this.#db.runSoon(task) : this.#db.run(task)) as T;
     } catch (error) {
       throw new StoreError(`Cannot ${what} in ${this.path}: ${(error as Error).message}`, {
         cause: error,

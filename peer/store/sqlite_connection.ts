@@ -6,6 +6,13 @@
  * transaction. So a burst costs one fsync per batch, a lone message costs
  * one fsync without waiting for company, and nothing is answered before its
  * commit is on disk.
+ *
+ * Some writes need not be on disk soon, only eventually (a sender's record
+ * that a message was delivered: if it is lost, the message is sent again and
+ * the recipient drops the copy). {@linkcode runSoon} holds those back to ride
+ * the next commit that happens anyway, so a chat's rhythm of "send, delivered,
+ * send" costs one commit per message at the sender, not two, and the next
+ * send never waits behind the previous one's bookkeeping.
  */
 
 import {
@@ -34,6 +41,12 @@ export const BATCH_ROWS = 1024;
  * hand it over; everything submitted meanwhile still waits and is merged.
  */
 const BATCHES_IN_FLIGHT = 2;
+
+/**
+ * How long a {@linkcode SqliteConnection.runSoon} task waits for a commit to
+ * ride before it gets one of its own.
+ */
+export const RIDE_WAIT_MS = 25;
 
 /** How many statement runs a task makes. */
 export function taskRows(task: SqlTask): number {
@@ -71,6 +84,9 @@ export class SqliteConnection {
   readonly #sent: Request[] = [];
   /** Tasks for the next batch. */
   #waiting: Waiting[] = [];
+  /** {@linkcode runSoon} tasks waiting for the next commit (they join it, first). */
+  #riders: Waiting[] = [];
+  #rideTimer: ReturnType<typeof setTimeout> | undefined;
   #flushQueued = false;
   #batchesInFlight = 0;
   /** Callers of {@linkcode exec} and {@linkcode close} waiting for the tasks before them. */
@@ -122,8 +138,29 @@ export class SqliteConnection {
       return Promise.reject(new StoreError(`The message store ${this.path} is closed`));
     }
     return new Promise((resolve, reject) => {
+      this.#boardRiders();
       this.#waiting.push({ task, resolve, reject });
       this.#queueFlush();
+    });
+  }
+
+  /**
+   * Like {@linkcode run}, but the task waits (up to {@linkcode RIDE_WAIT_MS})
+   * to join the next commit instead of causing one. Everything run after it
+   * still sees it: a later task takes it along, ahead of itself.
+   */
+  runSoon(task: SqlTask): Promise<StepResult[]> {
+    if (this.#broken) return Promise.reject(this.#broken);
+    if (this.#closing) {
+      return Promise.reject(new StoreError(`The message store ${this.path} is closed`));
+    }
+    return new Promise((resolve, reject) => {
+      this.#riders.push({ task, resolve, reject });
+      this.#rideTimer ??= setTimeout(() => {
+        this.#rideTimer = undefined;
+        this.#boardRiders();
+        this.#queueFlush();
+      }, RIDE_WAIT_MS);
     });
   }
 
@@ -138,6 +175,15 @@ export class SqliteConnection {
       }
     })();
     return this.#closing;
+  }
+
+  /** Moves the riders into the next batch, ahead of whatever comes next. */
+  #boardRiders(): void {
+    if (this.#riders.length === 0) return;
+    clearTimeout(this.#rideTimer);
+    this.#rideTimer = undefined;
+    this.#waiting.push(...this.#riders);
+    this.#riders = [];
   }
 
   // Same-turn calls share a batch: the flush waits for the current
@@ -183,8 +229,12 @@ export class SqliteConnection {
     });
   }
 
-  /** Resolves when no task is waiting or in flight. */
+  /** Resolves when no task is waiting or in flight (riders go at once). */
   #drained(): Promise<void> {
+    if (this.#riders.length > 0) {
+      this.#boardRiders();
+      this.#queueFlush();
+    }
     if (this.#batchesInFlight === 0 && this.#waiting.length === 0 && !this.#flushQueued) {
       return Promise.resolve();
     }
@@ -216,6 +266,7 @@ export class SqliteConnection {
   #fail(error: Error): void {
     this.#broken ??= error;
     for (const request of this.#sent.splice(0)) request.reject(error);
+    this.#boardRiders();
     for (const waiting of this.#waiting.splice(0)) waiting.reject(error);
     this.#wakeDrained();
   }
