@@ -5,9 +5,11 @@
  * secrecy; each side signs the transcript (both IDs, both ephemeral keys)
  * with its Ed25519 identity key and proves it derived the same keys with an
  * HMAC; HKDF-SHA-256 derives one AES-256-GCM key per direction. Only
- * WebCrypto primitives are used; nothing here is invented.
+ * standard primitives are used (WebCrypto's; small frames' AES-GCM through
+ * `node:crypto`, see `frame_key.ts`); nothing here is invented.
  */
 
+import { type FrameKey, importFrameKey } from "./frame_key.ts";
 import { signedTranscript } from "./identity.ts";
 
 /** Labels that keep every signature and key tied to its one purpose. */
@@ -60,9 +62,9 @@ export function signedPart(role: "listener" | "dialler", transcript: Uint8Array)
 /** Keys of one established link, as seen from one side. */
 export interface SessionKeys {
   /** Seals what this side sends. */
-  send: CryptoKey;
+  send: FrameKey;
   /** Opens what this side receives. */
-  receive: CryptoKey;
+  receive: FrameKey;
   /** HMAC keys proving each side derived the same secret. */
   listenerFinished: CryptoKey;
   diallerFinished: CryptoKey;
@@ -103,11 +105,7 @@ export async function deriveSessionKeys(
       4 * 256,
     ),
   );
-  const aes = (bytes: Uint8Array) =>
-    crypto.subtle.importKey("raw", bytes as Uint8Array<ArrayBuffer>, "AES-GCM", false, [
-      "encrypt",
-      "decrypt",
-    ]);
+  const aes = importFrameKey;
   const hmac = (bytes: Uint8Array) =>
     crypto.subtle.importKey(
       "raw",

@@ -67,6 +67,13 @@ export {
   transcriptBytes,
 } from "./link_crypto.ts";
 export { SealedChannel, type SealingKeys } from "./sealed_channel.ts";
+export {
+  type FrameKey,
+  importFrameKey,
+  openWith,
+  SAME_THREAD_BYTES,
+  sealWith,
+} from "./frame_key.ts";
 export { MAX_NAME_LENGTH, NAME_RULE, nameKey, nameProblem, normalizeName } from "./names.ts";
 export {
   advertiseProblem,

@@ -11,13 +11,12 @@
 
 import { waitAtMost } from "../async/mod.ts";
 import { ProtocolError } from "./errors.ts";
+import { type FrameKey, openWith, sealWith } from "./frame_key.ts";
 import { encodeFrame } from "./frame_codec.ts";
 import type { FrameStream } from "./frame_stream.ts";
 import { MAX_JSON_DEPTH, nestingExceeds } from "./message_channel.ts";
 import type { Parser } from "./schema.ts";
 
-/** AES-GCM authentication tag size. */
-const TAG_BYTES = 16;
 /** Plaintext per sealed frame, well inside the frame limit. */
 const BATCH_BYTES = 256 * 1024;
 /**
@@ -32,8 +31,8 @@ const decoder = new TextDecoder("utf-8", { fatal: true });
 
 /** Keys for {@linkcode SealedChannel}. */
 export interface SealingKeys {
-  send: CryptoKey;
-  receive: CryptoKey;
+  send: FrameKey;
+  receive: FrameKey;
 }
 
 /** Sends and receives `T` messages through authenticated encryption. */
@@ -114,13 +113,9 @@ export class SealedChannel<T extends object> {
     for (const group of groupByLength(batch.map((message) => JSON.stringify(message)))) {
       if (this.stream.closed) return;
       const plaintext = encoder.encode(`[${group.join(",")}]`);
-      const sealed = new Uint8Array(
-        await crypto.subtle.encrypt(
-          { name: "AES-GCM", iv: nonce(this.#nextSendCounter()) },
-          this.#keys.send,
-          plaintext,
-        ),
-      );
+      // Small frames are sealed on this thread, without waiting for a turn.
+      const sealing = sealWith(this.#keys.send, nonce(this.#nextSendCounter()), plaintext);
+      const sealed = sealing instanceof Uint8Array ? sealing : await sealing;
       this.stream.writeFrame(encodeFrame(sealed));
     }
   }
@@ -135,14 +130,12 @@ export class SealedChannel<T extends object> {
     const counter = this.#receiveCounter++;
     let plaintext: Uint8Array;
     try {
-      if (sealed.length < TAG_BYTES) throw new RangeError("shorter than a tag");
-      plaintext = new Uint8Array(
-        await crypto.subtle.decrypt(
-          { name: "AES-GCM", iv: nonce(counter) },
-          this.#keys.receive,
-          sealed as Uint8Array<ArrayBuffer>,
-        ),
+      const opening = openWith(
+        this.#keys.receive,
+        nonce(counter),
+        sealed as Uint8Array<ArrayBuffer>,
       );
+      plaintext = opening instanceof Uint8Array ? opening : await opening;
     } catch {
       this.#failed = new ProtocolError(
         "bad_ciphertext",

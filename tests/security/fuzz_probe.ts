@@ -562,7 +562,7 @@ async function sealed(context: ProbeContext): Promise<void> {
         broadcast: rng.chance(0.3),
       }));
       const sealedChats = frame(
-        await seal(link.send, counter++, encoder.encode(JSON.stringify(chats))),
+        await seal(link.send.web, counter++, encoder.encode(JSON.stringify(chats))),
       );
       await throwFrames(context, probe, sealedChats, 1);
       tally.sealedFrames++;
@@ -579,7 +579,7 @@ async function sealed(context: ProbeContext): Promise<void> {
           () => decoder.decode(mutatedPayload(rng, CHAT_CORPUS).payload),
         );
         frames.push(
-          frame(await seal(link.send, counter++, encoder.encode(`[${batch.join(",")}]`))),
+          frame(await seal(link.send.web, counter++, encoder.encode(`[${batch.join(",")}]`))),
         );
       } else if (roll < 70) {
         const plaintext = rng.pick([
@@ -589,12 +589,12 @@ async function sealed(context: ProbeContext): Promise<void> {
           rng.bytes(rng.between(0, 64)),
           mutatedPayload(rng, CHAT_CORPUS).payload,
         ]);
-        frames.push(frame(await seal(link.send, counter++, plaintext)));
+        frames.push(frame(await seal(link.send.web, counter++, plaintext)));
       } else if (roll < 80 && frames.length > 0) {
         frames.push(rng.pick(frames));
       } else if (roll < 90) {
         frames.push(
-          frame(await seal(link.send, counter + rng.between(1, 5), encoder.encode("[]"))),
+          frame(await seal(link.send.web, counter + rng.between(1, 5), encoder.encode("[]"))),
         );
       } else {
         frames.push(frame(rng.bytes(rng.between(0, 64))));
@@ -605,7 +605,7 @@ async function sealed(context: ProbeContext): Promise<void> {
     await probe.done;
     // Answers after the handshake are sealed for us: open them in order.
     for (const [index, payload] of probe.replies.slice(1).entries()) {
-      const plaintext = await unseal(link.receive, index, payload);
+      const plaintext = await unseal(link.receive.web, index, payload);
       if (plaintext === undefined) {
         const clear = tryDecode(payload, parseLinkHandshake);
         // The listener may refuse before it has taken our confirm: a frame it

@@ -221,7 +221,7 @@ export class HandSealer {
   async seal(plaintext: string): Promise<Uint8Array> {
     const sealed = await crypto.subtle.encrypt(
       { name: "AES-GCM", iv: nonce(this.#sent++) },
-      this.#keys.send,
+      this.#keys.send.web,
       encoder.encode(plaintext),
     );
     return encodeFrame(new Uint8Array(sealed));
@@ -231,7 +231,7 @@ export class HandSealer {
   async open(payload: Uint8Array): Promise<unknown> {
     const plaintext = await crypto.subtle.decrypt(
       { name: "AES-GCM", iv: nonce(this.#received++) },
-      this.#keys.receive,
+      this.#keys.receive.web,
       payload as Uint8Array<ArrayBuffer>,
     );
     return JSON.parse(decoder.decode(plaintext));
