@@ -330,6 +330,8 @@ export class Courier {
     }
     const unsent = mailbox.unsent;
     mailbox.unsent = [];
+    // One record for everything this flush writes (not an object per message).
+    const flight = { link, at: now };
     for (const message of unsent) {
       if (mailbox.queue.get(message.id) !== message) continue; // settled or withdrawn meanwhile
       link.send({
@@ -339,7 +341,7 @@ export class Courier {
         sentAt: message.sentAt,
         broadcast: message.broadcast,
       });
-      mailbox.inFlight.set(message.id, { link, at: now });
+      mailbox.inFlight.set(message.id, flight);
       if (message.status === "pending") firstSends.push(message);
     }
     for (const [id, via] of mailbox.receipts) {

@@ -113,7 +113,7 @@ export class MessageStore {
    */
   async markDelivered(messages: StoredMessage[]): Promise<void> {
     await this.#run("record deliveries", [
-      step(sql.MARK_DELIVERED, 2, messages.flatMap((m) => [m.peerId, m.id]), "changes"),
+      step(sql.MARK_DELIVERED, 2, messageKeys(messages), "changes"),
     ], { soon: true });
   }
 
@@ -295,9 +295,18 @@ function pushMessages(params: SqlValue[], messages: StoredMessage[]): SqlValue[]
   return params;
 }
 
-/** `(peerId, id)` parameters for each of `ids`. */
+/** `(peerId, id)` parameters for each of `ids` (one flat array: no array per message). */
 function keys(peerId: string, ids: string[]): SqlValue[] {
-  return ids.flatMap((id) => [peerId, id]);
+  const params: SqlValue[] = [];
+  for (const id of ids) params.push(peerId, id);
+  return params;
+}
+
+/** `(peerId, id)` parameters for each of `messages`. */
+function messageKeys(messages: StoredMessage[]): SqlValue[] {
+  const params: SqlValue[] = [];
+  for (const m of messages) params.push(m.peerId, m.id);
+  return params;
 }
 
 function toMessage(row: SqlRow): StoredMessage {
