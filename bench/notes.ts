@@ -73,37 +73,61 @@ difference: alternating single commits, Deno KV took p50 0.42–1.45 ms and the 
 0.51–1.32 ms, both at the raw \`synchronous = FULL\` cost. Deno KV was already paying the fsync and
 little else per commit (its per-call overhead was overestimated before).
 
-**1 — where a round trip goes.** A round trip of 1.53 ms on a calm moment, timed inside the peers:
-sender commit 0.56 ms (send() → stored), seal 47 µs, loopback + read 44 µs, open 29 µs, inbox
-36 µs, receiver commit 0.52 ms, then the ack: 0.03 ms to seal, 0.05 ms to arrive, 0.03 ms to open,
-0.04 ms to report. So 1.08 ms is the two commits (the floor's part) and ~0.45 ms the rest, of which
-each WebCrypto seal or open is ~5 µs of work but waits one event-loop turn (four per trip), and each
-commit crosses to its thread and back (two wake-ups). Under load the wake-ups are what grows: with
-load average 8–15 the same trip takes 3–6 ms while a single commit stays under 1 ms. A build sealing
-with synchronous \`node:crypto\` AES-GCM (no turn per frame) was faster in 47–64% of paired trips,
-not enough to close the gap; it is not in this change (it touches the link's key handling). Closing
-1.5× floor needs fewer thread crossings per trip: one store thread for both directions does not
-help (the two commits are on different peers), so it means SQLite calls on the peer thread for
-single-row commits (which is what the worker exists to avoid) or a kernel that schedules these
-threads promptly — on a quiet machine the trip measured 1.49 ms = 1.56× floor.
+**1 and 2 — after the move: what changed since, measured.** Rows 1 and 2 above come from
+\`deno task bench --only=1,2 --merge\`. Before and after, same harness, same machine (load
+average 15–19 from other work throughout, so single runs swing by 2–3×):
 
-**2 — where throughput goes.** CPU per message, per thread, for 20,000 pipelined messages (both
-peers in one process; stable across runs while wall-clock rates swing 7k–37k/s with the load): peer
-thread 19 µs (send() API, JSON per message, sealing and opening 250-KiB frames, validation, events,
-building the store's parameters), V8's background threads 9.5 µs (garbage collection and optimising
-compilation), sender's store thread 7.5 µs (insert, later the delivered update: ~4 µs of SQLite
-each), receiver's store thread 4.5 µs — 40 µs in all, against 9 µs for the raw baseline (one
-thread). On two cores that caps the pipeline near 50k/s with perfect overlap and no other load; the
-target needs the per-message CPU roughly halved, most of it in the peer thread and the garbage it
-makes (one object, JSON string and promise chain per message at every layer). What the store costs
-is near SQLite's own: a 1024-row batch is ~5 ms of CPU plus its fsync, two batches are queued at
-the thread so it never waits for the busy peer thread, a burst is stored and sent in 1024-row
-slices so sending starts after the first slice, parameters cross threads as one flat array (3×
-cheaper than an array per row), and CHECK constraints were dropped after they halved the insert
-rate (60k against 130k rows/s). The changes that got here, measured with 20,000 messages: Courier
-acknowledgement and flushing were quadratic in the queue (filters per ack batch) — now O(changed);
-the store thread waited for the peer thread between batches — now two in flight; one 20,000-row
-batch held back every send — now slices.
+| | before (main at 6e46b3d) | after (these changes) |
+|---|---|---|
+| 1, one run each (\`--only=1,2 --merge\`, 04:39 and 05:11 UTC) | p50 6.44 ms; floor 1.59 ms (echo 76 µs, commit 755 µs) = 4.06× floor, 84.3× raw echo | p50 2.76 ms; floor 1.03 ms (echo 61 µs, commit 482 µs) = 2.69× floor, 45.1× raw echo |
+| 1, three alternating runs of each checkout (\`--only=1,2 --out=artifacts/ab.md\`) | 1.68, 3.51, 3.26× floor (median 3.26×) | 2.42, 2.21, 2.11× floor (median 2.21×) |
+| 1, riders alone (three alternating runs each) | 6.56, 3.25, 4.75× floor | 2.21, 2.67, 2.40× floor |
+| 2, one run each | 17.5 k/s = 20% of raw (87.0 k/s) | 4.4 k/s = 24% of raw (18.2 k/s) |
+| 2, three alternating runs of each | 28, 21, 25% of raw | 20, 25, 24% of raw |
+
+The changes, each for what a profile showed:
+- *Deliveries ride the next commit.* Timing every step of 200 round trips (an instrumented copy,
+  marks at each hand-over) showed one trip in eight with its sender's commit queued behind the
+  previous message's "delivered" record — a commit of its own on the same store thread, and an
+  fsync on the same disk as the next message's (and as the baseline's: the floor itself came out
+  higher while it ran). \`markDelivered\` now waits up to 25 ms to join the next commit, ahead of
+  it, so "send, delivered, send" costs the sender one commit per message instead of two; a read
+  after it still sees it. No trip waited behind a delivery record afterwards.
+- *Small frames sealed on the peer's thread.* WebCrypto hands each AES-GCM call to another thread
+  and answers on a later turn: seal and open measured 60–120 µs each under load, four per trip.
+  Frames up to 512 bytes now use \`node:crypto\` (same AES-256-GCM, same bytes): opening fell to
+  ~40 µs; sealing stayed ~80 µs at load 19 (the polyfill's four calls per frame). Larger frames stay
+  on WebCrypto: \`node:crypto\` runs at ~40 MB/s here against WebCrypto's 100–400 MB/s.
+- *Fewer objects per message* (one in-flight record per flush, flat parameter arrays): no
+  measurable change in CPU per message (within the noise below).
+
+**1 — where a round trip goes now (target missed: 2.2–2.7× floor against 1.5×).** The same
+instrumented trips, p50 of each step: sender commit 0.72 ms from hand-over to answer, of which
+~0.45 ms is the two thread hand-overs (the commit itself, timed inside the store thread, is the
+floor's commit); then ~0.07 ms to seal, ~0.03 ms on loopback, ~0.04 ms to open, ~0.08 ms through
+the inbox to the receiver's store, the receiver's commit (again ~0.45 ms of it hand-overs), and
+~0.25 ms for the ack's way back (seal, wire, open, event). So the two commits are the floor's share,
+and the excess over 1.5× floor is about the two store-thread round trips (~0.9 ms under this load)
+plus ~0.3 ms of event-loop turns. Closing it needs the commit without a thread hand-over — SQLite
+on the peer's own thread for a lone message (which the store thread exists to avoid: the peer
+would stall for every fsync) or a wake-up cheaper than \`postMessage\` (an \`Atomics.wait\`ing store
+thread reading requests from shared memory) — or a machine not running four times as many threads
+as it has cores: on a quiet moment the trip measured 1.49 ms = 1.56× floor before these changes.
+
+**2 — where throughput goes (target missed: ~24% of raw against 50%).** CPU per message per
+thread, from \`/proc/self/task/*/stat\` around 20,000 pipelined messages (both peers in one process,
+three trials, load 15): peer thread 21–29 µs, V8's background threads 10–17 µs (garbage collection
+and compilation), the sender's store thread 11.5–18 µs (insert, then the delivered update, each
+~5–6 µs of SQLite plus its share of the WAL writes), the receiver's 6.5–7.5 µs — 50–60 µs in all,
+against ~9 µs for the raw baseline on one thread. With every core busy with other work, each thread
+gets a share of the machine and the rate follows CPU per message: 9 / (50–60) ≈ 15–25% of raw,
+which is what is measured. The peer thread, sampled every 200 µs with the inspector: 60% idle;
+of its busy time, garbage collection 28%, opening sealed 256-KiB frames 24% (WebCrypto's decrypt
+16%), the \`send()\` chain (peer → messenger → store, four async layers per message) 8%, sealing 7%,
+the courier 5%, the inbox 4%, validation 2%, handing parameters to the store thread 2–3%.
+Halving the CPU per message would take: acknowledgements as ranges ("up to this ID") instead of one
+ack object per message — a protocol change, both sides —, the sender's delivered state as a
+per-peer watermark instead of an update per row, and no async chain per \`send()\` call.
 
 **4 — capacity at 10,000 peers: heartbeats met, memory missed.** Once registered, 10,000 peers
 heartbeating once a second are handled with room to spare (the rate measured is above 10,000/s
