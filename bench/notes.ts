@@ -100,6 +100,11 @@ The changes, each for what a profile showed:
   on WebCrypto: \`node:crypto\` runs at ~40 MB/s here against WebCrypto's 100–400 MB/s.
 - *Fewer objects per message* (one in-flight record per flush, flat parameter arrays): no
   measurable change in CPU per message (within the noise below).
+- *\`send()\` without async layers* (peer, messenger and store chained with one promise per
+  message, no set of mailboxes per enqueue): allocation over 40,000 messages fell from ~340 MB to
+  ~275 MB, and CPU per message (all threads, six trials of 20,000 alternating with the previous
+  build, load ~15) from a median of ~58 µs to ~46 µs: peer thread 19–30 → 16.5–22 µs, V8's
+  background threads 9.5–13.5 → 5.5–10.5 µs. That is the one change here that moves throughput.
 
 **1 — where a round trip goes now (target missed: 2.2–2.7× floor against 1.5×).** The same
 instrumented trips, p50 of each step: sender commit 0.72 ms from hand-over to answer, of which

@@ -310,10 +310,17 @@ export class Peer implements AsyncDisposable {
    * Resolves with the message ID once stored; progress comes as events.
    * Throws {@linkcode PeerError}.
    */
-  async send(to: string, text: string): Promise<string> {
-    checkText(text);
-    const peer = this.#recipient(to);
-    return await this.#stored(() => this.#messenger.send(peer, text));
+  send(to: string, text: string): Promise<string> {
+    // Written without async layers: a burst of sends keeps one promise per
+    // message alive until it is stored, not a chain of suspended functions.
+    let peer: PeerInfo;
+    try {
+      checkText(text);
+      peer = this.#recipient(to);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.#messenger.send(peer, text).catch((error) => this.#storeFailed(error));
   }
 
   /** Sends `text` to every peer online now; resolves with its ID. Throws {@linkcode PeerError}. */
@@ -484,9 +491,14 @@ export class Peer implements AsyncDisposable {
     try {
       return await task();
     } catch (error) {
-      this.#logger.error("store failure", { error: String(error) });
-      throw new PeerError("store_failed", (error as Error).message, { cause: error });
+      this.#storeFailed(error);
     }
+  }
+
+  /** Logs a failed store operation and throws it as a {@linkcode PeerError}. */
+  #storeFailed(error: unknown): never {
+    this.#logger.error("store failure", { error: String(error) });
+    throw new PeerError("store_failed", (error as Error).message, { cause: error });
   }
 
   /** A peer as last known, or a stand-in named by its short ID. */

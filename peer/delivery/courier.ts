@@ -97,6 +97,15 @@ export class Courier {
 
   /** Queues stored messages (already committed, status `pending`). */
   enqueue(messages: StoredMessage[]): void {
+    if (messages.length === 1) {
+      // One send (the common case, a burst of them one by one): no set of mailboxes.
+      const [message] = messages;
+      const mailbox = this.#mailbox(message.peerId);
+      mailbox.queue.set(message.id, message);
+      mailbox.unsent.push(message);
+      this.#flush(mailbox);
+      return;
+    }
     const touched = new Set<Mailbox>();
     for (const message of messages) {
       const mailbox = this.#mailbox(message.peerId);

@@ -32,9 +32,8 @@ export class Messenger {
    * message ID once it is stored (from then on it cannot be lost). Progress
    * arrives as `sent` or `pending`, then `delivered` and `read` events.
    */
-  async send(peer: PeerInfo, text: string): Promise<string> {
-    const [message] = await this.#save([peer], text, false);
-    return message.id;
+  send(peer: PeerInfo, text: string): Promise<string> {
+    return this.#save([peer], text, false).then(([message]) => message.id);
   }
 
   /**
@@ -106,7 +105,7 @@ export class Messenger {
     }));
   }
 
-  async #save(peers: PeerInfo[], text: string, broadcast: boolean): Promise<StoredMessage[]> {
+  #save(peers: PeerInfo[], text: string, broadcast: boolean): Promise<StoredMessage[]> {
     const id = newMessageId();
     const sentAt = Date.now();
     const messages: StoredMessage[] = peers.map((peer) => ({
@@ -118,9 +117,10 @@ export class Messenger {
       broadcast,
       status: "pending",
     }));
-    await this.#options.store.saveOutgoing(messages);
-    this.#options.courier.enqueue(messages);
-    return messages;
+    return this.#options.store.saveOutgoing(messages).then(() => {
+      this.#options.courier.enqueue(messages);
+      return messages;
+    });
   }
 
   #peer(peerId: string): PeerInfo {
