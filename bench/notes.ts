@@ -77,13 +77,13 @@ little else per commit (its per-call overhead was overestimated before).
 \`deno task bench --only=1,2 --merge\`. Before and after, same harness, same machine (load
 average 15–19 from other work throughout, so single runs swing by 2–3×):
 
-| | before (main at 6e46b3d) | after (these changes) |
-|---|---|---|
-| 1, one run each (\`--only=1,2 --merge\`, 04:39 and 05:11 UTC) | p50 6.44 ms; floor 1.59 ms (echo 76 µs, commit 755 µs) = 4.06× floor, 84.3× raw echo | p50 2.76 ms; floor 1.03 ms (echo 61 µs, commit 482 µs) = 2.69× floor, 45.1× raw echo |
-| 1, three alternating runs of each checkout (\`--only=1,2 --out=artifacts/ab.md\`) | 1.68, 3.51, 3.26× floor (median 3.26×) | 2.42, 2.21, 2.11× floor (median 2.21×) |
-| 1, riders alone (three alternating runs each) | 6.56, 3.25, 4.75× floor | 2.21, 2.67, 2.40× floor |
-| 2, one run each | 17.5 k/s = 20% of raw (87.0 k/s) | 4.4 k/s = 24% of raw (18.2 k/s) |
-| 2, three alternating runs of each | 28, 21, 25% of raw | 20, 25, 24% of raw |
+| | before (main at 6e46b3d) | after the first three changes | after all four |
+|---|---|---|---|
+| 1, one \`--only=1,2 --merge\` run (04:39, 05:11, 05:18 UTC) | p50 6.44 ms; floor 1.59 ms (echo 76 µs, commit 755 µs) = 4.06× floor, 84.3× raw echo | p50 2.76 ms; floor 1.03 ms (echo 61 µs, commit 482 µs) = 2.69× floor, 45.1× raw echo | p50 6.83 ms; floor 3.79 ms (echo 57 µs, commit 1.87 ms) = 1.80× floor, 120.6× raw echo |
+| 1, three alternating runs of each checkout (\`--only=1,2 --out=artifacts/ab.md\`) | 1.68, 3.51, 3.26× floor (median 3.26×) | 2.42, 2.21, 2.11× floor (median 2.21×) | |
+| 1, riders alone (three alternating runs each) | 6.56, 3.25, 4.75× floor | 2.21, 2.67, 2.40× floor | |
+| 2, one run | 17.5 k/s = 20% of raw (87.0 k/s) | 4.4 k/s = 24% of raw (18.2 k/s) | 7.8 k/s = 30% of raw (25.8 k/s) |
+| 2, three alternating runs of each | 28, 21, 25% of raw | 20, 25, 24% of raw | |
 
 The changes, each for what a profile showed:
 - *Deliveries ride the next commit.* Timing every step of 200 round trips (an instrumented copy,
