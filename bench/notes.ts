@@ -106,7 +106,7 @@ The changes, each for what a profile showed:
   build, load ~15) from a median of ~58 µs to ~46 µs: peer thread 19–30 → 16.5–22 µs, V8's
   background threads 9.5–13.5 → 5.5–10.5 µs. That is the one change here that moves throughput.
 
-**1 — where a round trip goes now (target missed: 2.2–2.7× floor against 1.5×).** The same
+**1 — where a round trip goes now (target missed: 1.8–2.7× floor against 1.5×).** The same
 instrumented trips, p50 of each step: sender commit 0.72 ms from hand-over to answer, of which
 ~0.45 ms is the two thread hand-overs (the commit itself, timed inside the store thread, is the
 floor's commit); then ~0.07 ms to seal, ~0.03 ms on loopback, ~0.04 ms to open, ~0.08 ms through
