@@ -50,7 +50,7 @@ export function textTable(results: BenchResult[]): string {
     r.floor ?? "—",
     r.ratio,
     r.target,
-    r.met ? "met" : "MISSED",
+    r.skipped ? "skipped" : r.met ? "met" : "MISSED",
   ]);
   const header = ["#", "what", "measured", "baseline (same run)", "floor", "ratio", "target", ""];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
@@ -70,9 +70,9 @@ function markdownRow(row: SavedRow): string {
   const when = row.run ? `${row.run.date}, \`${row.run.command}\`` : "—";
   return `| ${row.id} | ${cell(row.what)} | ${cell(row.measured)} | ${cell(row.baseline)} | ${
     cell(row.floor ?? "—")
-  } | ${cell(row.ratio)} | ${cell(row.target)} | ${row.met ? "**met**" : "**missed**"} | ${
-    cell(when)
-  } |`;
+  } | ${cell(row.ratio)} | ${cell(row.target)} | ${
+    row.skipped ? "skipped" : row.met ? "**met**" : "**missed**"
+  } | ${cell(when)} |`;
 }
 
 /** The Markdown document written to docs/BENCHMARKS.md. */

@@ -22,6 +22,7 @@ import { failureDetection } from "./cases/failure_detection.ts";
 import { joinBurst } from "./cases/join_burst.ts";
 import { joinVisibility } from "./cases/join_visibility.ts";
 import { linkRoundTrip, linkThroughput } from "./cases/link.ts";
+import { punchedFirstMessage, relayedFirstMessage, relayedThroughput } from "./cases/nat_paths.ts";
 import { registryCapacity } from "./cases/registry_capacity.ts";
 import { registryRestart } from "./cases/registry_restart.ts";
 import { startup } from "./cases/startup.ts";
@@ -101,6 +102,9 @@ const cases: [number, () => Promise<BenchResult>][] = [
   [9, () => clusterJoinVisibility(size(1000, 30), size(20, 3))],
   [10, () => clusterFailover(size(1000, 60))],
   [11, () => clusterCapacity(size(5000, 50), size(5, 2))],
+  [14, () => punchedFirstMessage(size(15, 1))],
+  [15, () => relayedFirstMessage(size(10, 1))],
+  [16, () => relayedThroughput(size(300, 20), size(5, 1))],
 ];
 
 const unknown = only?.filter((id) => !cases.some(([caseId]) => caseId === id)) ?? [];
@@ -133,7 +137,9 @@ await Deno.mkdir(`${root}${out.split("/").slice(0, -1).join("/")}`, { recursive:
 await Deno.writeTextFile(`${root}${out}`, markdownReport(rows, machine, BENCHMARK_NOTES));
 await Deno.writeTextFile(outJson, formatResultsFile({ machine, results: rows }));
 console.log(
-  `\n${results.length} benchmarks ran; ${results.filter((r) => r.met).length} met their target.`,
+  `\n${results.length} benchmarks ran; ${results.filter((r) => r.met).length} met their target${
+    results.some((r) => r.skipped) ? `, ${results.filter((r) => r.skipped).length} skipped` : ""
+  }.`,
 );
 console.log(`report: ${out}`);
 if (smoke && !only && results.length !== cases.length) {

@@ -23,6 +23,8 @@ export interface BenchResult {
   ratio: string;
   target: string;
   met: boolean;
+  /** Why the row did not run on this machine (it needs root, say); it is then not missed. */
+  skipped?: string;
   /** Numbers behind the row, kept in the JSON output. */
   details: Record<string, unknown>;
   /** Why a target was missed, and what would fix it (filled in by the report). */
