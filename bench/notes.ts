@@ -52,6 +52,20 @@ export const BENCHMARK_NOTES = `## How each figure is measured
     heartbeating once a second; heartbeats counted by the instances over 5 s. Redis's own
     \`INFO\` gives the commands it processed in the same window (commands run inside scripts
     included, as Redis counts them), its CPU time and its memory.
+14. **First message, punched.** The NAT lab (\`tests/support/nat_lab.ts\`: network namespaces,
+    nftables \`masquerade\`, unsolicited inbound dropped); the registry on the public bridge with the
+    product's 2 s heartbeat; per trial a fresh pair of peer processes (fresh data dirs: no link, no
+    remembered path), each behind its own port-preserving NAT, default \`--link-paths\`. Timed from
+    writing \`send\` to the sender's stdin to reading its \`delivered\`: the direct dial's 1 s
+    deadline (the NAT drops the SYN), the punch (100 ms delay), the handshake, both commits.
+    Baseline, interleaved: the same first message between two fresh peers on the public bridge itself.
+15. **First message, relayed.** As 14 with the sender behind a symmetric NAT (\`masquerade random\`):
+    the dial's 1 s, three punch tries, then the relay circuit and the handshake inside it.
+16. **Relayed throughput.** Two hosts on the lab's public bridge, two pairs of peers between them, one
+    with \`--link-paths relay\` (registry \`--relay-kbps 0\`: the relay's machinery, not its rate
+    limit), one with \`--link-paths direct\`; each trial 100 messages of 16,000 characters handed to
+    the sender at once, timed until all are delivered, the two pairs alternating. Rows 14–16 need
+    root; without it they say skipped and why.
 
 ## Missed targets: where the time goes, and what would fix it
 

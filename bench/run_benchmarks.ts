@@ -104,7 +104,7 @@ const cases: [number, () => Promise<BenchResult>][] = [
   [11, () => clusterCapacity(size(5000, 50), size(5, 2))],
   [14, () => punchedFirstMessage(size(15, 1))],
   [15, () => relayedFirstMessage(size(10, 1))],
-  [16, () => relayedThroughput(size(300, 20), size(5, 1))],
+  [16, () => relayedThroughput(size(100, 10), size(5, 1))],
 ];
 
 const unknown = only?.filter((id) => !cases.some(([caseId]) => caseId === id)) ?? [];

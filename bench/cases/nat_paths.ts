@@ -12,7 +12,7 @@
  *     then the relay.
  *     Baseline for both: the first message between two fresh peers on the
  *     lab's public bridge (no NAT), direct, trials interleaved.
- * 16. Relayed throughput: pipelined 2,000-character messages on an open
+ * 16. Relayed throughput: pipelined 16,000-character messages on an open
  *     relayed link (`--link-paths relay`, `--relay-kbps 0` so the relay's
  *     own machinery is measured, not its rate limit), against a direct link
  *     between the same two hosts, trials interleaved.
@@ -162,7 +162,7 @@ export async function relayedFirstMessage(trials: number): Promise<BenchResult> 
   }, trials);
 }
 
-const BULK_TEXT_LENGTH = 2000;
+const BULK_TEXT_LENGTH = 16_000;
 
 /** Sends `count` messages at once from `from` to `to`; seconds until all are delivered. */
 async function bulk(from: PeerProcess, to: PeerProcess, count: number): Promise<number> {
