@@ -8,7 +8,7 @@
  */
 
 import { PEER_ID_PATTERN } from "./identity.ts";
-import { integer, object, oneOf, type Parser, string } from "./schema.ts";
+import { integer, messageUnion, object, oneOf, type Parser, string } from "./schema.ts";
 
 // ---- peer → registry -------------------------------------------------------
 
@@ -250,6 +250,64 @@ export const RENDEZVOUS_TO_PEER = {
   }),
   relay_data: relayData,
   relay_close: relayClose,
+};
+
+/** Validates one rendezvous message from a peer on its own. */
+export const parseRendezvousToRegistry: Parser<RendezvousToRegistry> = messageUnion<
+  RendezvousToRegistry
+>(RENDEZVOUS_TO_REGISTRY, "peer-to-registry rendezvous");
+
+/** Validates one rendezvous message for a peer on its own. */
+export const parseRendezvousToPeer: Parser<RendezvousToPeer> = messageUnion<RendezvousToPeer>(
+  RENDEZVOUS_TO_PEER,
+  "registry-to-peer rendezvous",
+);
+
+// ---- instance → instance (a cluster) ------------------------------------------
+
+/**
+ * What one registry instance of a cluster tells another about a punch try or
+ * a relay circuit between a peer of each (docs/CLUSTER.md, "Links across
+ * instances"). Tries and circuits live on the target's instance:
+ *
+ * - `from`: a peer registered at `instance` sent `message` (it was seen
+ *   there from `observed`, its punch port's mapping);
+ * - `to`: hand `message` to `peer`, registered at the receiving instance;
+ * - `ended`: `peer`'s session at `instance` ended; its tries and circuits go.
+ */
+export type MeetingEnvelope =
+  | {
+    kind: "from";
+    instance: string;
+    peer: string;
+    observed: string;
+    message: RendezvousToRegistry;
+  }
+  | { kind: "to"; peer: string; message: RendezvousToPeer }
+  | { kind: "ended"; instance: string; peer: string };
+
+const instanceName = string({ min: 1, max: 262, expected: "an instance name" });
+
+const ENVELOPES = {
+  from: object({
+    kind: oneOf("from"),
+    instance: instanceName,
+    peer: peerId,
+    observed: address,
+    message: parseRendezvousToRegistry,
+  }),
+  to: object({ kind: oneOf("to"), peer: peerId, message: parseRendezvousToPeer }),
+  ended: object({ kind: oneOf("ended"), instance: instanceName, peer: peerId }),
+};
+
+/** Validates a {@linkcode MeetingEnvelope} (a decoded JSON value). */
+export const parseMeetingEnvelope: Parser<MeetingEnvelope> = function parseMeetingEnvelope(
+  value,
+  path,
+) {
+  const kind = (value as { kind?: unknown } | null)?.kind;
+  const parser = kind === "from" || kind === "to" ? ENVELOPES[kind] : ENVELOPES.ended;
+  return parser(value, path) as MeetingEnvelope;
 };
 
 /** A fresh random ID for a punch try or a relay circuit (128 bits, base64url). */

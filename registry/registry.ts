@@ -215,6 +215,11 @@ export class Registry implements RegistryView, AsyncDisposable {
     this.#meetingPoint = new MeetingPoint({
       sessionOf: (peerId) => this.#table.get(peerId)?.session,
       relay: { maxFrameBytes: options.maxFrameBytes, ...options.relay },
+      cluster: roster?.meetings && {
+        bus: roster.meetings,
+        instanceOf: (peerId) => roster.peer(peerId)?.instance,
+        logger: options.logger,
+      },
     });
     // The narrow side of the registry that sessions talk to.
     this.#host = {

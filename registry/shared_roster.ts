@@ -9,6 +9,7 @@
 
 import type { LeaveReason, ListPosition } from "../protocol/mod.ts";
 import type { ListSubscriber } from "./peer_list_publisher.ts";
+import type { MeetingBus } from "./rendezvous/mod.ts";
 import type { EngineStatus, InstanceStatus, PeerRecord } from "./view.ts";
 
 /** How a registry joins a cluster. */
@@ -63,6 +64,11 @@ export interface SharedRoster {
   readonly instance: string;
   /** Where peers dial this instance. */
   readonly announce: string;
+  /**
+   * Carries punch and relay messages to the other instances, so a peer's
+   * link can be punched or relayed to a peer registered elsewhere.
+   */
+  readonly meetings?: MeetingBus;
   /** Starts the calls into `host`; called once, before anything is claimed. */
   attach(host: RosterHost): void;
   /**

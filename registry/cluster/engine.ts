@@ -145,7 +145,7 @@ export class Engine {
 }
 
 /** Disconnects `client` and waits until its socket is gone. */
-function closed(client: Redis): Promise<void> {
+export function closed(client: Redis): Promise<void> {
   // Between attempts there is no socket: disconnecting only cancels the next one.
   if (["end", "close", "reconnecting", "wait"].includes(client.status)) {
     client.disconnect();

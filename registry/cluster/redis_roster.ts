@@ -29,6 +29,7 @@ import { ClusterPublisher } from "./cluster_publisher.ts";
 import { ClaimWriter } from "./claim_writer.ts";
 import { InstanceBoard } from "./instance_board.ts";
 import { Engine, type ScriptReply } from "./engine.ts";
+import { RedisMeetingBus } from "./redis_meeting_bus.ts";
 import { type MirrorStep, RosterMirror } from "./roster_mirror.ts";
 import {
   type ClusterOp,
@@ -73,6 +74,8 @@ export class RedisRoster implements SharedRoster {
   /** What this instance claimed and still holds, by peer ID. */
   readonly #local = new Map<string, ClusterRecord>();
   readonly #writer: ClaimWriter;
+  /** Punch and relay messages between this instance's peers and other instances'. */
+  meetings: RedisMeetingBus | undefined;
   #host: RosterHost | undefined;
   #epoch: string;
   #seeded: string;
@@ -155,6 +158,12 @@ export class RedisRoster implements SharedRoster {
       roster.#seeded = roster.#epoch;
       // Knowing the other instances from the start: the first welcome names them.
       await roster.#beat();
+      roster.meetings = await RedisMeetingBus.connect({
+        url: options.url,
+        instance: options.instance,
+        commandTimeoutMs,
+        logger: options.logger,
+      });
     } catch (error) {
       await engine.close();
       throw error;
@@ -257,7 +266,7 @@ export class RedisRoster implements SharedRoster {
     clearInterval(this.#ticker);
     this.#publisher.close();
     this.#writer.close();
-    await this.#engine.close();
+    await Promise.all([this.#engine.close(), this.meetings?.close()]);
     await this.#reading;
     await this.#reforming;
   }

@@ -5,6 +5,9 @@
  */
 
 import type { RendezvousToRegistry } from "../../protocol/mod.ts";
+import type { Logger } from "../../log/mod.ts";
+import { InstanceBridge } from "./instance_bridge.ts";
+import type { MeetingBus } from "./meeting_bus.ts";
 import type { MeetingSession } from "./meeting_session.ts";
 import { PunchBroker, type PunchStats } from "./punch_broker.ts";
 import { type RelayLimits, type RelayStats, RelaySwitchboard } from "./relay_switchboard.ts";
@@ -14,6 +17,11 @@ export interface MeetingPointOptions {
   /** The session of an online peer, by ID (on this registry). */
   sessionOf(peerId: string): MeetingSession | undefined;
   relay?: RelayLimits;
+  /**
+   * In a cluster: the bus to the other instances, and where each peer is
+   * registered, so that tries and circuits reach peers held elsewhere.
+   */
+  cluster?: { bus: MeetingBus; instanceOf(peerId: string): string | undefined; logger: Logger };
 }
 
 /** Counters of hole punching and relaying. */
@@ -26,10 +34,21 @@ export interface RendezvousStats {
 export class MeetingPoint {
   readonly #punches: PunchBroker;
   readonly #relay: RelaySwitchboard;
+  readonly #bridge: InstanceBridge | undefined;
 
   constructor(options: MeetingPointOptions) {
     this.#punches = new PunchBroker({ sessionOf: options.sessionOf });
     this.#relay = new RelaySwitchboard({ ...options.relay, sessionOf: options.sessionOf });
+    const cluster = options.cluster;
+    this.#bridge = cluster && new InstanceBridge({
+      bus: cluster.bus,
+      instanceOf: cluster.instanceOf,
+      sessionOf: options.sessionOf,
+      dispatch: (session, message) => void this.#dispatch(session, message),
+      ended: (session) => this.#ended(session),
+      holds: (session) => this.#punches.holds(session) || this.#relay.holds(session),
+      logger: cluster.logger,
+    });
   }
 
   stats(): RendezvousStats {
@@ -43,6 +62,11 @@ export class MeetingPoint {
    * for by the circuit's rate.
    */
   handle(session: MeetingSession, message: RendezvousToRegistry): boolean {
+    if (this.#bridge?.forwards(session, message)) return true;
+    return this.#dispatch(session, message);
+  }
+
+  #dispatch(session: MeetingSession, message: RendezvousToRegistry): boolean {
     switch (message.type) {
       case "punch_request":
         this.#punches.request(session, message);
@@ -66,6 +90,11 @@ export class MeetingPoint {
 
   /** A session ended: its circuits close, its punch tries are forgotten. */
   sessionEnded(session: MeetingSession): void {
+    this.#bridge?.sessionEnded(session);
+    this.#ended(session);
+  }
+
+  #ended(session: MeetingSession): void {
     this.#punches.sessionEnded(session);
     this.#relay.sessionEnded(session);
   }
@@ -73,5 +102,6 @@ export class MeetingPoint {
   /** Stops every timer (the registry is shutting down). */
   shutdown(): void {
     this.#relay.shutdown();
+    this.#bridge?.shutdown();
   }
 }

@@ -9,6 +9,7 @@
  */
 
 export { MeetingPoint, type MeetingPointOptions, type RendezvousStats } from "./meeting_point.ts";
+export type { MeetingBus } from "./meeting_bus.ts";
 export type { MeetingSession } from "./meeting_session.ts";
 export type { PunchStats } from "./punch_broker.ts";
 export { RELAY_DEFAULTS, type RelayLimits, type RelayStats } from "./relay_switchboard.ts";

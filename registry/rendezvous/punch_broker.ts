@@ -97,6 +97,11 @@ export class PunchBroker {
     }
   }
 
+  /** Whether `session` has tries outstanding as a requester. */
+  holds(session: MeetingSession): boolean {
+    return this.#outstanding.has(session);
+  }
+
   /** Forgets the tries `session` takes part in. */
   sessionEnded(session: MeetingSession): void {
     // Tries live for seconds, so this map is short: one pass is cheap.

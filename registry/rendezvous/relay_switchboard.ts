@@ -172,6 +172,11 @@ export class RelaySwitchboard {
     this.#close(circuit, reason, [circuit.other(from)]);
   }
 
+  /** Whether `session` is an end of any circuit. */
+  holds(session: MeetingSession): boolean {
+    return this.#bySession.has(session);
+  }
+
   /** A session ended: its circuits end, and their other ends are told. */
   sessionEnded(session: MeetingSession): void {
     for (const circuit of [...(this.#bySession.get(session) ?? [])]) {
