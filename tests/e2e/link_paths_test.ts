@@ -6,6 +6,7 @@
 
 import assert from "node:assert/strict";
 import { TestNetwork } from "../support/network.ts";
+import { TerminalPeerProcess } from "../support/processes.ts";
 
 Deno.test("peers restricted to relaying chat through the registry; the link says relayed", async () => {
   await using net = await TestNetwork.start();
@@ -47,4 +48,25 @@ Deno.test("a direct link says direct, and a peer that will not relay is not rela
   await carol.command({ cmd: "send", to: "bob", text: "anyone?" });
   await carol.waitFor("pending");
   assert.deepEqual(bob.all("message").map((m) => m.text), ["hi"]);
+});
+
+Deno.test("the terminal says when a link is relayed, and /peers shows the path per contact", async () => {
+  await using net = await TestNetwork.start();
+  const args = ["--link-paths", "relay"];
+  await using bob = await net.peer("bob", { args });
+  await using alice = await TerminalPeerProcess.start("alice", {
+    registry: net.registry.address,
+    dataDir: `${net.dir}/alice`,
+    args,
+  });
+  await alice.writeLine("/msg bob over the relay");
+  await bob.waitFor("message", { test: (e) => e.text === "over the relay" });
+  await alice.waitForLine(/^\* link to bob: relayed by the registry, still end-to-end encrypted$/);
+  await alice.waitForLine(/^ {2}✓ "over the relay" delivered to bob$/);
+  const mark = alice.lines.length;
+  await alice.writeLine("/peers");
+  await alice.waitForLine(
+    new RegExp(`^  bob\\s+${bob.id.slice(0, 8)}  127\\.0\\.0\\.1:\\d+  \\(relayed\\)$`),
+    mark,
+  );
 });

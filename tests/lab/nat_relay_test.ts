@@ -8,7 +8,7 @@
 
 import assert from "node:assert/strict";
 import { PeerProcess, RegistryProcess } from "../support/processes.ts";
-import { NatLab } from "../support/nat_lab.ts";
+import { type LabHost, NatLab } from "../support/nat_lab.ts";
 import { skipNetnsTests } from "../support/netns.ts";
 import { tempDir } from "../support/temp_dir.ts";
 
@@ -19,7 +19,9 @@ const ignore = await skipNetnsTests();
  * one, a registry on the public side (with `registryArgs`), and both peers
  * started (with `peerArgs`).
  */
-async function relayLab(options: { registryArgs?: string[]; peerArgs?: string[] } = {}) {
+async function relayLab(
+  options: { registryArgs?: string[]; peerArgs?: string[]; dashboard?: boolean } = {},
+) {
   const lab = await NatLab.start({ nats: ["symmetric", "port-preserving"] });
   const dir = await tempDir();
   const roles: AsyncDisposable[] = [];
@@ -36,7 +38,8 @@ async function relayLab(options: { registryArgs?: string[]; peerArgs?: string[] 
     const registryArgs = [
       "--listen",
       `${lab.public.address}:7070`,
-      "--no-dashboard",
+      // On the public namespace's own loopback: reachable from inside it only.
+      ...(options.dashboard ? ["--dashboard", "127.0.0.1:0"] : ["--no-dashboard"]),
       ...(options.registryArgs ?? []),
     ];
     const registry = await RegistryProcess.start(registryArgs, { netns: lab.public.netns });
@@ -61,6 +64,12 @@ async function relayLab(options: { registryArgs?: string[]; peerArgs?: string[] 
   }
 }
 
+/** GETs `url` from inside `host`'s namespace (where the registry's dashboard listens). */
+async function fetchInside(lab: NatLab, host: LabHost, url: string): Promise<string> {
+  const script = `console.log(await (await fetch(${JSON.stringify(url)})).text())`;
+  return await lab.exec(host, Deno.execPath(), ["eval", script]);
+}
+
 /** The base64 forms `text` could take inside a base64 stream, at each of the three alignments. */
 function base64Forms(text: string): string[] {
   return [0, 1, 2].map((skip) => {
@@ -73,7 +82,7 @@ Deno.test({
   name: "behind a symmetric NAT the link is relayed: delivered, and read receipts come back",
   ignore,
   async fn() {
-    await using setup = await relayLab();
+    await using setup = await relayLab({ dashboard: true });
     const { alice, bob } = setup;
     await alice.command({ cmd: "send", to: "bob", text: "punching will not work here" });
     const got = await bob.waitFor("message", { timeoutMs: 15_000 });
@@ -88,6 +97,17 @@ Deno.test({
     await bob.command({ cmd: "send", to: "alice", text: "and yet here we are" });
     assert.equal((await alice.waitFor("message")).text, "and yet here we are");
     assert.equal(alice.all("link").length, 1, "the answer took the same relayed link");
+
+    // The registry counted the punch tries that failed, and the circuit and its bytes.
+    const metrics = await fetchInside(
+      setup.lab,
+      setup.lab.public,
+      new URL("/metrics", setup.registry.dashboardUrl).href,
+    );
+    assert.match(metrics, /^p2pchat_punch_attempts_total\{result="failed"\} 3$/m);
+    assert.match(metrics, /^p2pchat_punch_attempts_total\{result="connected"\} 0$/m);
+    assert.match(metrics, /^p2pchat_relay_circuits 1$/m);
+    assert.ok(Number(/^p2pchat_relay_bytes_total (\d+)$/m.exec(metrics)?.[1]) > 0, metrics);
   },
 });
 
