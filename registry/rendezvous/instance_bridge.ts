@@ -294,17 +294,15 @@ export class InstanceBridge {
       : undefined;
     const found = key === undefined ? undefined : this.#routes.get(key);
     const route = found?.peerId === peerId ? found : undefined;
-    if (!session) {
-      if (route) this.#drop(route);
-      return;
-    }
+    // No route: the try or circuit is over here (these are its last bytes on
+    // the way), or was never this peer's. Either way the peer has no use for it.
+    if (!route) return;
+    if (!session) return this.#drop(route);
     if (message.type === "relay_close" || message.type === "punch_failed") {
-      if (route) this.#drop(route);
-    } else if (message.type === "relay_ready" && route) {
+      this.#drop(route);
+    } else if (message.type === "relay_ready") {
       route.allowance = message.window + message.chunk;
-    } else if (
-      message.type === "relay_data" && route && session.backlogBytes > RECEIVER_BACKLOG_BYTES
-    ) {
+    } else if (message.type === "relay_data" && session.backlogBytes > RECEIVER_BACKLOG_BYTES) {
       // No flow control reaches from here to the relaying instance: a reader
       // this far behind loses its circuit rather than the registry's memory.
       this.#drop(route);
