@@ -89,7 +89,7 @@ little else per commit (its per-call overhead was overestimated before).
 
 **1 and 2 — after the move: what changed since, measured.** Rows 1 and 2 above come from
 \`deno task bench --only=1,2 --merge\`. Before and after, same harness, same machine (load
-average 15–19 from other work throughout, so single runs swing by 2–3×):
+average 8–19 from other work throughout, so single runs swing by 2–3×):
 
 | | before (main at 6e46b3d) | after the first three changes | after all four |
 |---|---|---|---|
@@ -98,6 +98,10 @@ average 15–19 from other work throughout, so single runs swing by 2–3×):
 | 1, riders alone (three alternating runs each) | 6.56, 3.25, 4.75× floor | 2.21, 2.67, 2.40× floor | |
 | 2, one run | 17.5 k/s = 20% of raw (87.0 k/s) | 4.4 k/s = 24% of raw (18.2 k/s) | 7.8 k/s = 30% of raw (25.8 k/s) |
 | 2, three alternating runs of each | 28, 21, 25% of raw | 20, 25, 24% of raw | |
+| 1, another \`--only=1,2 --merge\` run (05:31 UTC) | | | p50 7.27 ms; floor 4.15 ms (echo 53 µs, commit 2.05 ms) = 1.75× floor, 136.1× raw echo |
+| 2, the same run | | | 11.9 k/s = 20% of raw (60.0 k/s) |
+| 1, three alternating runs, main before (6e46b3d) against all four (05:32 UTC, load ~9) | 1.96, 2.22, 2.98× floor (median 2.22×) | | 2.29, 2.07, 1.85× floor (median 2.07×) |
+| 2, the same runs | 7.5, 7.4, 9.4 k/s = 18, 40, 28% of raw | | 9.7, 9.3, 12.3 k/s = 27, 21, 26% of raw (faster than its pair every time; the raw baseline swings more than the difference) |
 
 The changes, each for what a profile showed:
 - *Deliveries ride the next commit.* Timing every step of 200 round trips (an instrumented copy,
@@ -133,8 +137,8 @@ would stall for every fsync) or a wake-up cheaper than \`postMessage\` (an \`Ato
 thread reading requests from shared memory) — or a machine not running four times as many threads
 as it has cores: on a quiet moment the trip measured 1.49 ms = 1.56× floor before these changes.
 
-**2 — where throughput goes (target missed: ~24% of raw against 50%).** CPU per message per
-thread, from \`/proc/self/task/*/stat\` around 20,000 pipelined messages (both peers in one process,
+**2 — where throughput goes (target missed: 20–30% of raw against 50%).** Profiled before the
+\`send()\` change (after it, ~46 µs in all instead of ~58). CPU per message per thread, from \`/proc/self/task/*/stat\` around 20,000 pipelined messages (both peers in one process,
 three trials, load 15): peer thread 21–29 µs, V8's background threads 10–17 µs (garbage collection
 and compilation), the sender's store thread 11.5–18 µs (insert, then the delivered update, each
 ~5–6 µs of SQLite plus its share of the WAL writes), the receiver's 6.5–7.5 µs — 50–60 µs in all,
@@ -152,7 +156,9 @@ A burst's objects live until its deliveries, so the scavenger copies and promote
 freeing them: that is the 28% of the peer thread spent in GC, and most of V8's background time.
 Halving the CPU per message would take: acknowledgements as ranges ("up to this ID") instead of one
 ack object per message — a protocol change, both sides —, the sender's delivered state as a
-per-peer watermark instead of an update per row, and no async chain per \`send()\` call.
+per-peer watermark instead of an update per row, and fewer objects per message on the receiving
+side. (Handing the read loop a frame's messages at once instead of one \`await\` per message was
+tried: no measurable change, not kept.)
 
 **4 — capacity at 10,000 peers: heartbeats met, memory missed.** Once registered, 10,000 peers
 heartbeating once a second are handled with room to spare (the rate measured is above 10,000/s
