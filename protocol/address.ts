@@ -47,10 +47,12 @@ export function ipLiteral(hostname: string): string | undefined {
   if (IPV4.test(hostname)) {
     return hostname.split(".").every((octet) => Number(octet) <= 255) ? hostname : undefined;
   }
-  if (!hostname.includes(":") || !/^[0-9a-fA-F:.]+$/.test(hostname)) return undefined;
+  // A zone (fe80::1%eth0) names this host's interface, not the address.
+  const address = hostname.replace(/%[\w.-]+$/, "");
+  if (!address.includes(":") || !/^[0-9a-fA-F:.]+$/.test(address)) return undefined;
   let canonical: string;
   try {
-    canonical = new URL(`http://[${hostname}]/`).hostname.slice(1, -1);
+    canonical = new URL(`http://[${address}]/`).hostname.slice(1, -1);
   } catch {
     return undefined;
   }
