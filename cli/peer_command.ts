@@ -70,6 +70,21 @@ const FLAGS: FlagSpec[] = [
     defaultText: defaultDataDir("NAME").replace(Deno.env.get("HOME") ?? "\0", "~"),
   },
   {
+    name: "download-dir",
+    type: "string",
+    value: "DIR",
+    help: "where accepted files are saved (/accept ID DIR picks another)",
+    defaultText: `${
+      defaultDataDir("NAME").replace(Deno.env.get("HOME") ?? "\0", "~")
+    }/downloads, i.e. under --data-dir`,
+  },
+  {
+    name: "accept-files-from",
+    type: "string",
+    value: "NAME,…",
+    help: "accept files from these names without asking (if their key is the pinned one)",
+  },
+  {
     name: "link-paths",
     type: "string",
     value: "LIST",
@@ -182,6 +197,21 @@ export function peerOptions(
     });
     if (problem) throw new UsageError(`Invalid value for --advertise: ${problem}`);
     options.advertise = formatNetAddr(advertised);
+  }
+  if (typeof flags["download-dir"] === "string") {
+    if (flags["download-dir"].trim() === "") {
+      throw new UsageError("Invalid value for --download-dir: it is empty");
+    }
+    options.downloadDir = flags["download-dir"];
+  }
+  if (typeof flags["accept-files-from"] === "string") {
+    const names = flags["accept-files-from"].split(",").map((n) => normalizeName(n.trim()))
+      .filter(Boolean);
+    for (const each of names) {
+      const problem = nameProblem(each);
+      if (problem) throw new UsageError(`Invalid value for --accept-files-from: ${problem}`);
+    }
+    options.acceptFilesFrom = names;
   }
   if (typeof flags["link-paths"] === "string") {
     try {

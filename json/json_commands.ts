@@ -7,8 +7,8 @@ import {
   type PeerCommand,
 } from "../peer/mod.ts";
 
-const JSON_COMMANDS =
-  '"send", "broadcast", "peers", "history", "read", "outbox", "cancel", "trust" or "quit"';
+const JSON_COMMANDS = '"send", "broadcast", "peers", "history", "read", "outbox", "cancel", ' +
+  '"trust", "send_file", "accept_file", "decline_file", "files" or "quit"';
 
 /** Parses one `--json` input line. Throws {@linkcode CommandError}. */
 export function parseJsonCommand(line: string): PeerCommand {
@@ -52,6 +52,16 @@ export function parseJsonCommand(line: string): PeerCommand {
         );
       }
       return { cmd: "trust", name: text("name"), id: text("id") };
+    case "send_file":
+      return { cmd: "send_file", to: text("to"), path: text("path") };
+    case "accept_file":
+      return command.dir === undefined
+        ? { cmd: "accept_file", id: text("id") }
+        : { cmd: "accept_file", id: text("id"), dir: text("dir") };
+    case "decline_file":
+      return { cmd: "decline_file", id: text("id") };
+    case "files":
+      return { cmd: "files" };
     case "quit":
       return { cmd: "quit" };
     case undefined:

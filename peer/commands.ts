@@ -20,6 +20,11 @@ export type PeerCommand =
   | { cmd: "cancel"; id: string }
   /** `id`: the new key's ID (or its first 8+ characters), as `key_changed` showed it. */
   | { cmd: "trust"; name: string; id: string }
+  /** Files: offer `path` to `to`; answer an offer (`id`: its ID or a unique 6+ prefix); list. */
+  | { cmd: "send_file"; to: string; path: string }
+  | { cmd: "accept_file"; id: string; dir?: string }
+  | { cmd: "decline_file"; id: string }
+  | { cmd: "files" }
   | { cmd: "quit" };
 
 /** A command line that cannot be understood; its message is shown as is. */
@@ -36,7 +41,8 @@ export const MAX_HISTORY_LIMIT = 10_000;
 
 /**
  * Carries out a command and returns its answer as the event to render
- * (`peers`, `history`, `outbox`, `marked_read`, or `error` for a refused request), or
+ * (`peers`, `history`, `outbox`, `marked_read`, `file_offered`, `files`, or `error` for a
+ * refused request), or
  * `undefined` when the news that follows says it all (`sent`, `trusted`, …).
  * `quit` is left to the caller (it ends the interface). Anything but a
  * {@linkcode PeerError} is rethrown.
@@ -73,6 +79,14 @@ export async function runCommand(peer: Peer, command: PeerCommand): Promise<Peer
       case "trust":
         await peer.trust(command.name, command.id);
         return undefined;
+      case "send_file":
+        return await peer.sendFile(command.to, command.path);
+      case "accept_file":
+        return { event: "files", transfers: [await peer.acceptFile(command.id, command.dir)] };
+      case "decline_file":
+        return { event: "files", transfers: [await peer.declineFile(command.id)] };
+      case "files":
+        return { event: "files", transfers: peer.files() };
       case "quit":
         return undefined;
     }

@@ -7,6 +7,9 @@ import type { LeaveReason, PeerInfo } from "../protocol/mod.ts";
 import type { DeliveryEvent, HistoryEntry } from "./delivery/mod.ts";
 import type { LinkPath } from "./link/mod.ts";
 import type { MessageStatus } from "./store/mod.ts";
+import type { FileEvent, FileTransferInfo } from "./files/mod.ts";
+
+export type { FileEvent, FileTransferInfo };
 
 export type { HistoryEntry };
 
@@ -58,6 +61,7 @@ export type PeerEvent =
   /** A link to `peer` is open (either side made it), by the path it took. */
   | { event: "link"; peer: PeerInfo; path: LinkPath }
   | DeliveryEvent
+  | FileEvent
   /** `unverified`: `with`'s name is pinned to another key (see `message`). */
   | { event: "history"; with: PeerInfo; messages: HistoryEntry[]; unverified: boolean }
   | { event: "outbox"; messages: OutboxEntry[] }

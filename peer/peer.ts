@@ -17,7 +17,14 @@ import {
   shortId,
 } from "../protocol/mod.ts";
 import { type Logger, silentLogger } from "../log/mod.ts";
-import { Courier, type HistoryEntry, Inbox, Messenger } from "./delivery/mod.ts";
+import { Courier, type HistoryEntry, Inbox, Messenger, offerSummary } from "./delivery/mod.ts";
+import {
+  type FileEvent,
+  FileTransferError,
+  type FileTransferInfo,
+  FileTransfers,
+  TransferBook,
+} from "./files/mod.ts";
 import {
   type BackoffOptions,
   type DirectLink,
@@ -71,12 +78,22 @@ export interface PeerOptions {
   identity?: Identity;
   /** Reconnect timing for the registry. */
   backoff?: BackoffOptions;
+  /**
+   * Where accepted files go unless an accept names a directory. Default
+   * `downloads` in the data directory (without one, the current directory).
+   */
+  downloadDir?: string;
+  /** Names whose file offers are accepted without asking (while their key is the pinned one). */
+  acceptFilesFrom?: readonly string[];
   /** See `CourierOptions.ackTimeoutMs`. */
   ackTimeoutMs?: number;
   /** Hears every event, from `ready` on. */
   onEvent?: PeerEventListener;
   logger?: Logger;
 }
+
+/** Where file transfers are recorded, inside the data directory. */
+const TRANSFERS_DIR = "files";
 
 /** Codes that mean retrying the same registration can never succeed. */
 const PERMANENT_REFUSALS = new Set([
@@ -92,6 +109,7 @@ interface PeerParts {
   store: MessageStore;
   pins: PinBook;
   lock: DataDirLock | undefined;
+  transfers: TransferBook;
 }
 
 /** One running peer. */
@@ -112,6 +130,7 @@ export class Peer implements AsyncDisposable {
   readonly #courier: Courier;
   readonly #inbox: Inbox;
   readonly #messenger: Messenger;
+  readonly #files: FileTransfers;
   readonly #client: RegistryClient;
   readonly #store: MessageStore;
   readonly #pins: PinBook;
@@ -157,10 +176,18 @@ export class Peer implements AsyncDisposable {
       paths: options.linkPaths,
       rendezvous,
       handler: {
-        message: (link, message) => this.#inbox.receive(link, message),
+        message: (link, message) => {
+          // Offers are stored messages (the inbox); the rest of a transfer is the files'.
+          if (message.type.startsWith("file_") && message.type !== "file_offer") {
+            this.#files.receive(link, message as Parameters<FileTransfers["receive"]>[1]);
+          } else this.#inbox.receive(link, message);
+        },
         drained: (link) => this.#inbox.drained(link),
         linkOpened: (link) => this.#linkOpened(link),
-        linkClosed: (link) => this.#courier.linkClosed(link),
+        linkClosed: (link) => {
+          this.#courier.linkClosed(link);
+          this.#files.linkClosed(link);
+        },
       },
     });
     this.listen = formatHostPort(this.#links.address);
@@ -180,8 +207,20 @@ export class Peer implements AsyncDisposable {
       courier: this.#courier,
       logger: this.#logger,
       vouchesFor: (peer) => this.#pins.vouchesFor(peer),
+      offered: (from, offer) => this.#files.offered(from, offer),
     });
     this.#messenger = new Messenger({ ...delivery, courier: this.#courier });
+    this.#files = new FileTransfers({
+      downloadDir: options.downloadDir ??
+        (options.dataDir === undefined ? "." : `${options.dataDir}/downloads`),
+      acceptFrom: options.acceptFilesFrom,
+      links: this.#links,
+      directory: this.#directory,
+      offer: (peer, text, id) => this.#messenger.offer(peer, text, id),
+      isVerified: (peer) => this.#pins.vouchesFor(peer),
+      emit,
+      logger: this.#logger,
+    }, parts.transfers);
     const discovery = options.registry === undefined && options.discoverRegistry
       ? new RegistryDiscovery({
         logger: this.#logger,
@@ -256,10 +295,14 @@ export class Peer implements AsyncDisposable {
       if (store.upgrade) logUpgrade(options.logger ?? silentLogger, store.upgrade);
       const known = await store.knownPeers();
       const pins = await PinBook.load(store);
-      const peer = new Peer(options, { identity, store, pins, lock });
+      const transfers = await TransferBook.open(
+        dataDir === undefined ? undefined : `${dataDir}/${TRANSFERS_DIR}`,
+      );
+      const peer = new Peer(options, { identity, store, pins, lock, transfers });
       peer.#directory.rememberDeparted(known);
       peer.#emit({ event: "ready", id: peer.id, name: peer.name, listen: peer.listen });
       await peer.#courier.restore();
+      await peer.#files.restore();
       peer.#client.start();
       return peer;
     } catch (error) {
@@ -450,9 +493,40 @@ export class Peer implements AsyncDisposable {
     return [...this.#unresolvedKeyChanges.values()].map((change) => ({ ...change }));
   }
 
-  /** Undelivered outgoing messages, oldest first per recipient. */
+  /** Undelivered outgoing messages, oldest first per recipient (a file offer as `📎 NAME (SIZE)`). */
   pending(): StoredMessage[] {
-    return this.#courier.pending();
+    return this.#courier.pending().map((m) => ({ ...m, text: offerSummary(m.text) }));
+  }
+
+  /**
+   * Offers the file at `path` to a peer, online or not (the offer waits in
+   * the outbox). Resolves once the file is hashed and the offer stored.
+   * Throws {@linkcode PeerError}.
+   */
+  async sendFile(to: string, path: string): Promise<Extract<FileEvent, { event: "file_offered" }>> {
+    const peer = this.#recipient(to);
+    return await this.#filed(() => this.#files.send(peer, path));
+  }
+
+  /**
+   * Accepts a file offered to this peer (its ID or a unique prefix of 6+
+   * characters) into `dir`, default the download directory. Throws
+   * {@linkcode PeerError} (`unknown_transfer`, `no_space`, …).
+   */
+  async acceptFile(id: string, dir?: string): Promise<FileTransferInfo> {
+    const record = await this.#filed(() => this.#files.accept(id, dir));
+    return this.files().find((t) => t.id === record.id)!;
+  }
+
+  /** Declines a file offered to this peer; its sender hears `file_declined`. */
+  async declineFile(id: string): Promise<FileTransferInfo> {
+    const record = await this.#filed(() => this.#files.decline(id));
+    return this.files().find((t) => t.id === record.id)!;
+  }
+
+  /** Every file transfer, in progress and done, newest first. */
+  files(): FileTransferInfo[] {
+    return this.#files.list();
   }
 
   /** The undelivered messages, each with its recipient as last known. */
@@ -470,6 +544,7 @@ export class Peer implements AsyncDisposable {
   shutdown(): Promise<void> {
     this.#stopping ??= (async () => {
       await this.#client.stop();
+      await this.#files.shutdown();
       await this.#links.shutdown();
       await this.#inbox.settled();
       await this.#courier.close();
@@ -499,6 +574,16 @@ export class Peer implements AsyncDisposable {
   #storeFailed(error: unknown): never {
     this.#logger.error("store failure", { error: String(error) });
     throw new PeerError("store_failed", (error as Error).message, { cause: error });
+  }
+
+  /** Runs a file task; its refusal becomes a {@linkcode PeerError} with the same code. */
+  async #filed<T>(task: () => Promise<T>): Promise<T> {
+    try {
+      return await task();
+    } catch (error) {
+      if (!(error instanceof FileTransferError)) throw error;
+      throw new PeerError(error.code, error.message, { cause: error });
+    }
   }
 
   /** A peer as last known, or a stand-in named by its short ID. */
@@ -557,6 +642,7 @@ export class Peer implements AsyncDisposable {
         seen.push(change.peer);
         this.#checkPin(change.peer);
         this.#courier.peerAvailable(change.peer.id);
+        this.#files.peerAvailable(change.peer.id);
       }
       if (quiet) continue;
       if (change.kind === "joined") this.#emit({ event: "peer_joined", peer: change.peer });
@@ -583,6 +669,7 @@ export class Peer implements AsyncDisposable {
       { id: link.peerId, name: shortId(link.peerId), address: "" };
     this.#emit({ event: "link", peer, path: link.path });
     this.#courier.linkOpened(link);
+    this.#files.linkOpened(link);
   }
 
   /** Pins a newly seen name, or reports a name that now has another key. */

@@ -3,6 +3,8 @@
  * their answer or throw this; events are only for news nobody asked for.
  */
 
+import type { FileErrorCode } from "./files/mod.ts";
+
 /** What went wrong, for programs (the web UI maps these to responses). */
 export type PeerErrorCode =
   /** No peer has that name, ID or ID prefix. */
@@ -28,7 +30,9 @@ export type PeerErrorCode =
   /** An ID prefix that starts more than one undelivered message's ID. */
   | "ambiguous_id"
   /** The message store failed. */
-  | "store_failed";
+  | "store_failed"
+  /** File transfers: see `FileErrorCode` in `files/`. */
+  | FileErrorCode;
 
 /** A refused request, with a message fit to show a person as is. */
 export class PeerError extends Error {

@@ -8,6 +8,7 @@
 import type { ErrorMessage } from "./registry_messages.ts";
 import { PEER_ID_PATTERN } from "./identity.ts";
 import { MESSAGE_ID_PATTERN } from "./message_id.ts";
+import { FILE_MESSAGE_PARSERS, type FileMessage } from "./file_messages.ts";
 import {
   base64Bytes,
   boolean,
@@ -110,6 +111,7 @@ export type LinkMessage =
   | ReceiptMessage
   | ReceiptAckMessage
   | LinkByeMessage
+  | FileMessage
   | ErrorMessage;
 
 const peerId = string({ pattern: PEER_ID_PATTERN, expected: "a 52-character peer ID" });
@@ -168,5 +170,6 @@ export const parseLinkMessage: Parser<LinkMessage> = messageUnion<LinkMessage>({
   receipt: object({ type: oneOf("receipt"), id: messageId }),
   receipt_ack: object({ type: oneOf("receipt_ack"), id: messageId }),
   bye: object({ type: oneOf("bye") }),
+  ...FILE_MESSAGE_PARSERS,
   error: errorMessage,
 }, "link");

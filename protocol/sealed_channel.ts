@@ -7,6 +7,12 @@
  *
  * Messages queued in the same tick share one frame: one seal per batch
  * instead of one per message keeps pipelined chat fast.
+ *
+ * A message with a `data` field of bytes (a file chunk) is sealed alone, as a
+ * binary frame: its plaintext is a zero byte (a JSON batch starts with `[`),
+ * the header's length (uint32, big-endian), the header — the message without
+ * `data`, as JSON — and then the bytes themselves. Bytes never go through
+ * base64 or JSON, which would cost a third more on the wire and a parse.
  */
 
 import { waitAtMost } from "../async/mod.ts";
@@ -110,9 +116,8 @@ export class SealedChannel<T extends object> {
   }
 
   async #sealAndWrite(batch: T[]): Promise<void> {
-    for (const group of groupByLength(batch.map((message) => JSON.stringify(message)))) {
+    for (const plaintext of plaintexts(batch)) {
       if (this.stream.closed) return;
-      const plaintext = encoder.encode(`[${group.join(",")}]`);
       // Small frames are sealed on this thread, without waiting for a turn.
       const sealing = sealWith(this.#keys.send, nonce(this.#nextSendCounter()), plaintext);
       const sealed = sealing instanceof Uint8Array ? sealing : await sealing;
@@ -143,6 +148,7 @@ export class SealedChannel<T extends object> {
       );
       throw this.#failed;
     }
+    if (plaintext[0] === BINARY_MARK) return [this.#openBinary(plaintext, counter)];
     let values: unknown;
     try {
       const text = decoder.decode(plaintext);
@@ -160,6 +166,68 @@ export class SealedChannel<T extends object> {
     }
     return values.map((value) => this.#parse(value, ""));
   }
+
+  /** A binary frame's one message: its JSON header with the bytes after it as `data`. */
+  #openBinary(plaintext: Uint8Array, counter: number): T {
+    const view = new DataView(plaintext.buffer, plaintext.byteOffset, plaintext.byteLength);
+    const headerLength = plaintext.length >= 5 ? view.getUint32(1) : Infinity;
+    if (5 + headerLength > plaintext.length || headerLength > MAX_BINARY_HEADER_BYTES) {
+      throw new ProtocolError(
+        "invalid_message",
+        `Sealed binary frame #${counter} announces a header it does not hold`,
+      );
+    }
+    let header: unknown;
+    try {
+      const text = decoder.decode(plaintext.subarray(5, 5 + headerLength));
+      if (nestingExceeds(text, MAX_JSON_DEPTH)) throw new RangeError("nested too deep");
+      header = JSON.parse(text);
+    } catch {
+      throw new ProtocolError("bad_json", `Sealed binary frame #${counter} has no JSON header`);
+    }
+    if (typeof header !== "object" || header === null || Array.isArray(header)) {
+      throw new ProtocolError(
+        "invalid_message",
+        `Sealed binary frame #${counter} must have an object as its header`,
+      );
+    }
+    return this.#parse({ ...header, data: plaintext.subarray(5 + headerLength) }, "");
+  }
+}
+
+/** First plaintext byte of a binary frame; a JSON batch's is `[`. */
+const BINARY_MARK = 0;
+/** Longest header a binary frame may have (a chunk's is under 100 bytes). */
+const MAX_BINARY_HEADER_BYTES = 4096;
+
+/**
+ * The plaintexts of a batch, in order: JSON messages grouped by size, and
+ * each message carrying bytes in `data` alone, as a binary frame.
+ */
+function plaintexts<T extends object>(batch: T[]): Uint8Array<ArrayBuffer>[] {
+  const out: Uint8Array<ArrayBuffer>[] = [];
+  let pending: string[] = [];
+  const flushJson = () => {
+    for (const group of groupByLength(pending)) out.push(encoder.encode(`[${group.join(",")}]`));
+    pending = [];
+  };
+  for (const message of batch) {
+    const data = (message as { data?: unknown }).data;
+    if (!(data instanceof Uint8Array)) {
+      pending.push(JSON.stringify(message));
+      continue;
+    }
+    flushJson();
+    const header = encoder.encode(JSON.stringify({ ...message, data: undefined }));
+    const plaintext = new Uint8Array(5 + header.length + data.length);
+    plaintext[0] = BINARY_MARK;
+    new DataView(plaintext.buffer).setUint32(1, header.length);
+    plaintext.set(header, 5);
+    plaintext.set(data, 5 + header.length);
+    out.push(plaintext);
+  }
+  flushJson();
+  return out;
 }
 
 /** The 96-bit GCM nonce for frame `counter`: four zero bytes, then the counter. */

@@ -24,6 +24,10 @@ export const TERMINAL_HELP = `Commands:
   /outbox                messages not delivered yet (recipient offline)
   /cancel ID             withdraw an undelivered message (ID or its first 6+ characters)
   /trust NAME ID         accept NAME's new key ID (as the "key changed" warning showed it)
+  /send NAME PATH        offer the file at PATH to NAME (it waits if NAME is offline)
+  /files                 file transfers in progress and done
+  /accept ID [DIR]       accept a file offered to you (into DIR, default the download dir)
+  /decline ID            decline a file offered to you
   /help                  this list
   /quit                  leave (others see you go at once)
 Plain lines go to your /chat partner; without one, use /msg, @NAME or /all.
@@ -90,6 +94,26 @@ export function parseTerminalLine(line: string, chatWith: string | undefined): T
         );
       }
       return { kind: "command", command: { cmd: "trust", name, id } };
+    }
+    case "send": {
+      const [to, path] = splitFirst(rest);
+      if (!to || !path) throw new CommandError("Usage: /send NAME PATH");
+      return { kind: "command", command: { cmd: "send_file", to, path } };
+    }
+    case "files":
+      return { kind: "command", command: { cmd: "files" } };
+    case "accept": {
+      const [id, dir] = splitFirst(rest);
+      if (!id) throw new CommandError("Usage: /accept ID [DIR] (see /files)");
+      return {
+        kind: "command",
+        command: dir ? { cmd: "accept_file", id, dir } : { cmd: "accept_file", id },
+      };
+    }
+    case "decline": {
+      const id = rest.trim();
+      if (!id) throw new CommandError("Usage: /decline ID (see /files)");
+      return { kind: "command", command: { cmd: "decline_file", id } };
     }
     case "help":
     case "?":

@@ -23,6 +23,7 @@ import { visibleEvent } from "./visible_event.ts";
 import { clock, preview, underSender } from "./message_text.ts";
 import { ReceiptLines } from "./receipt_lines.ts";
 import { RegistryNotices } from "./registry_notices.ts";
+import { FileLines } from "./file_lines.ts";
 
 /** Streams and switches for {@linkcode TerminalInterface}. */
 export interface TerminalOptions {
@@ -55,6 +56,9 @@ export class TerminalInterface {
   readonly #receipts: ReceiptLines;
   readonly #marksRead: boolean;
   #outboxIndex: Map<string, StoredMessage[]> | undefined;
+  readonly #files: FileLines;
+  /** The transfer whose progress line is the last line printed (rewritten in place). */
+  #progressShown: string | undefined;
 
   constructor(options: TerminalOptions) {
     this.#registryNotices = new RegistryNotices({ now: options.now });
@@ -73,6 +77,7 @@ export class TerminalInterface {
       paint: (style, text) => this.#paint(style === "dim" ? "2" : "33", text),
     });
     this.#marksRead = options.marksRead ?? true;
+    this.#files = new FileLines({ now: options.now });
     this.#output = options.output;
     this.#input = options.input;
     this.#tty = options.output.isTTY === true;
@@ -107,6 +112,8 @@ export class TerminalInterface {
       case "read":
       case "failed":
         return this.#receipts.render(visible);
+      case "file_progress":
+        return this.#printProgress(visible);
     }
     const line = this.#describe(visible);
     if (line !== undefined) this.#print(line);
@@ -263,6 +270,22 @@ export class TerminalInterface {
         return this.#paint("33", `! ${event.message}`);
       case "web":
         return `* chat window: ${event.url}`;
+      case "file_offer":
+        return this.#files.offer(event, event.id.slice(0, 8));
+      case "file_offered":
+        return this.#files.offered(event);
+      case "file_progress":
+        return undefined; // #printProgress
+      case "file_done": {
+        const transfer = this.#transfer(event.id);
+        return this.#files.done(event, transfer?.name ?? event.id, transfer?.direction === "in");
+      }
+      case "file_failed":
+        return this.#paint("33", this.#files.failed(event, this.#fileName(event.id)));
+      case "file_declined":
+        return this.#files.declined(this.#fileName(event.id));
+      case "files":
+        return this.#files.list(event.transfers);
       case "bye":
         return dim("* bye");
     }
@@ -327,8 +350,39 @@ export class TerminalInterface {
     ].join("\n");
   }
 
+  #transfer(id: string) {
+    return this.#peer?.files().find((t) => t.id === id);
+  }
+
+  #fileName(id: string): string {
+    return this.#transfer(id)?.name ?? id.slice(0, 8);
+  }
+
+  /**
+   * A transfer's progress line. At a terminal, a line that follows the same
+   * transfer's previous one replaces it (cursor up, clear, rewrite) and the
+   * prompt with what is typed is redrawn under it; in a pipe, progress is
+   * left out (the end of the transfer is said anyway).
+   */
+  #printProgress(event: Extract<PeerEvent, { event: "file_progress" }>): void {
+    const line = this.#files.progress(event, this.#fileName(event.id));
+    const rl = this.#rl;
+    const readline = this.#readline;
+    if (!rl || !readline || !this.#tty) return;
+    readline.cursorTo(this.#output, 0);
+    readline.clearLine(this.#output, 0);
+    if (this.#progressShown === event.id) {
+      readline.moveCursor(this.#output, 0, -1);
+      readline.clearLine(this.#output, 0);
+    }
+    this.#output.write(line + "\n");
+    this.#progressShown = event.id;
+    rl.prompt(true);
+  }
+
   /** Prints above the prompt, then redraws the prompt and the typed line. */
   #print(text: string): void {
+    this.#progressShown = undefined;
     const rl = this.#rl;
     const readline = this.#readline;
     if (rl && readline && this.#tty) {

@@ -281,6 +281,11 @@ const ERROR_STATUS: Record<PeerErrorCode, 400 | 404 | 409 | 500> = {
   not_pending: 404,
   ambiguous_id: 400,
   store_failed: 500,
+  unknown_transfer: 404,
+  not_offered: 409,
+  file_unreadable: 400,
+  file_too_large: 400,
+  no_space: 409,
 };
 
 /** Runs a peer request: its answer as JSON, or its refusal as `{error, code}` with a status. */

@@ -16,6 +16,7 @@ import {
 } from "../link/mod.ts";
 import type { MessageStore, StoredMessage } from "../store/mod.ts";
 import type { DeliveryEvent, PeerLookup } from "./delivery_events.ts";
+import { storedOffer } from "./stored_offer.ts";
 
 /** Options for {@linkcode Courier}. */
 export interface CourierOptions {
@@ -343,13 +344,15 @@ export class Courier {
     const flight = { link, at: now };
     for (const message of unsent) {
       if (mailbox.queue.get(message.id) !== message) continue; // settled or withdrawn meanwhile
-      link.send({
-        type: "chat",
-        id: message.id,
-        text: message.text,
-        sentAt: message.sentAt,
-        broadcast: message.broadcast,
-      });
+      link.send(
+        storedOffer(message.text) ?? {
+          type: "chat",
+          id: message.id,
+          text: message.text,
+          sentAt: message.sentAt,
+          broadcast: message.broadcast,
+        },
+      );
       mailbox.inFlight.set(message.id, flight);
       if (message.status === "pending") firstSends.push(message);
     }

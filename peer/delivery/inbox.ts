@@ -8,12 +8,18 @@
  * arrives while one is being stored becomes the next batch, whole.
  */
 
-import { type ChatMessage, type PeerInfo, shortId } from "../../protocol/mod.ts";
+import {
+  type ChatMessage,
+  type FileOfferMessage,
+  type PeerInfo,
+  shortId,
+} from "../../protocol/mod.ts";
 import type { Logger } from "../../log/mod.ts";
 import type { Courier } from "./courier.ts";
 import type { DirectLink, LinkPayload } from "../link/mod.ts";
 import type { MessageStore, StoredMessage } from "../store/mod.ts";
 import type { DeliveryEvent, PeerLookup } from "./delivery_events.ts";
+import { OFFER_MARK, offerText } from "./stored_offer.ts";
 
 /** Options for {@linkcode Inbox}. */
 export interface InboxOptions {
@@ -27,11 +33,18 @@ export interface InboxOptions {
    * messages are marked `unverified`. Default: every sender is verified.
    */
   vouchesFor?: (peer: PeerInfo) => boolean;
+  /**
+   * A new file offer was stored: whoever handles files records it. Awaited
+   * before the offer is acknowledged, so a crash never leaves an
+   * acknowledged offer nobody knows about.
+   */
+  offered?: (from: PeerInfo, offer: FileOfferMessage) => Promise<void>;
 }
 
 /** What one link delivered since its last batch. */
 interface Batch {
-  chats: ChatMessage[];
+  /** Chat messages and file offers: both are stored, acknowledged, reported once. */
+  chats: (ChatMessage | FileOfferMessage)[];
   acks: string[];
   receipts: string[];
   receiptAcks: string[];
@@ -61,6 +74,7 @@ export class Inbox {
     if (!batch) this.#batches.set(link, batch = emptyBatch());
     switch (message.type) {
       case "chat":
+      case "file_offer":
         batch.chats.push(message);
         break;
       case "ack":
@@ -123,14 +137,14 @@ export class Inbox {
     }
   }
 
-  async #store(link: DirectLink, chats: ChatMessage[]): Promise<void> {
+  async #store(link: DirectLink, chats: (ChatMessage | FileOfferMessage)[]): Promise<void> {
     const messages: StoredMessage[] = chats.map((chat) => ({
       id: chat.id,
       peerId: link.peerId,
       direction: "in",
-      text: chat.text,
+      text: chat.type === "file_offer" ? offerText(chat) : defused(chat.text),
       sentAt: chat.sentAt,
-      broadcast: chat.broadcast,
+      broadcast: chat.type === "chat" && chat.broadcast,
       status: "delivered",
     }));
     let isNew: boolean[];
@@ -147,13 +161,16 @@ export class Inbox {
       });
       return;
     }
-    // Duplicates are acknowledged too: the sender missed our earlier ack.
-    for (const message of messages) link.send({ type: "ack", id: message.id });
     const from = this.#options.directory.lastKnown(link.peerId) ??
       { id: link.peerId, name: shortId(link.peerId), address: "" };
+    for (const [index, chat] of chats.entries()) {
+      if (isNew[index] && chat.type === "file_offer") await this.#options.offered?.(from, chat);
+    }
+    // Duplicates are acknowledged too: the sender missed our earlier ack.
+    for (const message of messages) link.send({ type: "ack", id: message.id });
     const unverified = !(this.#options.vouchesFor?.(from) ?? true);
     for (const [index, message] of messages.entries()) {
-      if (!isNew[index]) continue;
+      if (!isNew[index] || chats[index].type === "file_offer") continue;
       this.#options.emit({
         event: "message",
         id: message.id,
@@ -170,4 +187,9 @@ export class Inbox {
     this.#options.logger.error("inbox failure", { error: String(error) });
     this.#options.emit({ event: "error", message: (error as Error)?.message ?? String(error) });
   }
+}
+
+/** A chat text that would read as a stored file offer gets its mark spoiled. */
+function defused(text: string): string {
+  return text.startsWith(OFFER_MARK) ? `\uFFFD${text.slice(1)}` : text;
 }

@@ -10,6 +10,7 @@ import { newMessageId, type PeerInfo } from "../../protocol/mod.ts";
 import type { MessageStore, StoredMessage } from "../store/mod.ts";
 import type { Courier } from "./courier.ts";
 import type { DeliveryEvent, HistoryEntry, PeerLookup } from "./delivery_events.ts";
+import { offerSummary } from "./stored_offer.ts";
 
 /** What {@linkcode Messenger} works with. */
 export interface MessengerOptions {
@@ -98,15 +99,27 @@ export class Messenger {
     return messages.map(({ id, direction, text, sentAt, broadcast, status }) => ({
       id,
       direction,
-      text,
+      text: offerSummary(text),
       sentAt,
       broadcast,
       status,
     }));
   }
 
-  #save(peers: PeerInfo[], text: string, broadcast: boolean): Promise<StoredMessage[]> {
-    const id = newMessageId();
+  /**
+   * Stores a file offer for `peer` under the offer's own ID and starts
+   * delivering it like a message (it waits in the outbox while `peer` is away).
+   */
+  async offer(peer: PeerInfo, text: string, id: string): Promise<void> {
+    await this.#save([peer], text, false, id);
+  }
+
+  #save(
+    peers: PeerInfo[],
+    text: string,
+    broadcast: boolean,
+    id = newMessageId(),
+  ): Promise<StoredMessage[]> {
     const sentAt = Date.now();
     const messages: StoredMessage[] = peers.map((peer) => ({
       id,

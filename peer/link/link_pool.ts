@@ -12,6 +12,7 @@ import {
   type AckMessage,
   type ByteConnection,
   type ChatMessage,
+  type FileMessage,
   formatHostPort,
   FrameStream,
   type HostPort,
@@ -46,7 +47,12 @@ import { RelayCircuits } from "./relayed_transport.ts";
 import type { Rendezvous } from "./rendezvous.ts";
 
 /** Messages that reach the application once a link is up. */
-export type LinkPayload = ChatMessage | AckMessage | ReceiptMessage | ReceiptAckMessage;
+export type LinkPayload =
+  | ChatMessage
+  | AckMessage
+  | ReceiptMessage
+  | ReceiptAckMessage
+  | FileMessage;
 
 /** What the pool reports. */
 export interface LinkPoolHandler {
@@ -471,6 +477,12 @@ export class LinkPool implements AsyncDisposable {
           case "ack":
           case "receipt":
           case "receipt_ack":
+          case "file_offer":
+          case "file_request":
+          case "file_chunk":
+          case "file_decline":
+          case "file_complete":
+          case "file_abort":
             this.#options.handler.message(link, message);
             // Everything that arrived together has been handed over.
             if (!link.channel.hasBuffered()) this.#options.handler.drained?.(link);
