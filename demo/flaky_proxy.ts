@@ -21,6 +21,8 @@ export interface Capture {
 export interface FlakyProxyOptions {
   /** Keep a copy of every byte relayed, per connection (an eavesdropper's view). */
   record?: boolean;
+  /** Forward at most this many bytes a second in each direction of each connection (a slow line). */
+  bytesPerSecond?: number;
 }
 
 /** A relay from a local port to `target`. */
@@ -29,6 +31,7 @@ export class FlakyProxy implements AsyncDisposable {
   /** With `record`: one entry per connection relayed, in the order accepted. */
   readonly captures: Capture[] = [];
   readonly #record: boolean;
+  readonly #bytesPerSecond: number | undefined;
   readonly #listener: Deno.TcpListener;
   #target: HostPort;
   readonly #pairs = new Set<[Deno.TcpConn, Deno.TcpConn]>();
@@ -39,6 +42,7 @@ export class FlakyProxy implements AsyncDisposable {
   constructor(target: HostPort, options: FlakyProxyOptions = {}) {
     this.#target = target;
     this.#record = options.record ?? false;
+    this.#bytesPerSecond = options.bytesPerSecond;
     this.#listener = Deno.listen({ hostname: "127.0.0.1", port: 0, transport: "tcp" });
     this.address = this.#listener.addr;
     this.#accepting = this.#accept();
@@ -120,10 +124,18 @@ export class FlakyProxy implements AsyncDisposable {
 
   async #pump(from: Deno.TcpConn, to: Deno.TcpConn, record: Uint8Array[]): Promise<void> {
     const buffer = new Uint8Array(16 * 1024);
+    const started = Date.now();
+    let forwarded = 0;
     try {
       while (true) {
         const n = await from.read(buffer);
         if (n === null) break;
+        if (this.#bytesPerSecond) {
+          // Hold the bytes until the line's rate allows them.
+          forwarded += n;
+          const wait = started + (forwarded / this.#bytesPerSecond) * 1000 - Date.now();
+          if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+        }
         // Frozen: swallow the bytes, as a dead link would.
         if (this.#frozen) continue;
         if (this.#record) record.push(buffer.slice(0, n));

@@ -1,19 +1,7 @@
 import assert from "node:assert/strict";
-import { createHash } from "node:crypto";
 import { PeerProcess, RegistryProcess } from "../support/processes.ts";
 import { tempDir } from "../support/temp_dir.ts";
-
-/** A file of `size` random bytes; returns its SHA-256. */
-async function randomFile(path: string, size: number): Promise<string> {
-  const bytes = new Uint8Array(size);
-  for (let i = 0; i < size; i += 65536) crypto.getRandomValues(bytes.subarray(i, i + 65536));
-  await Deno.writeFile(path, bytes);
-  return createHash("sha256").update(bytes).digest("hex");
-}
-
-async function sha256Of(path: string): Promise<string> {
-  return createHash("sha256").update(await Deno.readFile(path)).digest("hex");
-}
+import { randomFile, sha256Of } from "../support/files.ts";
 
 Deno.test("a file offered, accepted and received arrives whole, with the hash the sender announced", async () => {
   await using dir = await tempDir();
