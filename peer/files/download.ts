@@ -171,8 +171,9 @@ export class Download {
       this.#file = undefined;
       await Deno.remove(this.record.part!).catch(() => {});
       await this.#book.dropVerified(this.record.id);
+      // Said once nothing half-done is left.
+      this.#handler.failed(this.record, reason);
     });
-    this.#handler.failed(this.record, reason);
   }
 
   /** Flushes what is verified and closes the file (the transfer resumes later). */

@@ -323,8 +323,9 @@ export class FileTransfers {
       case "file_abort":
         if (record.direction === "in") {
           // The sender gave up: nothing more will come.
-          this.#downloads.get(record.id)?.fail(message.reason) ??
-            this.#end(record, "failed", message.reason);
+          const download = this.#downloads.get(record.id);
+          if (download) download.fail(message.reason);
+          else if (record.status === "offered") this.#end(record, "failed", message.reason);
           return;
         }
         this.#server.close(record.id);
