@@ -22,7 +22,9 @@ Deno.test("a hostile sender's path-like name stays in the download dir, beside (
   // A file of two chunks and a bit, offered under a name that tries to climb out.
   const data = crypto.getRandomValues(new Uint8Array(2 * CHUNK + 100).subarray(0, 65536));
   const content = new Uint8Array(2 * CHUNK + 100);
-  for (let i = 0; i < content.length; i += data.length) content.set(data.subarray(0, Math.min(data.length, content.length - i)), i);
+  for (let i = 0; i < content.length; i += data.length) {
+    content.set(data.subarray(0, Math.min(data.length, content.length - i)), i);
+  }
   const chunks = [0, 1, 2].map((i) => content.subarray(i * CHUNK, (i + 1) * CHUNK));
   const digests = new Uint8Array(96);
   chunks.forEach((c, i) => digests.set(createHash("sha256").update(c).digest(), i * 32));
@@ -110,7 +112,10 @@ Deno.test("a declined offer tells the sender, and a file changed after its offer
   await Deno.writeFile(changing, new Uint8Array(10), { append: true });
   await bob.command({ cmd: "accept_file", id: second.id });
   const failed = await bob.waitFor("file_failed", { test: (e) => e.id === second.id });
-  assert.match(failed.reason, /draft\.bin changed since it was offered \(size 614400 → 614410 bytes\)/);
+  assert.match(
+    failed.reason,
+    /draft\.bin changed since it was offered \(size 614400 → 614410 bytes\)/,
+  );
   await alice.waitFor("file_failed", { test: (e) => e.id === second.id });
   assert.deepEqual([...Deno.readDirSync(`${dir.path}/downloads`)], [], "no .part is left");
 });
@@ -143,7 +148,9 @@ Deno.test("a download dir with less free space than the file is refused in one l
     const refused = await bob.waitFor("error");
     assert.match(
       refused.message,
-      new RegExp(`^Not enough space for video\\.mp4 in ${small}: it needs 3\\.0 MiB, 1\\.0 MiB is free$`),
+      new RegExp(
+        `^Not enough space for video\\.mp4 in ${small}: it needs 3\\.0 MiB, 1\\.0 MiB is free$`,
+      ),
     );
     // The offer stays open: accepted elsewhere, it arrives.
     await bob.command({ cmd: "accept_file", id: offer.id, dir: `${dir.path}/roomy` });
@@ -153,4 +160,6 @@ Deno.test("a download dir with less free space than the file is refused in one l
     await new Deno.Command("umount", { args: [small] }).output();
   }
 });
-if (Deno.uid() !== 0) console.log("skipping the free-space test: mounting a small tmpfs needs root");
+if (Deno.uid() !== 0) {
+  console.log("skipping the free-space test: mounting a small tmpfs needs root");
+}

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { PeerProcess, RegistryProcess } from "../support/processes.ts";
+import { PeerProcess, RegistryProcess, TerminalPeerProcess } from "../support/processes.ts";
 import { tempDir } from "../support/temp_dir.ts";
 import { randomFile, sha256Of } from "../support/files.ts";
 
@@ -46,4 +46,50 @@ Deno.test("a file offered, accepted and received arrives whole, with the hash th
   // Nothing but the file is left: no .part.
   const names = [...Deno.readDirSync(`${dir.path}/downloads`)].map((e) => e.name);
   assert.deepEqual(names, ["holiday photos.tar"]);
+});
+
+Deno.test("the terminal sends with /send, answers with /accept ID, and lists with /files", async () => {
+  await using dir = await tempDir();
+  await using registry = await RegistryProcess.start();
+  await using bob = await PeerProcess.start("bob", {
+    registry: registry.address,
+    dataDir: `${dir.path}/b`,
+  });
+  await using alice = await TerminalPeerProcess.start("alice", {
+    registry: registry.address,
+    dataDir: `${dir.path}/a`,
+    args: ["--download-dir", `${dir.path}/in`],
+  });
+  const source = `${dir.path}/plan.txt`;
+  const sha256 = await randomFile(source, 1000);
+  await alice.writeLine(`/send bob ${source}`);
+  await alice.waitForLine(/^\* offering plan\.txt \(1000 B\) to bob \([0-9a-f]{8}\); it waits/);
+  const offer = await bob.waitFor("file_offer");
+  await alice.waitForLine(/^ {2}✓ "📎 plan\.txt \(1000 B\)" delivered to bob$/);
+  await bob.command({ cmd: "accept_file", id: offer.id });
+  await alice.waitForLine(/^\* plan\.txt sent; the receiver checked its SHA-256$/);
+  assert.equal(await sha256Of((await bob.waitFor("file_done")).path), sha256);
+
+  const back = `${dir.path}/reply.bin`;
+  await randomFile(back, 700 * 1024);
+  await bob.command({ cmd: "send_file", to: "alice", path: back });
+  const line = await alice.waitForLine(
+    /^\* bob offers reply\.bin \(700 KiB\): \/accept \S+ \[DIR\]/,
+  );
+  const handle = /\/accept (\S+)/.exec(line)![1];
+  await alice.writeLine(`/accept ${handle}`);
+  await alice.waitForLine(
+    new RegExp(
+      `^\\* received reply\\.bin: saved as ${dir.path}/in/reply\\.bin \\(SHA-256 [0-9a-f]{16}… checked\\)$`,
+    ),
+  );
+  const mark = alice.lines.length;
+  await alice.writeLine("/files");
+  await alice.waitForLine(/^\* 2 file transfer\(s\):$/, mark);
+  await alice.waitForLine(/^ {2}[0-9a-f]{8} {2}reply\.bin \(700 KiB\) from bob {2}done 100%/, mark);
+  await alice.waitForLine(/^ {2}[0-9a-f]{8} {2}plan\.txt \(1000 B\) to bob {2}done 100%/, mark);
+  await alice.writeLine("/accept zz");
+  await alice.waitForLine(
+    /^! No file offered to you has ID zz \(give the ID or its first 6\+ characters\)$/,
+  );
 });
