@@ -19,6 +19,7 @@ import { clusterCapacity } from "./cases/cluster_capacity.ts";
 import { clusterFailover } from "./cases/cluster_failover.ts";
 import { clusterJoinVisibility } from "./cases/cluster_join_visibility.ts";
 import { failureDetection } from "./cases/failure_detection.ts";
+import { chatDuringTransfer, fileThroughput } from "./cases/files.ts";
 import { joinBurst } from "./cases/join_burst.ts";
 import { joinVisibility } from "./cases/join_visibility.ts";
 import { linkRoundTrip, linkThroughput } from "./cases/link.ts";
@@ -102,6 +103,8 @@ const cases: [number, () => Promise<BenchResult>][] = [
   [9, () => clusterJoinVisibility(size(1000, 30), size(20, 3))],
   [10, () => clusterFailover(size(1000, 60))],
   [11, () => clusterCapacity(size(5000, 50), size(5, 2))],
+  [12, () => fileThroughput(size(256 * 1024 * 1024, 1024 * 1024), size(3, 1))],
+  [13, () => chatDuringTransfer(size(1024 * 1024 * 1024, 2 * 1024 * 1024), size(20, 3))],
   [14, () => punchedFirstMessage(size(15, 1))],
   [15, () => relayedFirstMessage(size(10, 1))],
   [16, () => relayedThroughput(size(100, 10), size(5, 1))],
