@@ -214,6 +214,7 @@ export class Peer implements AsyncDisposable {
       downloadDir: options.downloadDir ??
         (options.dataDir === undefined ? "." : `${options.dataDir}/downloads`),
       acceptFrom: options.acceptFilesFrom,
+      uploadDir: options.dataDir === undefined ? undefined : `${options.dataDir}/files/uploads`,
       links: this.#links,
       directory: this.#directory,
       offer: (peer, text, id) => this.#messenger.offer(peer, text, id),
@@ -506,6 +507,16 @@ export class Peer implements AsyncDisposable {
   async sendFile(to: string, path: string): Promise<Extract<FileEvent, { event: "file_offered" }>> {
     const peer = this.#recipient(to);
     return await this.#filed(() => this.#files.send(peer, path));
+  }
+
+  /** Like {@linkcode sendFile}, for bytes handed over as a stream (the web window's uploads). */
+  async sendFileBytes(
+    to: string,
+    name: string,
+    body: ReadableStream<Uint8Array>,
+  ): Promise<Extract<FileEvent, { event: "file_offered" }>> {
+    const peer = this.#recipient(to);
+    return await this.#filed(() => this.#files.sendBytes(peer, name, body));
   }
 
   /**

@@ -22,6 +22,10 @@ import { eventFeed } from "./event_feed.ts";
 import { type ChatMessageView, ChatPage } from "./pages/chat_page.tsx";
 import { LockedPage, type LockedReason } from "./pages/locked_page.tsx";
 import { roomMessages } from "./room.ts";
+import { fileRoutes } from "./file_routes.ts";
+import { readJson } from "./read_json.ts";
+import { filesClient } from "./assets/files_client.ts";
+import { FILES_CSS } from "./assets/files_styles.ts";
 
 /** What the app needs. */
 export interface ChatAppOptions {
@@ -33,6 +37,8 @@ export interface ChatAppOptions {
 
 const CLIENT_JS =
   `"use strict";\n(${chatClient.toString()})({ readEventStream: ${readEventStream.toString()} });\n`;
+const FILES_JS =
+  `"use strict";\n(${filesClient.toString()})({ readEventStream: ${readEventStream.toString()} });\n`;
 const UNLOCK_JS = `"use strict";\n(${unlockClient.toString()})();\n`;
 
 const HEADERS: Record<string, string> = {
@@ -97,6 +103,7 @@ export function createChatApp(options: ChatAppOptions): Hono {
           state={state}
           selected={selected}
           messages={messages}
+          transfers={peer.files()}
           version={APP_VERSION}
           session={session}
           formNonce={newToken()}
@@ -246,6 +253,7 @@ export function createChatApp(options: ChatAppOptions): Hono {
   });
 
   app.get("/api/events", (c) => eventFeed(c, peer, signal));
+  fileRoutes(app, peer, { status: ERROR_STATUS, formOf, page: chatPage });
 
   app.get(
     "/assets/chat.css",
@@ -254,6 +262,14 @@ export function createChatApp(options: ChatAppOptions): Hono {
   app.get(
     "/assets/chat.js",
     (c) => c.body(CLIENT_JS, 200, { "Content-Type": "text/javascript; charset=utf-8" }),
+  );
+  app.get(
+    "/assets/files.css",
+    (c) => c.body(FILES_CSS, 200, { "Content-Type": "text/css; charset=utf-8" }),
+  );
+  app.get(
+    "/assets/files.js",
+    (c) => c.body(FILES_JS, 200, { "Content-Type": "text/javascript; charset=utf-8" }),
   );
   app.get(
     "/assets/unlock.js",
@@ -295,15 +311,6 @@ async function answer(c: Context, request: () => Promise<object>): Promise<Respo
   } catch (error) {
     if (!(error instanceof PeerError)) throw error;
     return c.json({ error: error.message, code: error.code }, ERROR_STATUS[error.code]);
-  }
-}
-
-async function readJson<T>(request: Request): Promise<T | undefined> {
-  if (!(request.headers.get("content-type") ?? "").startsWith("application/json")) return undefined;
-  try {
-    return await request.json() as T;
-  } catch {
-    return undefined;
   }
 }
 

@@ -57,6 +57,8 @@ export interface FileLinks {
 export interface FileTransfersOptions {
   /** Where accepted files go unless `/accept` names a directory. */
   downloadDir: string;
+  /** Where files handed over as bytes (the web window's uploads) are kept to be served. */
+  uploadDir?: string;
   /** Names whose offers are accepted without asking. */
   acceptFrom?: readonly string[];
   links: FileLinks;
@@ -169,6 +171,40 @@ export class FileTransfers {
       size: manifest.size,
       sha256: manifest.sha256,
     };
+  }
+
+  /**
+   * Offers bytes handed over as a stream (a browser upload) under `name`:
+   * they are kept in the upload directory, then offered like a file on disk.
+   * At most the largest offer is read. Throws {@linkcode FileTransferError}.
+   */
+  async sendBytes(
+    peer: PeerInfo,
+    name: string,
+    body: ReadableStream<Uint8Array>,
+  ): Promise<Extract<FileEvent, { event: "file_offered" }>> {
+    const dir = this.#options.uploadDir ?? await Deno.makeTempDir({ prefix: "p2pchat-uploads-" });
+    const folder = `${dir}/${newMessageId()}`;
+    await Deno.mkdir(folder, { recursive: true });
+    const path = `${folder}/${safeFileName(name)}`;
+    const limit = MAX_CHUNKS * CHUNK_BYTES;
+    let size = 0;
+    {
+      using file = await Deno.open(path, { write: true, createNew: true });
+      for await (const piece of body) {
+        size += piece.length;
+        if (size > limit) {
+          await Deno.remove(folder, { recursive: true }).catch(() => {});
+          throw new FileTransferError(
+            "file_too_large",
+            `Cannot send ${name}: it exceeds the ${formatBytes(limit)} limit of one offer`,
+          );
+        }
+        let offset = 0;
+        while (offset < piece.length) offset += await file.write(piece.subarray(offset));
+      }
+    }
+    return await this.send(peer, path);
   }
 
   /**

@@ -6,7 +6,8 @@
  * it live.
  */
 
-import type { HistoryEntry, KeyChange } from "../../peer/mod.ts";
+import type { FileTransferInfo, HistoryEntry, KeyChange } from "../../peer/mod.ts";
+import { FilesPanel } from "./files_panel.tsx";
 import { shortId } from "../../protocol/mod.ts";
 import type { ChatState, Contact } from "../chat_state.ts";
 
@@ -19,6 +20,8 @@ export interface ChatPageProps {
   /** Selected conversation: a peer ID, or "*" for the broadcast room. */
   selected: string;
   messages: ChatMessageView[];
+  /** File transfers (the page shows those with the selected peer). */
+  transfers?: FileTransferInfo[];
   version: string;
   /** The tab's session token, for the forms (and the script, which keeps it). */
   session: string;
@@ -54,6 +57,8 @@ export function ChatPage(props: ChatPageProps) {
         <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
         <link rel="stylesheet" href={`/assets/chat.css?v=${version}`} />
         <script src={`/assets/chat.js?v=${version}`} defer />
+        <link rel="stylesheet" href={`/assets/files.css?v=${version}`} />
+        <script src={`/assets/files.js?v=${version}`} defer />
       </head>
       <body data-self-id={state.self.id} data-self-name={state.self.name} data-selected={selected}>
         <div class={props.chatting ? "app chatting" : "app"}>
@@ -133,6 +138,7 @@ export function ChatPage(props: ChatPageProps) {
             <p id="no-messages" class="empty" hidden={messages.length > 0}>
               {selected === "*" ? "Say something to everyone online." : "No messages yet."}
             </p>
+            <FilesPanel transfers={props.transfers ?? []} selected={selected} session={session} />
             <form id="compose" method="post" action="/send">
               <input type="hidden" name="session" value={session} />
               <input type="hidden" name="form" value={props.formNonce} />
@@ -145,6 +151,17 @@ export function ChatPage(props: ChatPageProps) {
                 aria-label="Message"
                 required
               />
+              <button
+                type="button"
+                id="attach"
+                class="attach"
+                title="Attach a file (or drop it here)"
+                aria-label="Attach a file"
+                hidden
+              >
+                <span aria-hidden="true">📎</span>
+              </button>
+              <input type="file" id="attach-file" multiple hidden />
               <button type="submit">Send</button>
             </form>
             <p id="announcer" class="visually-hidden" role="status" aria-live="polite" />
