@@ -15,7 +15,7 @@
 import { createHash, type Hash } from "node:crypto";
 import { chunkCount, type FileChunkMessage } from "../../protocol/mod.ts";
 import type { DirectLink } from "../link/mod.ts";
-import { chunkMatches, readFully, writeFully } from "./manifest.ts";
+import { chunkMatches, readFully, writeFullySync } from "./manifest.ts";
 import { moveToFreeName } from "./safe_name.ts";
 import type { TransferBook, TransferRecord } from "./transfer_book.ts";
 
@@ -228,8 +228,10 @@ export class Download {
 
   async #write(chunk: FileChunkMessage): Promise<void> {
     if (this.#over || !this.#file || this.#verified[chunk.index]) return;
-    await this.#file.seek(chunk.index * this.record.chunkSize, Deno.SeekMode.Start);
-    await writeFully(this.#file, chunk.data);
+    // Synchronous: into the page cache, microseconds; the flush (syncData)
+    // that makes it durable stays asynchronous and batched.
+    this.#file.seekSync(chunk.index * this.record.chunkSize, Deno.SeekMode.Start);
+    writeFullySync(this.#file, chunk.data);
     this.#verified[chunk.index] = 1;
     this.#verifiedCount++;
     this.#verifiedBytes += chunk.data.length;
