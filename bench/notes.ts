@@ -52,6 +52,17 @@ export const BENCHMARK_NOTES = `## How each figure is measured
     heartbeating once a second; heartbeats counted by the instances over 5 s. Redis's own
     \`INFO\` gives the commands it processed in the same window (commands run inside scripts
     included, as Redis counts them), its CPU time and its memory.
+12. **File throughput.** Two real peer processes (\`--json\`, each with its data directory on disk), a
+    256 MiB file of random bytes, an encrypted loopback link already open (a warm-up transfer also
+    puts the file in the page cache). Timed from \`accept_file\` to the receiver's \`file_done\`:
+    every 512 KiB chunk requested (16 in flight), read, sealed, opened, checked against its SHA-256,
+    written into \`NAME.part\`, flushed every 64 chunks, the whole file's SHA-256 checked, the file
+    renamed. Baselines, one of each after every trial: the same file read and pushed through a
+    loopback TCP socket to a reader in one process, and the SHA-256 of the file alone (read + hash,
+    \`node:crypto\`). Median of three.
+13. **Chat during a transfer.** The same two processes; send → \`delivered\` round trips one at a
+    time (each a durable commit on both sides), 20 with the link idle, then as many as fit while a
+    1 GiB file crosses the same link (a trip that ends after \`file_done\` is dropped).
 14. **First message, punched.** The NAT lab (\`tests/support/nat_lab.ts\`: network namespaces,
     nftables \`masquerade\`, unsolicited inbound dropped); the registry on the public bridge with the
     product's 2 s heartbeat; per trial a fresh pair of peer processes (fresh data dirs: no link, no
@@ -68,6 +79,30 @@ export const BENCHMARK_NOTES = `## How each figure is measured
     root; without it they say skipped and why.
 
 ## Missed targets: where the time goes, and what would fix it
+
+**12 — file throughput (8% of the slower baseline in the recorded run at load average 11–16; 18% in an earlier one at 9–14; target 50%).** Profiled with \`--cpu-prof\` on
+both peer processes during two 256 MiB transfers (load average 9–14 from other work): the
+receiver's thread is busy the whole time, split between opening the sealed frames (WebCrypto
+AES-GCM, ~1.0 s per 512 MiB), SHA-256 twice per byte (each chunk against the manifest, and the
+whole file in order: ~0.9 s), the file and socket ops (~1.7 s: seek, write, and 32 reads of 16 KiB
+per chunk from the link's read buffer) and frame reassembly; the sender was half idle, waiting on
+three async file ops per chunk (stat for the size-and-time check, seek, read). Making the chunk
+reads and writes synchronous (page cache: microseconds) removed the sender's waits. What would
+close the rest: hashing on a second thread — tried (a worker checking each chunk and feeding the
+whole-file hash), it did not pay under this load and one run stalled, so it is not in — and a
+larger read buffer for links that carry files (256 KiB instead of 16 KiB cuts 32 reads per chunk
+to 2; \`protocol/frame_stream.ts\` is shared with every connection, so it needs a per-link
+option). The baselines are each one tight loop on one thread; the transfer runs AES-GCM and two
+SHA-256 passes on every byte, so on one core it cannot pass ~270 MiB/s even with nothing else.
+
+**13 — chat during a transfer (p50 68× the idle round trip).** Two causes, both measured with a
+256 MiB transfer: a chat message queues behind the chunks in flight (16 × 512 KiB = 8 MiB; at the
+37 MiB/s this machine managed, ~200 ms — with 4 in flight the p50 fell from ~350 to ~145 ms, but the
+throughput fell too), and both sides' message commits (\`synchronous = FULL\`, an fsync each)
+wait for the \`.part\` file's dirty pages that the same fsync has to push out (ext4 orders data
+before its journal commit). What would fix it: sending chat frames ahead of queued chunks (a second
+queue in the sealed channel, chunks only when it is empty), a window sized by time rather than
+count, and flushing the \`.part\` file in smaller steps so little dirty data is ever waiting.
 
 **1 and 2 — the message store moved from Deno KV to SQLite (issue 15).** Before/after, same
 harness (this one, floor included), same machine, eight alternating runs of each (\`--only=1,2\`,
