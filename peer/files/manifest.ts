@@ -74,7 +74,6 @@ export function writeFullySync(file: Deno.FsFile, bytes: Uint8Array): void {
   while (offset < bytes.length) offset += file.writeSync(bytes.subarray(offset));
 }
 
-
 /** True when `data`'s SHA-256 is the `index`th digest of `digests`. */
 export function chunkMatches(digests: Uint8Array, index: number, data: Uint8Array): boolean {
   const digest = createHash("sha256").update(data).digest();
