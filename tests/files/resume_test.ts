@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { FlakyProxy } from "../../demo/mod.ts";
 import { PeerProcess, RegistryProcess } from "../support/processes.ts";
 import { tempDir } from "../support/temp_dir.ts";
+import { knownPeers, waitUntil } from "../support/wait.ts";
 import { freePort, randomFile, sha256Of } from "../support/files.ts";
 
 const MiB = 1024 * 1024;
@@ -46,6 +47,8 @@ async function slowTransfer(dir: string) {
   const bob = await PeerProcess.start("bob", bobArgs);
   const source = `${dir}/big.bin`;
   const sha256 = await randomFile(source, SIZE);
+  // send_file needs bob in alice's list.
+  await waitUntil(() => knownPeers(alice).includes("bob"), "alice to list bob");
   await alice.command({ cmd: "send_file", to: "bob", path: source });
   const offer = await bob.waitFor("file_offer");
   await bob.command({ cmd: "accept_file", id: offer.id });
@@ -63,7 +66,7 @@ Deno.test("a receiver killed mid-transfer and restarted goes on from its last ve
     await using bob = t.bob;
     // Killed once its record of verified chunks (written after each flush) holds 16 MiB.
     const record = `${dir.path}/b/files/${t.id}.chunks`;
-    const deadline = Date.now() + 30_000;
+    const deadline = Date.now() + 90_000;
     while ((recorded = await verifiedBytes(record)) < 16 * MiB) {
       if (Date.now() > deadline) throw new Error(`only ${recorded} bytes recorded as verified`);
       await new Promise((resolve) => setTimeout(resolve, 20));
@@ -75,7 +78,7 @@ Deno.test("a receiver killed mid-transfer and restarted goes on from its last ve
   assert.deepEqual(parts, ["big.bin.part"], "only the .part file while unfinished");
 
   await using bob = await PeerProcess.start("bob", t.bobArgs);
-  const done = await bob.waitFor("file_done", { test: (e) => e.id === t.id, timeoutMs: 30_000 });
+  const done = await bob.waitFor("file_done", { test: (e) => e.id === t.id, timeoutMs: 90_000 });
   assert.equal(done.sha256, t.sha256);
   assert.equal(await sha256Of(done.path), t.sha256);
   // Not from zero: this run fetched only what was not verified before the kill.
@@ -97,12 +100,12 @@ Deno.test("a sender killed mid-transfer and restarted goes on from the receiver'
   await using bob = t.bob;
   {
     await using alice = t.alice;
-    await bob.waitFor("file_progress", { test: (e) => e.bytes >= 20 * MiB, timeoutMs: 30_000 });
+    await bob.waitFor("file_progress", { test: (e) => e.bytes >= 20 * MiB, timeoutMs: 90_000 });
     alice.kill("SIGKILL");
     await alice.exited;
   }
   await using alice = await PeerProcess.start("alice", t.aliceArgs);
-  const done = await bob.waitFor("file_done", { test: (e) => e.id === t.id, timeoutMs: 30_000 });
+  const done = await bob.waitFor("file_done", { test: (e) => e.id === t.id, timeoutMs: 90_000 });
   assert.equal(await sha256Of(done.path), t.sha256);
   // The receiver never asked again for a chunk it had: each byte crossed once.
   assert.equal(done.transferred, SIZE);

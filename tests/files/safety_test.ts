@@ -4,6 +4,7 @@ import { newMessageId } from "../../protocol/mod.ts";
 import { LinkEnd } from "../support/link_end.ts";
 import { PeerProcess, RegistryProcess } from "../support/processes.ts";
 import { tempDir } from "../support/temp_dir.ts";
+import { knownPeers, waitUntil } from "../support/wait.ts";
 import { randomFile, sha256Of } from "../support/files.ts";
 
 const CHUNK = 256 * 1024;
@@ -94,6 +95,8 @@ Deno.test("a declined offer tells the sender, and a file changed after its offer
   });
   const source = `${dir.path}/notes.txt`;
   await randomFile(source, 1000);
+  // send_file needs bob in alice's list.
+  await waitUntil(() => knownPeers(alice).includes("bob"), "alice to list bob");
   await alice.command({ cmd: "send_file", to: "bob", path: source });
   const offer = await bob.waitFor("file_offer");
   await bob.command({ cmd: "decline_file", id: offer.id.slice(0, 8) });
@@ -142,6 +145,8 @@ Deno.test("a download dir with less free space than the file is refused in one l
     });
     const source = `${dir.path}/video.mp4`;
     await randomFile(source, 3 * 1024 * 1024);
+    // send_file needs bob in alice's list.
+    await waitUntil(() => knownPeers(alice).includes("bob"), "alice to list bob");
     await alice.command({ cmd: "send_file", to: "bob", path: source });
     const offer = await bob.waitFor("file_offer");
     await bob.command({ cmd: "accept_file", id: offer.id, dir: small });

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { PeerProcess, RegistryProcess, TerminalPeerProcess } from "../support/processes.ts";
 import { tempDir } from "../support/temp_dir.ts";
+import { knownPeers, waitUntil } from "../support/wait.ts";
 import { randomFile, sha256Of } from "../support/files.ts";
 
 Deno.test("a file offered, accepted and received arrives whole, with the hash the sender announced", async () => {
@@ -18,6 +19,8 @@ Deno.test("a file offered, accepted and received arrives whole, with the hash th
   const source = `${dir.path}/holiday photos.tar`;
   const sha256 = await randomFile(source, 5 * 1024 * 1024 + 12345);
 
+  // send_file needs bob in alice's list.
+  await waitUntil(() => knownPeers(alice).includes("bob"), "alice to list bob");
   await alice.command({ cmd: "send_file", to: "bob", path: source });
   const offered = await alice.waitFor("file_offered");
   assert.equal(offered.sha256, sha256);
@@ -62,6 +65,8 @@ Deno.test("the terminal sends with /send, answers with /accept ID, and lists wit
   });
   const source = `${dir.path}/plan.txt`;
   const sha256 = await randomFile(source, 1000);
+  // The peer list arrives after "registered": /send needs bob in it.
+  await alice.waitForLine(/^\* 1 online:$/);
   await alice.writeLine(`/send bob ${source}`);
   await alice.waitForLine(/^\* offering plan\.txt \(1000 B\) to bob \([0-9a-f]{8}\); it waits/);
   const offer = await bob.waitFor("file_offer");
