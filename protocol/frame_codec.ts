@@ -30,6 +30,8 @@ export interface FrameDecoderOptions {
   maxFrameBytes?: number;
 }
 
+const NOTHING_BUFFERED = new Uint8Array(0);
+
 /**
  * Turns a stream of arbitrary chunks back into frame payloads.
  *
@@ -41,7 +43,8 @@ export interface FrameDecoderOptions {
  */
 export class FrameDecoder {
   readonly maxFrameBytes: number;
-  #buffer = new Uint8Array(0);
+  // Shared until a partial frame arrives: an idle connection buffers nothing.
+  #buffer = NOTHING_BUFFERED;
   #start = 0;
   #end = 0;
 

@@ -25,6 +25,8 @@ const DEFAULT_READ_BUFFER_BYTES = 16 * 1024;
 const DEFAULT_MAX_QUEUED_BYTES = 16 * 1024 * 1024;
 // Small frames queued together are written with one syscall, up to this size.
 const WRITE_BATCH_BYTES = 256 * 1024;
+/** Shared by every stream with nothing received and not yet read. */
+const NO_FRAMES: readonly Uint8Array[] = Object.freeze([]);
 
 /**
  * The part of `Deno.Conn` a {@linkcode FrameStream} uses; every transport
@@ -40,6 +42,18 @@ export interface ByteConnection {
   close(): void;
 }
 
+/** Where {@linkcode FrameStream.deliverFrames} sends the frames. */
+export interface FrameSink {
+  /** One frame's payload; returning `false` stops delivery, and so does throwing. */
+  frameArrived(payload: Uint8Array): boolean | void;
+  /**
+   * Called once, last: with `null` at the end of the connection or when
+   * stopped; otherwise with the error — a {@linkcode ProtocolError} for a
+   * bad or truncated frame, or whatever `frameArrived` threw.
+   */
+  framesEnded(error: unknown): void;
+}
+
 /** Reads and writes whole frames on a {@linkcode ByteConnection}. */
 export class FrameStream {
   readonly remoteAddr: Deno.NetAddr;
@@ -48,7 +62,7 @@ export class FrameStream {
   readonly #decoder: FrameDecoder;
   readonly #readBuffer: Uint8Array;
   readonly #maxQueuedBytes: number;
-  #received: Uint8Array[] = [];
+  #received: readonly Uint8Array[] = NO_FRAMES;
   #receivedIndex = 0;
   #queue: Uint8Array[] = [];
   #queuedBytes = 0;
@@ -57,6 +71,10 @@ export class FrameStream {
   #closeReason: ProtocolError | null = null;
   #bytesRead = 0;
   #bytesWritten = 0;
+  // Set while frames are delivered (see deliverFrames).
+  #sink: FrameSink | undefined;
+  #arrived: ((count: number | null) => void) | undefined;
+  #readFailed: ((error: unknown) => void) | undefined;
 
   constructor(conn: ByteConnection, options: FrameStreamOptions = {}) {
     this.#conn = conn;
@@ -118,11 +136,76 @@ export class FrameStream {
       this.#receivedIndex = 0;
     }
     const payload = this.#received[this.#receivedIndex++];
-    if (this.#receivedIndex === this.#received.length) {
-      this.#received = [];
-      this.#receivedIndex = 0;
-    }
+    if (this.#receivedIndex === this.#received.length) this.#dropReceived();
     return payload;
+  }
+
+  #dropReceived(): void {
+    this.#received = NO_FRAMES;
+    this.#receivedIndex = 0;
+  }
+
+  /**
+   * Hands every further frame to `sink` as it arrives, in order, instead of
+   * being asked with {@linkcode readFrame} (never mix the two after this).
+   * See {@linkcode FrameSink} for how delivery stops and ends.
+   *
+   * Why not a loop around `readFrame`: an idle connection then costs only
+   * its one pending read and two closures, no suspended async functions of
+   * ours with their promises — what ten thousand idle registry sessions add
+   * up to.
+   */
+  deliverFrames(sink: FrameSink): void {
+    this.#sink = sink;
+    this.#arrived = (count) => this.#deliver(count);
+    this.#readFailed = (error) => {
+      if (isConnectionGone(error)) this.#deliver(null);
+      else this.#endDelivery(error);
+    };
+    this.#deliverBuffered();
+  }
+
+  #deliverBuffered(): void {
+    const sink = this.#sink!;
+    while (this.#receivedIndex < this.#received.length) {
+      const payload = this.#received[this.#receivedIndex++];
+      let more: boolean | void;
+      try {
+        more = sink.frameArrived(payload);
+      } catch (error) {
+        this.#dropReceived();
+        return this.#endDelivery(error);
+      }
+      if (more === false) {
+        this.#dropReceived();
+        return this.#endDelivery(null);
+      }
+    }
+    this.#dropReceived();
+    if (this.#closed) return this.#endDelivery(null);
+    this.#conn.read(this.#readBuffer).then(this.#arrived, this.#readFailed);
+  }
+
+  /** `count` bytes arrived in the read buffer, or the connection ended (`null`). */
+  #deliver(count: number | null): void {
+    try {
+      if (count === null) {
+        this.#endOfStream();
+        return this.#endDelivery(null);
+      }
+      this.#bytesRead += count;
+      this.#received = this.#decoder.push(this.#readBuffer.subarray(0, count));
+      this.#receivedIndex = 0;
+    } catch (error) {
+      return this.#endDelivery(error);
+    }
+    this.#deliverBuffered();
+  }
+
+  #endDelivery(error: unknown): void {
+    const sink = this.#sink!;
+    this.#sink = this.#arrived = this.#readFailed = undefined;
+    sink.framesEnded(error);
   }
 
   /**

@@ -22,6 +22,7 @@ export {
 } from "./frame_codec.ts";
 export {
   type ByteConnection,
+  type FrameSink,
   FrameStream,
   type FrameStreamOptions,
   isConnectionGone,

@@ -11,6 +11,7 @@ import {
   flushWithin,
   formatHostPort,
   FRAME_HEADER_BYTES,
+  type FrameSink,
   FrameStream,
   type FrameStreamOptions,
   type LeaveReason,
@@ -75,6 +76,10 @@ export interface SessionHost {
   depart(session: PeerSession, reason: LeaveReason): void;
   /** A frame or message was refused; the connection is about to close. */
   rejected(session: PeerSession, error: ProtocolError): void;
+  /** A bug (not the peer's fault) ended the session; it is about to close. */
+  failed(session: PeerSession, error: unknown): void;
+  /** The session is over and its connection closed; called once, last. */
+  ended(session: PeerSession): void;
   /**
    * A hole punching or relay message from the registered peer. False for
    * `relay_data` outside an open circuit, which is then charged like any
@@ -87,13 +92,15 @@ export interface SessionHost {
 const GOODBYE_FLUSH_MS = 500;
 
 /** Runs one connection through registration and then serves it. */
-export class PeerSession {
+export class PeerSession implements FrameSink {
   readonly channel: MessageChannel<PeerToRegistry, RegistryToPeer>;
   readonly #host: SessionHost;
   /** The registered peer's ID, once registration succeeded. */
   peerId: string | undefined;
   #timedOut = false;
   #settled = false;
+  #finished = false;
+  #deadline: ReturnType<typeof setTimeout> | undefined;
   readonly #frames: TokenBucket;
   readonly #bytes: TokenBucket;
 
@@ -109,9 +116,14 @@ export class PeerSession {
     return this.channel.stream.remoteAddr.hostname.replace(/^::ffff:(?=\d+\.)/, "");
   }
 
-  /** Serves the connection until it ends; never throws for the peer's faults. */
-  async run(): Promise<void> {
-    const deadline = setTimeout(() => {
+  /**
+   * Serves the connection until it ends, then tells the host
+   * ({@linkcode SessionHost.ended}); never throws for the peer's faults.
+   * Registration awaits its two messages; a registered session is served by
+   * callbacks, so an idle one waits on nothing but its socket's one read.
+   */
+  start(): void {
+    this.#deadline = setTimeout(() => {
       this.#timedOut = true;
       const error = new ProtocolError(
         "timeout",
@@ -122,22 +134,48 @@ export class PeerSession {
     }, this.#host.registerTimeoutMs);
     try {
       this.#host.connectionOpened(this);
-      const registered = await this.#register();
-      clearTimeout(deadline);
-      this.#settle();
-      if (registered) await this.#serve();
     } catch (error) {
-      if (!(error instanceof ProtocolError)) throw error;
-      if (!this.#timedOut && !this.channel.stream.closed) {
-        this.#host.rejected(this, error);
-        await this.channel.refuse(error);
-      }
-    } finally {
-      clearTimeout(deadline);
-      this.#settle();
-      this.channel.close();
-      if (this.peerId !== undefined) this.#host.depart(this, "timeout");
+      return this.#fail(error);
     }
+    this.#register().then((registered) => {
+      this.#clearDeadline();
+      this.#settle();
+      if (!registered) return this.#finish();
+      this.channel.stream.deliverFrames(this);
+    }, (error) => this.#fail(error));
+  }
+
+  /** Ends the session for `error`: a fault of the peer's is told to it, a bug goes to the host. */
+  #fail(error: unknown): void {
+    if (!(error instanceof ProtocolError)) {
+      this.#host.failed(this, error);
+      return this.#finish();
+    }
+    if (this.#timedOut || this.channel.stream.closed) return this.#finish();
+    this.#host.rejected(this, error);
+    this.channel.refuse(error).finally(() => this.#finish());
+  }
+
+  /** The registered peer's frames ended (called by the session's own stream only). */
+  framesEnded(error: unknown): void {
+    if (error === null) this.#finish();
+    else this.#fail(error);
+  }
+
+  #finish(): void {
+    if (this.#finished) return;
+    this.#finished = true;
+    this.#clearDeadline();
+    this.#settle();
+    this.channel.close();
+    if (this.peerId !== undefined) this.#host.depart(this, "timeout");
+    this.#host.ended(this);
+  }
+
+  #clearDeadline(): void {
+    clearTimeout(this.#deadline);
+    // A cleared timer is still an object (Deno's timers are Node's): not one kept per peer.
+    this.#deadline = undefined;
   }
 
   #settle(): void {
@@ -146,13 +184,14 @@ export class PeerSession {
     this.#host.connectionSettled(this);
   }
 
-  /** The next message, within this connection's frame budget. */
+  /** The next message while registering, within this connection's frame budget. */
   async #receive(): Promise<PeerToRegistry | null> {
-    // Straight from the stream, not through channel.receive(): one suspended
-    // async function less per idle connection, which at ten thousand peers
-    // is memory that shows.
     const payload = await this.channel.stream.readFrame();
-    if (payload === null) return null;
+    return payload === null ? null : this.#decode(payload);
+  }
+
+  /** A frame's message, within this connection's frame budget. */
+  #decode(payload: Uint8Array): PeerToRegistry {
     // Counted before decoding: a flood must not cost the parsing it refuses.
     // Relay bytes are the exception: the circuit they belong to paces them
     // (its rate and window, registry/rendezvous/); outside one they are
@@ -275,45 +314,47 @@ export class PeerSession {
     return true;
   }
 
-  async #serve(): Promise<void> {
-    while (true) {
-      const message = await this.#receive();
-      if (message === null) return;
-      switch (message.type) {
-        case "heartbeat":
-          this.#host.heartbeat(this);
-          this.channel.send({ type: "heartbeat_ack", seq: message.seq });
-          break;
-        case "snapshot_request": {
-          const { epoch, seq } = message;
-          this.#host.requestSnapshot(
-            this,
-            epoch !== undefined && seq !== undefined ? { epoch, seq } : undefined,
-          );
-          break;
-        }
-        case "bye":
-          this.#host.depart(this, "bye");
-          this.peerId = undefined;
-          return;
-        case "error":
-          // The peer refused something we sent; it closes next. Nothing to answer.
-          return;
-        case "relay_data":
-          // Not charged on arrival; charged now unless an open circuit of
-          // this peer's took it (the circuit paces its own bytes).
-          if (!this.#host.rendezvous(this, message)) this.#charge(relayDataBytes(message));
-          break;
-        case "punch_request":
-        case "punch_result":
-        case "relay_open":
-        case "relay_accept":
-        case "relay_close":
-          this.#host.rendezvous(this, message);
-          break;
-        default:
-          throw unexpected(message.type, "heartbeat, snapshot_request or bye");
+  /**
+   * Handles one frame from the registered peer; false once the session is
+   * over. Called by the session's own stream only (a {@linkcode FrameSink}:
+   * the session itself, so an idle one keeps no closures of its own).
+   */
+  frameArrived(payload: Uint8Array): boolean {
+    const message = this.#decode(payload);
+    switch (message.type) {
+      case "heartbeat":
+        this.#host.heartbeat(this);
+        this.channel.send({ type: "heartbeat_ack", seq: message.seq });
+        return true;
+      case "snapshot_request": {
+        const { epoch, seq } = message;
+        this.#host.requestSnapshot(
+          this,
+          epoch !== undefined && seq !== undefined ? { epoch, seq } : undefined,
+        );
+        return true;
       }
+      case "bye":
+        this.#host.depart(this, "bye");
+        this.peerId = undefined;
+        return false;
+      case "error":
+        // The peer refused something we sent; it closes next. Nothing to answer.
+        return false;
+      case "relay_data":
+        // Not charged on arrival; charged now unless an open circuit of
+        // this peer's took it (the circuit paces its own bytes).
+        if (!this.#host.rendezvous(this, message)) this.#charge(relayDataBytes(message));
+        return true;
+      case "punch_request":
+      case "punch_result":
+      case "relay_open":
+      case "relay_accept":
+      case "relay_close":
+        this.#host.rendezvous(this, message);
+        return true;
+      default:
+        throw unexpected(message.type, "heartbeat, snapshot_request or bye");
     }
   }
 }

@@ -23,6 +23,7 @@ import {
   type RegisterMessage,
   shortId,
 } from "../protocol/mod.ts";
+import { Notifier } from "../async/mod.ts";
 import { type Logger, silentLogger } from "../log/mod.ts";
 import { EventLog } from "./event_log.ts";
 import { HeartbeatMonitor } from "./heartbeat_monitor.ts";
@@ -160,7 +161,9 @@ export class Registry implements RegistryView, AsyncDisposable {
   readonly #listener: Deno.TcpListener;
   readonly #startedAt = Date.now();
   readonly #table = new PeerTable<PeerSession>();
-  readonly #sessions = new Map<PeerSession, Promise<void>>();
+  readonly #sessions = new Set<PeerSession>();
+  /** Wakes the shutdown when the last session has ended. */
+  readonly #sessionEnded = new Notifier();
   readonly #publisher: PeerListPublisher;
   readonly #monitor: HeartbeatMonitor;
   readonly #events: EventLog;
@@ -269,6 +272,11 @@ export class Registry implements RegistryView, AsyncDisposable {
       clusterInstances: roster && (() => roster.liveAddresses()),
       depart: (session, reason) => this.#remove(session, reason),
       rejected: (session, error) => this.#rejected(session, error),
+      failed: (session, error) => {
+        this.#options.logger.error("session failed", { error: String(error) });
+        session.close();
+      },
+      ended: (session) => this.#sessionOver(session),
       rendezvous: (session, message) => this.#meetingPoint.handle(session, message),
     };
     this.#events = new EventLog(options.eventLogSize);
@@ -452,9 +460,9 @@ export class Registry implements RegistryView, AsyncDisposable {
     this.#meetingPoint.shutdown();
     this.#listener.close();
     await this.#accepting;
-    const goodbyes = [...this.#sessions.keys()].map((session) => session.sayGoodbye("shutdown"));
+    const goodbyes = [...this.#sessions].map((session) => session.sayGoodbye("shutdown"));
     await Promise.all(goodbyes);
-    await Promise.all(this.#sessions.values());
+    while (this.#sessions.size > 0) await this.#sessionEnded.next();
     // Entries stay on the shared table until this instance's liveness runs
     // out: its peers have that long to register elsewhere without "leaving".
     await this.#roster?.close();
@@ -470,7 +478,8 @@ export class Registry implements RegistryView, AsyncDisposable {
         maxFrameBytes: this.#options.maxFrameBytes,
         readBufferBytes: SESSION_READ_BUFFER_BYTES,
       });
-      this.#sessions.set(session, this.#runSession(session));
+      this.#sessions.add(session);
+      session.start();
     }, {
       failed: () => this.#stats.acceptFailures++,
       failing: (error) => {
@@ -484,18 +493,12 @@ export class Registry implements RegistryView, AsyncDisposable {
     });
   }
 
-  /** Serves one connection to its end; a bug in it must not take the registry down. */
-  async #runSession(session: PeerSession): Promise<void> {
-    try {
-      await session.run();
-    } catch (error) {
-      this.#options.logger.error("session failed", { error: String(error) });
-      session.close();
-    } finally {
-      this.#sessions.delete(session);
-      this.#snapshots.forget(session);
-      this.#meetingPoint.sessionEnded(session);
-    }
+  /** A session ended (its connection is closed): nothing more is sent to it. */
+  #sessionOver(session: PeerSession): void {
+    this.#sessions.delete(session);
+    this.#snapshots.forget(session);
+    this.#meetingPoint.sessionEnded(session);
+    if (this.#sessions.size === 0) this.#sessionEnded.notify();
   }
 
   #admitOrRefuse(

@@ -45,6 +45,12 @@ export class RegistryHost implements AsyncDisposable {
     return await this.#process.request("stats");
   }
 
+  /** Writes a V8 heap snapshot of the registry to `path` (for finding what a peer costs). */
+  async heapSnapshot(path: string): Promise<string> {
+    await this.#process.request("gc");
+    return (await this.#process.request<{ heap: string }>(`heap ${path}`)).heap;
+  }
+
   kill(): Promise<void> {
     return this.#process.kill();
   }

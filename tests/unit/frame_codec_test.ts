@@ -341,6 +341,65 @@ Deno.test("frame stream ends a pending read with null when closed locally", asyn
   assert.equal(await reading, null);
 });
 
+/** Collects what `deliverFrames` hands over; `stopAt` makes the sink return false on that frame. */
+function collectingSink(stopAt?: string) {
+  const frames: string[] = [];
+  const ended = Promise.withResolvers<unknown>();
+  return {
+    frames,
+    ended: ended.promise,
+    frameArrived(payload: Uint8Array): boolean {
+      frames.push(text(payload)!);
+      return frames.at(-1) !== stopAt;
+    },
+    framesEnded: (error: unknown) => ended.resolve(error),
+  };
+}
+
+Deno.test("frame stream delivers frames to a sink in order, after the ones already read", async () => {
+  using pair = await loopback({ readBufferBytes: 3 });
+  await writeAll(pair.raw, concat(frameOf("first"), frameOf("second")));
+  assert.equal(text(await pair.stream.readFrame()), "first");
+  const sink = collectingSink();
+  pair.stream.deliverFrames(sink);
+  await writeAll(pair.raw, concat(frameOf("third"), frameOf("fourth")));
+  pair.raw.close();
+  assert.equal(await sink.ended, null);
+  assert.deepEqual(sink.frames, ["second", "third", "fourth"]);
+  assert.equal(pair.stream.closed, true);
+});
+
+Deno.test("frame stream stops delivering when the sink says so and ends with null", async () => {
+  using pair = await loopback();
+  const sink = collectingSink("stop");
+  pair.stream.deliverFrames(sink);
+  await writeAll(pair.raw, concat(frameOf("go"), frameOf("stop"), frameOf("never")));
+  assert.equal(await sink.ended, null);
+  assert.deepEqual(sink.frames, ["go", "stop"]);
+});
+
+Deno.test("frame stream ends delivery with the sink's error or a truncated frame", async () => {
+  using pair = await loopback();
+  const failing = new Error("sink bug");
+  const ended = Promise.withResolvers<unknown>();
+  pair.stream.deliverFrames({
+    frameArrived: () => {
+      throw failing;
+    },
+    framesEnded: (error) => ended.resolve(error),
+  });
+  await writeAll(pair.raw, frameOf("boom"));
+  assert.equal(await ended.promise, failing);
+
+  using truncated = await loopback();
+  const sink = collectingSink();
+  truncated.stream.deliverFrames(sink);
+  await writeAll(truncated.raw, concat(frameOf("whole"), header(10), encoder.encode("abc")));
+  truncated.raw.close();
+  assert.ok(isProtocolError("truncated_frame", /\(7 bytes of it received\)/)(await sink.ended));
+  assert.deepEqual(sink.frames, ["whole"]);
+});
+
 Deno.test("frame streams on both ends carry many queued frames in order", async () => {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const [client, server] = await Promise.all([
