@@ -1,8 +1,9 @@
 /**
  * Benchmark 4: a registry holding many registered peers that all heartbeat,
- * each once per second, spread evenly. Measures the heartbeats it handles per
- * second and its memory per peer: resident set size over the idle registry,
- * after a full garbage collection.
+ * spread evenly, more often in all than the target rate (each every 800 ms:
+ * 12,500/s offered by 10,000 peers). Measures the heartbeats it handles per
+ * second and its memory per peer after a full garbage collection: resident
+ * set size and V8 heap used, each over the idle registry's.
  */
 
 import { RegistryHost } from "../support/registry_process.ts";
@@ -10,15 +11,26 @@ import type { BenchResult } from "../support/result.ts";
 import { SimFleet } from "../support/sim_fleet.ts";
 import { formatBytes, formatRate } from "../support/stats.ts";
 
+/** Each simulated peer's heartbeat interval: together they offer more than the target rate. */
+const BEAT_INTERVAL_MS = 800;
+/** P4: heartbeats per second, and memory per peer after a full GC. */
+const TARGET_RATE = 10_000;
+const TARGET_RSS_PER_PEER = 8 * 1024;
+const TARGET_HEAP_PER_PEER = 4 * 1024;
+
 export async function registryCapacity(peers: number, seconds: number): Promise<BenchResult> {
   // Eviction and join deadlines are not under test here (see benchmarks 5 and
   // 6): while 10,000 peers join, the list traffic (each peer must be sent every
   // other: ~10 GB) saturates both cores, and the load generator must not get
   // its own peers evicted or refused for being slow to answer meanwhile.
+  // Every peer gets its snapshot, as 10,000 peers on 10,000 addresses would:
+  // the per-IP snapshot budget would otherwise hold most of them back, and
+  // the list traffic (and the memory it leaves behind) would not happen.
   await using registry = await RegistryHost.start({
     heartbeatMs: 1000,
     evictAfter: 600,
     registerTimeoutMs: 120_000,
+    snapshotBytesPerMinutePerIp: Number.MAX_SAFE_INTEGER,
   });
   const idle = await registry.stats();
   await using fleet = new SimFleet(2);
@@ -33,7 +45,7 @@ export async function registryCapacity(peers: number, seconds: number): Promise<
       reading: "bytes",
     });
     failures += joins.reduce((sum, j) => sum + j.failures, 0);
-    await fleet.ask({ op: "autobeat", intervalMs: 1000 });
+    await fleet.ask({ op: "autobeat", intervalMs: BEAT_INTERVAL_MS });
   }
   const joinSeconds = (performance.now() - joinStarted) / 1000;
   // Let the list traffic of the joins drain, then measure the steady state.
@@ -45,29 +57,42 @@ export async function registryCapacity(peers: number, seconds: number): Promise<
   const elapsed = (performance.now() - started) / 1000;
   const handled = after.stats.heartbeats - before.stats.heartbeats;
   const rate = handled / elapsed;
-  const perPeer = (after.rss - idle.rss) / after.stats.peersOnline;
+  const online = after.stats.peersOnline;
+  const rssPerPeer = (after.rss - idle.rss) / online;
+  const heapPerPeer = (after.heapUsed - idle.heapUsed) / online;
+  // A smoke run's few peers cannot offer 10,000 beats a second: 95% of what they offer.
+  const targetRate = Math.min(TARGET_RATE, (peers * 1000 / BEAT_INTERVAL_MS) * 0.95);
   return {
     id: 4,
     what: `registry capacity: ${peers.toLocaleString("en")} peers heart-beating`,
-    measured: `${formatRate(rate)} heartbeats handled; RSS ${formatBytes(perPeer)} per peer`,
+    measured: `${formatRate(rate)} heartbeats handled; per peer after a full GC: RSS ${
+      formatBytes(rssPerPeer)
+    }, heap ${formatBytes(heapPerPeer)}`,
     baseline: "—",
     ratio: "—",
-    target: "≥ 10,000 heartbeats/s, RSS ≤ 4 KB per peer",
-    met: rate >= Math.min(10_000, peers * 0.95) && perPeer <= 4096 &&
-      after.stats.peersOnline === peers,
+    target: "≥ 10,000 heartbeats/s; per peer ≤ 8 KiB RSS and ≤ 4 KiB heap",
+    met: rate >= targetRate && rssPerPeer <= TARGET_RSS_PER_PEER &&
+      heapPerPeer <= TARGET_HEAP_PER_PEER && online === peers,
     details: {
       peers,
-      online: after.stats.peersOnline,
+      online,
       evictions: after.stats.evictions,
       joinFailures: failures,
       joinSeconds,
       heartbeatsHandled: handled,
+      heartbeatsOfferedPerSecond: peers * 1000 / BEAT_INTERVAL_MS,
       seconds: elapsed,
+      snapshotsSent: after.stats.snapshotsSent,
+      snapshotsDeferred: after.stats.snapshotsDeferred,
       idleRss: idle.rss,
       loadedRss: after.rss,
-      rssPerPeer: perPeer,
-      heapUsedPerPeer: ((after as { heapUsed?: number }).heapUsed! -
-        (idle as { heapUsed?: number }).heapUsed!) / after.stats.peersOnline,
+      rssPerPeer,
+      idleHeapUsed: idle.heapUsed,
+      loadedHeapUsed: after.heapUsed,
+      loadedHeapTotal: after.heapTotal,
+      heapUsedPerPeer: heapPerPeer,
+      externalPerPeer: (after.external - idle.external) / online,
+      v8Flags: registry.v8Flags,
     },
   };
 }

@@ -15,32 +15,45 @@ export const BENCH_LIMITS: Omit<RegistryOptions, "logger"> = {
   maxPeers: 100_000,
 };
 
+/** What a registry process answers `stats` with. */
+export interface RegistryMemory {
+  rss: number;
+  heapUsed: number;
+  heapTotal: number;
+  external: number;
+  stats: RegistryStats;
+}
+
 /** A registry process. */
 export class RegistryHost implements AsyncDisposable {
   readonly address: HostPort;
   readonly #process: HostProcess;
+  /** The V8 flags the registry process runs with. */
+  readonly v8Flags: string[];
 
-  private constructor(process: HostProcess) {
+  private constructor(process: HostProcess, v8Flags: string[]) {
     this.#process = process;
+    this.v8Flags = v8Flags;
     this.address = parseHostPort(String(process.hello.listening));
   }
 
   static async start(options: Omit<RegistryOptions, "logger"> = {}): Promise<RegistryHost> {
-    const process = await HostProcess.start(SCRIPT, [
-      JSON.stringify({ ...BENCH_LIMITS, ...options }),
-    ], [
+    const v8Flags = [
       "--expose-gc",
       ...(Deno.env.get("BENCH_V8") ? Deno.env.get("BENCH_V8")!.split(",") : []),
-    ]);
-    return new RegistryHost(process);
+    ];
+    const process = await HostProcess.start(SCRIPT, [
+      JSON.stringify({ ...BENCH_LIMITS, ...options }),
+    ], v8Flags);
+    return new RegistryHost(process, v8Flags);
   }
 
   get pid(): number {
     return this.#process.pid;
   }
 
-  /** Counters and resident memory (after a full GC). */
-  async stats(): Promise<{ rss: number; stats: RegistryStats }> {
+  /** Counters and memory (`Deno.memoryUsage()`), after a full GC. */
+  async stats(): Promise<RegistryMemory> {
     await this.#process.request("gc");
     return await this.#process.request("stats");
   }
