@@ -19,12 +19,19 @@ export interface FrameStreamOptions {
    * reading; the connection is then closed instead of buffering forever.
    */
   maxQueuedBytes?: number;
+  /**
+   * Queued frames are copied into one write of up to this many bytes
+   * (default 256 KiB); a frame this large or larger is written as it is.
+   * Small for a server that writes the same frames to thousands of slow
+   * readers: each copy is that reader's own.
+   */
+  writeBatchBytes?: number;
 }
 
 const DEFAULT_READ_BUFFER_BYTES = 16 * 1024;
 const DEFAULT_MAX_QUEUED_BYTES = 16 * 1024 * 1024;
 // Small frames queued together are written with one syscall, up to this size.
-const WRITE_BATCH_BYTES = 256 * 1024;
+const DEFAULT_WRITE_BATCH_BYTES = 256 * 1024;
 /** Shared by every stream with nothing received and not yet read. */
 const NO_FRAMES: readonly Uint8Array[] = Object.freeze([]);
 
@@ -62,6 +69,7 @@ export class FrameStream {
   readonly #decoder: FrameDecoder;
   readonly #readBuffer: Uint8Array;
   readonly #maxQueuedBytes: number;
+  readonly #writeBatchBytes: number;
   #received: readonly Uint8Array[] = NO_FRAMES;
   #receivedIndex = 0;
   #queue: Uint8Array[] = [];
@@ -85,6 +93,7 @@ export class FrameStream {
     });
     this.#readBuffer = new Uint8Array(options.readBufferBytes ?? DEFAULT_READ_BUFFER_BYTES);
     this.#maxQueuedBytes = options.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES;
+    this.#writeBatchBytes = options.writeBatchBytes ?? DEFAULT_WRITE_BATCH_BYTES;
   }
 
   /** True once {@linkcode close} ran or the connection failed. */
@@ -249,7 +258,7 @@ export class FrameStream {
   async #pump(): Promise<void> {
     try {
       while (this.#queue.length > 0 && !this.#closed) {
-        const batch = takeBatch(this.#queue);
+        const batch = takeBatch(this.#queue, this.#writeBatchBytes);
         this.#queuedBytes -= batch.length;
         await writeAll(this.#conn, batch);
         this.#bytesWritten += batch.length;
@@ -276,12 +285,12 @@ export class FrameStream {
   }
 }
 
-function takeBatch(queue: Uint8Array[]): Uint8Array {
+function takeBatch(queue: Uint8Array[], limit: number): Uint8Array {
   const first = queue.shift()!;
-  if (queue.length === 0 || first.length >= WRITE_BATCH_BYTES) return first;
+  if (queue.length === 0 || first.length >= limit) return first;
   let size = first.length;
   let count = 0;
-  while (count < queue.length && size + queue[count].length <= WRITE_BATCH_BYTES) {
+  while (count < queue.length && size + queue[count].length <= limit) {
     size += queue[count].length;
     count++;
   }

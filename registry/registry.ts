@@ -143,6 +143,11 @@ const DEFAULTS = {
 // Registry connections carry small frames; a small read buffer per
 // connection keeps ten thousand idle peers cheap.
 const SESSION_READ_BUFFER_BYTES = 512;
+// The list frames a session is sent are shared by every session; a slow
+// reader's backlog copied into 256 KiB batches would be its own, thousands
+// of them at once while a crowd joins (and the allocator keeps what they
+// grew the process to). Small frames (acks, deltas) still share a write.
+const SESSION_WRITE_BATCH_BYTES = 16 * 1024;
 
 /**
  * A running registry.
@@ -477,6 +482,7 @@ export class Registry implements RegistryView, AsyncDisposable {
       const session = new PeerSession(conn, this.#host, {
         maxFrameBytes: this.#options.maxFrameBytes,
         readBufferBytes: SESSION_READ_BUFFER_BYTES,
+        writeBatchBytes: SESSION_WRITE_BATCH_BYTES,
       });
       this.#sessions.add(session);
       session.start();
