@@ -8,6 +8,7 @@
  */
 
 import { Registry, type RegistryOptions } from "../registry/mod.ts";
+import { getHeapSpaceStatistics } from "node:v8";
 import { readLines } from "../streams/mod.ts";
 
 const options: RegistryOptions = JSON.parse(Deno.args[0] ?? "{}");
@@ -19,10 +20,24 @@ say({ listening: registry.info().listen });
 for await (const line of readLines(Deno.stdin.readable)) {
   const command = line.trim();
   if (command === "stats") {
-    say({ ...Deno.memoryUsage(), stats: registry.stats() });
+    // V8's spaces too: which of them holds memory the heap does not use.
+    const spaces = Object.fromEntries(
+      getHeapSpaceStatistics().map((space) => [space.space_name, {
+        size: space.space_size,
+        used: space.space_used_size,
+      }]),
+    );
+    say({ ...Deno.memoryUsage(), spaces, stats: registry.stats() });
   } else if (command === "gc") {
-    // Lets the heap settle before a memory reading, when V8 allows it.
-    (globalThis as { gc?: () => void }).gc?.();
+    // Lets the heap settle before a memory reading, when V8 allows it: the
+    // full collection V8 makes under memory pressure (and its memory reducer
+    // when the process is idle), which compacts the old space and gives its
+    // empty pages back, not only the one that marks and sweeps.
+    (globalThis as { gc?: (options: object) => void }).gc?.({
+      type: "major",
+      execution: "sync",
+      flavor: "last-resort",
+    });
     await new Promise((resolve) => setTimeout(resolve, 50));
     say({ gc: true });
   } else if (command.startsWith("heap ")) {
