@@ -10,7 +10,6 @@
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { waitAtMost } from "../async/mod.ts";
-import { registryV8Flags } from "./registry_v8_flags.ts";
 
 const PERMISSIONS = [
   "--allow-net",
@@ -23,8 +22,6 @@ const PERMISSIONS = [
 /** One executable: the arguments baked in before the user's own, and how it proves it is p2pchat. */
 interface Target {
   baked: string[];
-  /** V8 flags baked in (the registry's, see registry_v8_flags.ts). */
-  v8Flags?: string[];
   check: string[];
   /** What the check prints first on stdout. */
   expect: RegExp;
@@ -34,7 +31,6 @@ const TARGETS: Record<string, Target> = {
   "p2pchat": { baked: [], check: ["--version"], expect: /^p2pchat \S+\n/ },
   "p2pchat-registry": {
     baked: ["registry"],
-    v8Flags: registryV8Flags(),
     check: ["--help"],
     expect: /^Usage: p2pchat registry /,
   },
@@ -55,15 +51,7 @@ async function compileAll(): Promise<boolean> {
     const output = `${outDir}/${name}${suffix}`;
     const path = resolve(root, output);
     const result = await new Deno.Command(Deno.execPath(), {
-      args: [
-        "compile",
-        ...PERMISSIONS,
-        ...(target.v8Flags?.length ? [`--v8-flags=${target.v8Flags.join(",")}`] : []),
-        "--output",
-        path,
-        "main.ts",
-        ...target.baked,
-      ],
+      args: ["compile", ...PERMISSIONS, "--output", path, "main.ts", ...target.baked],
       cwd: root,
       stdout: "inherit",
       stderr: "piped",

@@ -2,7 +2,6 @@
 
 import { type HostPort, parseHostPort } from "../../protocol/mod.ts";
 import type { RegistryOptions, RegistryStats } from "../../registry/mod.ts";
-import { registryV8Flags } from "../../build/registry_v8_flags.ts";
 import { HostProcess } from "./host_process.ts";
 
 const SCRIPT = new URL("../registry_host.ts", import.meta.url);
@@ -39,12 +38,9 @@ export class RegistryHost implements AsyncDisposable {
   }
 
   static async start(options: Omit<RegistryOptions, "logger"> = {}): Promise<RegistryHost> {
-    // The registry's own flags (as `deno task registry` runs it), plus gc()
-    // for the readings; BENCH_V8 (comma-separated) replaces the registry's
-    // flags, to compare others.
     const v8Flags = [
       "--expose-gc",
-      ...(Deno.env.get("BENCH_V8")?.split(",").filter(Boolean) ?? registryV8Flags()),
+      ...(Deno.env.get("BENCH_V8") ? Deno.env.get("BENCH_V8")!.split(",") : []),
     ];
     const process = await HostProcess.start(SCRIPT, [
       JSON.stringify({ ...BENCH_LIMITS, ...options }),
