@@ -25,9 +25,13 @@ export const BENCHMARK_NOTES = `## How each figure is measured
    times, one join at a time. Baseline: a bare server process writing one frame of the delta's size to
    N−1 sockets, read by the same workers. Timestamps are wall-clock high-resolution, comparable across
    processes.
-4. **Capacity.** 10,000 simulated peers join in ten waves and heartbeat once a second each; after
-   the list traffic drained, heartbeats counted by the registry over 5 s; memory is the registry
-   process's resident set size growth over the idle registry, after a full garbage collection.
+4. **Capacity.** 10,000 simulated peers join in ten waves and heartbeat every 800 ms each (12,500
+   beats/s offered, spread evenly); once the peers read no more list bytes, heartbeats counted by the
+   registry over 5 s. Memory per peer is the registry process's growth over the idle registry after a
+   full garbage collection (\`gc()\` with V8's last-resort flavour, the one it makes under memory
+   pressure, which compacts): resident set size and V8 heap used. The registry runs with its own V8
+   flags (deno.json's \`registry\` task). All peers come from one loopback IP, so the per-IP
+   snapshot budget (64 MiB a minute) holds most snapshots back: each such peer waits with one timer.
 5. **Burst.** 1,000 simulated peers join spread evenly over one second; converged when every peer
    has been sent all N entries; bytes are what the peers read from the registry.
 6. **Failure detection.** A watcher and a victim with real heartbeats; the victim goes silent with
@@ -195,23 +199,45 @@ per-peer watermark instead of an update per row, and fewer objects per message o
 side. (Handing the read loop a frame's messages at once instead of one \`await\` per message was
 tried: no measurable change, not kept.)
 
-**4 — capacity at 10,000 peers: heartbeats met, memory missed.** Once registered, 10,000 peers
-heartbeating once a second are handled with room to spare (the rate measured is above 10,000/s
-because the simulated peers' own timers catch up after the join phase). Two costs sit elsewhere:
-- *Getting 10,000 peers registered is the real load.* Every peer must be sent every other peer:
-  N·(N−1) entries of ~110 bytes ≈ 11 GB of list traffic, which on two shared cores took about two
-  minutes in this run (deltas are coalesced and encoded once per flush, and the flush interval grows
-  with the number of peers, 10 ms up to 1 s, but those bytes are the information lower bound).
-- *Memory per peer is ~7–11 KB of JavaScript heap, and far more resident memory.* A heap snapshot of
-  2,000 registered idle peers shows per peer: ~19 closures (1.1 KB), 6 suspended async functions
-  (0.6 KB) with 10 promises and 9 reactions (0.9 KB) — each session's read loop awaits through five
-  async layers —, 7 arrays (0.9 KB), 23 strings (0.5 KB), the 512-byte read buffer, and the record,
-  table, history and socket wrapper objects. The resident set is dominated by what the join traffic
-  left behind: V8 keeps the heap it grew to (56 MB reserved for 19 MB used at 2,000 peers), plus the
-  runtime's per-connection state. Fixing it would take a session design without a suspended async
-  chain per idle connection (one read loop over a readiness API, which Deno does not expose),
-  compact records (IDs as bytes, no per-peer history until asked), and V8 flags capping the heap's
-  young generation for the registry process.
+**4 — capacity at 10,000 peers: where a registered idle peer's memory goes.** From heap snapshots
+of \`bench/registry_host.ts\` (its \`heap PATH\` command, \`RegistryHost.heapSnapshot\`) diffed
+against the idle registry's, \`Deno.memoryUsage()\` and V8's heap spaces after GC, and
+\`/proc/PID/smaps\`:
+- *Before (issue 15):* ~10 KB of heap per peer in a snapshot of 3,000: 6 suspended generators,
+  8 promises, 7 reactions and 16 closures per session — the read loop awaited through FrameStream,
+  the session's \`#receive\`, \`#serve\`, \`run\` and the registry's \`#runSession\` — and the
+  cleared registration timer every session kept (Deno's timers are Node's \`Timeout\` objects).
+  Bench 4 measured 7.7 KiB heap and 33.8 KiB RSS per peer (9.9 k beats/s of 10 k offered).
+- *Idle connections alone*, 10,000 in one run, heap / RSS per connection after GC: \`Deno.listen\`
+  with one pending \`read\` 2.8 KB / 7.4 KB (5.0 KB with \`--max-semi-space-size=1\`); the same
+  read re-armed with \`.then\` 2.4 / 7.1 KB (4.5 KB); \`node:net\` data callbacks 1.0 / 4.4 KB
+  (4.1 KB); the old FrameStream \`readFrame\` loop 3.7 / 9.5 KB. \`node:net\` is cheapest, but in
+  Deno 2.9.6 a \`node:net\` server that hits EMFILE stops accepting for good and says nothing (no
+  \`error\` event; a connection after the descriptors were freed was never accepted), and the
+  registry must log it, keep serving and accept again (tests/e2e/accept_errors_test.ts). So the
+  registry keeps \`Deno.listen\`, and a registered session now waits on nothing but that one read:
+  \`FrameStream.deliverFrames\` hands frames to the session (a \`FrameSink\`) from callbacks.
+- *After, per peer* (3,000 peers, every snapshot sent): ~5 KB of heap, of which Deno's own pending
+  read is ~1.2 KB (its \`TcpConn.read\` generator, 4 promises, 3 reactions, 4 closures, 2 contexts),
+  the session ~0.8 KB (PeerSession, FrameStream, FrameDecoder, MessageChannel, two token buckets
+  with 8 boxed doubles, 2 closures), hash-table slots of the ~6 maps and sets keyed by peer ~0.5 KB,
+  strings ~0.4 KB (ID 72 B, key 64 B, addresses, name) and the record, table entry, snapshot-gate
+  state and a share of the 2,000 kept histories. IDs as bytes would not help: the ID string is one
+  object shared by every map, and a 32-byte Uint8Array costs more than its 72 bytes.
+- *Resident memory* was mostly what the joins left behind, not what peers hold: at 3,000 peers
+  with every snapshot sent, V8 kept 48 MiB of old space for 16 MiB used and a 64 MiB young
+  generation (V8 sizes it from the machine's 24 GiB), and glibc's heap stayed at 75 MiB after the
+  list traffic. Sessions now batch queued frames into 16 KiB writes (a slow reader's backlog was
+  copied into a 256 KiB buffer of its own, thousands at once): glibc heap 75 → 34 MiB, RSS per peer
+  60 → 44 KiB. The reading is after a compacting full GC (old space then 16.0 MiB committed for
+  15.9 used): 26 KiB. \`--max-semi-space-size=1\` (young generation 2 MiB) took it to 16 KiB (glibc
+  heap 22 MiB: dead buffers freed sooner), but at 10,000 peers the registry fell so far behind in
+  the joins (250 s instead of ~25 s, most simulated peers gone by the measurement) that it is not
+  used; \`BENCH_V8=--max-semi-space-size=4\` and the like compare others. V8 flags only work when
+  given at start (\`--v8-flags\`, \`DENO_V8_FLAGS\`, or baked in by \`deno compile\`):
+  \`v8.setFlagsFromString\` afterwards left the young generation at 64 MiB. What remains is glibc's
+  heap above the idle process's (freed, but it can only give back its top), V8's young generation,
+  and the runtime's per-socket state (~2 KB).
 
 Met targets need little comment: join visibility at 100 peers is on a par with a bare fan-out (the
 first change after a quiet spell is flushed in the same turn); a burst of 1,000 joins converges in
