@@ -179,6 +179,23 @@ export class MessageStore {
     return rows.map(toMessage);
   }
 
+  /**
+   * How much this peer stores from `peerId` (see `storedBytes`): what a
+   * per-sender cap starts counting from. One scan of that sender's messages.
+   */
+  async storedBytesFrom(peerId: string): Promise<number> {
+    const [[row]] = await this.#run("count stored bytes", [
+      step(sql.STORED_BYTES_FROM, 1, [peerId]),
+    ]);
+    return Number(row.bytes);
+  }
+
+  /** Which of `ids` this peer already holds from `peerId`. */
+  async heldFrom(peerId: string, ids: string[]): Promise<Set<string>> {
+    const [rows] = await this.#run("look up messages", [step(sql.HELD_FROM, 2, keys(peerId, ids))]);
+    return new Set(rows.map((row) => String(row.id)));
+  }
+
   /** Read receipts not yet acknowledged by their senders. */
   async pendingReceipts(peerId: string): Promise<string[]> {
     const [rows] = await this.#run("read pending receipts", [

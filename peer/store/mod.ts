@@ -17,6 +17,8 @@ export {
   type KnownPeer,
   type MessageStatus,
   type Pin,
+  ROW_BYTES,
+  storedBytes,
   type StoredMessage,
   StoreError,
 } from "./stored_message.ts";

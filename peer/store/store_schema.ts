@@ -4,7 +4,7 @@
  * same tables for people; change both together.
  */
 
-import { type MessageStatus, statusesBefore } from "./stored_message.ts";
+import { type MessageStatus, ROW_BYTES, statusesBefore } from "./stored_message.ts";
 
 /** Bumped when the schema changes; a newer file is refused rather than misread. */
 export const SCHEMA_VERSION = 1;
@@ -124,6 +124,18 @@ export const OUTBOX_OF_PEER = `SELECT ${MESSAGE_FIELDS} FROM messages
 
 export const FIND_INCOMING = `SELECT ${MESSAGE_FIELDS} FROM messages
   WHERE id = ? AND direction = 'in' ORDER BY peer_id`;
+
+/**
+ * What this peer stores from one sender, counted as `storedBytes` counts it:
+ * UTF-8 bytes of the text plus a row's worth each. A range of the primary key.
+ */
+export const STORED_BYTES_FROM = `SELECT
+  COALESCE(SUM(length(CAST(text AS BLOB))), 0) + ${ROW_BYTES} * COUNT(*) AS bytes
+  FROM messages WHERE peer_id = ? AND direction = 'in'`;
+
+/** A received message's ID if this peer holds it (one run per ID). */
+export const HELD_FROM =
+  `SELECT id FROM messages WHERE peer_id = ? AND id = ? AND direction = 'in'`;
 
 export const PENDING_RECEIPTS = "SELECT id FROM receipts WHERE peer_id = ? ORDER BY id";
 

@@ -68,6 +68,24 @@ export function statusesBefore(to: MessageStatus): MessageStatus[] {
   return MESSAGE_STATUSES.filter((from) => isProgress(from, to));
 }
 
+/**
+ * What one stored message is counted as beyond its text: its key (sender and
+ * message IDs), the other columns and index entries, roughly. So a flood of
+ * one-character messages costs what it takes on disk, not one byte each.
+ */
+export const ROW_BYTES = 128;
+
+/** What `text` costs in the store, as per-sender caps count it: UTF-8 bytes plus {@linkcode ROW_BYTES}. */
+export function storedBytes(text: string): number {
+  let bytes = ROW_BYTES;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    // A surrogate pair (two units) is 4 UTF-8 bytes: 2 per unit.
+    bytes += c < 0x80 ? 1 : c < 0x800 ? 2 : c >= 0xd800 && c <= 0xdfff ? 2 : 3;
+  }
+  return bytes;
+}
+
 /** A store operation failed; the message was not (or not fully) saved. */
 export class StoreError extends Error {
   constructor(message: string, options?: ErrorOptions) {

@@ -6,7 +6,13 @@
 
 import assert from "node:assert/strict";
 import { newMessageId } from "../../protocol/mod.ts";
-import { MessageStore, STORE_FILE, type StoredMessage, StoreError } from "../../peer/store/mod.ts";
+import {
+  MessageStore,
+  STORE_FILE,
+  storedBytes,
+  type StoredMessage,
+  StoreError,
+} from "../../peer/store/mod.ts";
 import { sampleMessage } from "../support/sample_messages.ts";
 import { tempDir } from "../support/temp_dir.ts";
 
@@ -176,4 +182,25 @@ Deno.test("a store that cannot be opened says which file and why", async () => {
     assert.ok(error.message.startsWith(`Cannot open the message store ${path}: `), error.message);
     return true;
   });
+});
+
+Deno.test("the bytes stored from a sender count its UTF-8 text and a row each; held IDs are per sender", async () => {
+  await using dir = await tempDir();
+  const texts = ["hi", "héllo wörld", "日本語のテキスト", "emoji 🎉🎉", "x".repeat(16_384)];
+  const fromBob = texts.map((text) => sampleMessage(BOB, "in", text));
+  {
+    await using store = await open(dir.path);
+    assert.equal(await store.storedBytesFrom(BOB), 0, "nothing yet");
+    await store.saveIncoming(fromBob);
+    await store.saveIncoming([sampleMessage(CAROL, "in", "not bob's")]);
+    await store.saveOutgoing([sampleMessage(BOB, "out", "ours, not bob's")]);
+  }
+  await using store = await open(dir.path);
+  const expected = texts.reduce((sum, text) => sum + storedBytes(text), 0);
+  const utf8 = texts.reduce((sum, text) => sum + new TextEncoder().encode(text).length, 0);
+  assert.equal(expected, utf8 + 128 * texts.length);
+  assert.equal(await store.storedBytesFrom(BOB), expected);
+  const unknown = newMessageId();
+  assert.deepEqual(await store.heldFrom(BOB, [fromBob[1].id, unknown]), new Set([fromBob[1].id]));
+  assert.deepEqual(await store.heldFrom(CAROL, [fromBob[1].id]), new Set(), "per sender");
 });
