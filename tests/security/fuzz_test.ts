@@ -26,6 +26,7 @@ import {
 } from "../../protocol/mod.ts";
 import { PeerProcess, RegistryProcess } from "../support/processes.ts";
 import { tempDir } from "../support/temp_dir.ts";
+import { mb, MemoryWatch } from "../support/memory_watch.ts";
 import {
   caseRng,
   chunkSizes,
@@ -363,65 +364,6 @@ const FAST_CONNECTIONS = 48;
 const SLOW_CONNECTIONS = 12;
 const MAX_RSS_GROWTH_BYTES = 150 * 1024 * 1024;
 
-/** Samples the resident memory of a few processes, keeping the peak. */
-class MemoryWatch implements AsyncDisposable {
-  readonly before: Record<string, number> = {};
-  readonly peak: Record<string, number> = {};
-  readonly #pids: Record<string, number>;
-  #timer: ReturnType<typeof setInterval> | undefined;
-  #sampling: Promise<unknown> = Promise.resolve();
-
-  constructor(pids: Record<string, number>) {
-    this.#pids = pids;
-    for (const [role, pid] of Object.entries(pids)) {
-      this.before[role] = this.peak[role] = rssBytesNow(pid);
-    }
-    this.#timer = setInterval(() => {
-      this.#sampling = this.#sampling.then(() => this.sample());
-    }, 250);
-  }
-
-  /** Current resident memory of every process (and updates the peaks). */
-  async sample(): Promise<Record<string, number>> {
-    const now: Record<string, number> = {};
-    for (const [role, pid] of Object.entries(this.#pids)) {
-      now[role] = await rssBytes(pid);
-      this.peak[role] = Math.max(this.peak[role], now[role]);
-    }
-    return now;
-  }
-
-  summary(now: Record<string, number>): string {
-    return Object.keys(this.#pids).map((role) =>
-      `${role} ${mb(this.before[role])} → peak ${mb(this.peak[role])} → ${mb(now[role])}`
-    ).join("; ");
-  }
-
-  async stop(): Promise<void> {
-    clearInterval(this.#timer);
-    await this.#sampling;
-  }
-
-  async [Symbol.asyncDispose](): Promise<void> {
-    await this.stop();
-  }
-}
-
-function rssBytesNow(pid: number): number {
-  return parseRss(pid, Deno.readTextFileSync(`/proc/${pid}/status`));
-}
-
-/** Resident memory of process `pid`, from /proc. */
-async function rssBytes(pid: number): Promise<number> {
-  return parseRss(pid, await Deno.readTextFile(`/proc/${pid}/status`));
-}
-
-function parseRss(pid: number, status: string): number {
-  const kb = /^VmRSS:\s+(\d+) kB$/m.exec(status);
-  assert.ok(kb, `no VmRSS for process ${pid} (has it exited?)`);
-  return Number(kb[1]) * 1024;
-}
-
 interface RegistryStats {
   connectionsOpen: number;
   peersOnline: number;
@@ -444,8 +386,6 @@ async function registryStatsWhen(
   }
   throw new Error(`timed out waiting for ${what}; last stats: ${JSON.stringify(stats)}`);
 }
-
-const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 
 Deno.test({
   name:
