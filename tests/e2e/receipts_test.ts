@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { TestNetwork } from "../support/network.ts";
 import { TerminalPeerProcess } from "../support/processes.ts";
-import { waitUntil } from "../support/wait.ts";
+import { knownPeers, waitUntil } from "../support/wait.ts";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -10,6 +10,9 @@ Deno.test("a --json read command is answered: marked_read for an unread message,
   const alice = await network.peer("alice");
   const bob = await network.peer("bob");
   await alice.waitFor("peer_joined", { test: (e) => e.peer.name === "bob" });
+  // "registered" comes before the registry's list: until it arrives bob knows
+  // no alice, and a send to her is refused ("No peer named …").
+  await waitUntil(() => knownPeers(bob).includes("alice"), "bob to see alice");
 
   await bob.command({ cmd: "send", to: "alice", text: "read me" });
   const message = await alice.waitFor("message", { test: (e) => e.text === "read me" });
