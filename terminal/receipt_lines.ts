@@ -34,6 +34,11 @@ export interface ReceiptLinesOptions {
   paint(style: "dim" | "warn", text: string): string;
   /** How long a broadcast's receipts are gathered before a summary line. Default 250 ms. */
   gatherMs?: number;
+  /**
+   * How long the gathering may go on while some copies have not yet been
+   * delivered or reported waiting. Default 3000 ms.
+   */
+  gatherAllMs?: number;
 }
 
 /** How many sent messages are remembered for their receipts. */
@@ -113,10 +118,7 @@ export class ReceiptLines implements Disposable {
     if (tracked.message?.broadcast) {
       const outcome: Outcome = event.event === "failed" ? "cancelled" : event.event;
       tracked.outcomes[outcome].push(event.to.name);
-      tracked.timer ??= setTimeout(() => {
-        tracked.timer = undefined;
-        this.#summarize(tracked);
-      }, this.#options.gatherMs ?? 250);
+      if (!tracked.timer) this.#gather(tracked, Date.now());
       return;
     }
     const to = event.to.name;
@@ -130,6 +132,32 @@ export class ReceiptLines implements Disposable {
       case "failed":
         return print(`* cancelled ${words} to ${to}; it will not be delivered`);
     }
+  }
+
+  /**
+   * Waits before a summary; on a loaded machine the copies' acks can come
+   * more than `gatherMs` apart, so while some copy is unaccounted for (neither
+   * delivered, waiting nor cancelled) it waits again, up to `gatherAllMs`:
+   * one "delivered to 3 of 3", not "1 of 3", "2 of 3", "3 of 3".
+   */
+  #gather(tracked: Tracked, since: number): void {
+    tracked.timer = setTimeout(() => {
+      const { outcomes } = tracked;
+      const accounted = new Set([
+        ...outcomes.delivered,
+        ...outcomes.pending,
+        ...outcomes.cancelled,
+      ]);
+      const total = tracked.message?.recipients;
+      if (
+        total !== undefined && accounted.size < total &&
+        Date.now() - since < (this.#options.gatherAllMs ?? 3000)
+      ) {
+        return this.#gather(tracked, since);
+      }
+      tracked.timer = undefined;
+      this.#summarize(tracked);
+    }, this.#options.gatherMs ?? 250);
   }
 
   /** One line per outcome that changed since the last summary. */
