@@ -15,6 +15,7 @@ import {
   registeredPeer,
   startRegistry,
 } from "./registry_fixture.ts";
+import { waitUntil } from "../support/wait.ts";
 
 const settle = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -108,7 +109,8 @@ Deno.test("connections that have not registered are capped in total, not only pe
     Array.from({ length: 10 }, () => RawPeer.connect(addressOf(registry))),
   );
   try {
-    await settle(200);
+    // Connected is not yet counted: wait until the registry has taken all ten (and alice).
+    await waitUntil(() => registry.stats().connectionsAccepted >= 11, "ten idle connections");
     await using late = await RawPeer.connect(addressOf(registry));
     await expectRefusal(late, "rate_limited");
     const error = late.messages.at(-1);
@@ -127,6 +129,8 @@ Deno.test("one network cannot fill the registry or hold every name: peers per /2
     await registeredPeer(registry, "b"),
     await registeredPeer(registry, "c"),
   ];
+  // Silent, they would be evicted (300 ms) on a loaded machine, freeing a seat too early.
+  using _beat = keepAlive(online, KEEPALIVE_MS);
   try {
     await using fourth = await RawPeer.connect(addressOf(registry));
     await assert.rejects(fourth.register({ name: "d" }), (error: Error) => {
@@ -139,7 +143,7 @@ Deno.test("one network cannot fill the registry or hold every name: peers per /2
     assert.equal(registry.stats().peersOnline, 3);
     // A seat freed is a seat again.
     await online.pop()!.send({ type: "bye" });
-    await settle(100);
+    await waitUntil(() => registry.stats().peersOnline === 2, "the bye to free a seat");
     await using later = await registeredPeer(registry, "d");
     assert.ok(registry.peer(later.identity.id));
   } finally {
