@@ -18,6 +18,7 @@ import {
   type MessageStatus,
   type Pin,
   type StoredMessage,
+  type StoredRoom,
   StoreError,
 } from "./stored_message.ts";
 
@@ -154,8 +155,10 @@ export class MessageStore {
    * from that sender. Returns, per message, whether it was new.
    */
   async saveIncoming(messages: StoredMessage[]): Promise<boolean[]> {
+    const inRooms = messages.filter((m) => m.roomId !== undefined);
     const [changes] = await this.#run<number[][]>("save incoming messages", [
       step(sql.SAVE_INCOMING, MESSAGE_WIDTH, pushMessages([], messages), "changes"),
+      ...(inRooms.length === 0 ? [] : [step(sql.FILE_IN_ROOM, 4, roomRows(inRooms), "changes")]),
     ]);
     return changes.map((changed) => changed === 1);
   }
@@ -268,6 +271,59 @@ export class MessageStore {
     ]);
   }
 
+  // ---- rooms -------------------------------------------------------------------
+
+  /**
+   * Stores what this peer posts in a room — one outgoing message per member,
+   * each with `roomId` — and files them under the room, in one commit.
+   */
+  async saveRoomOutgoing(messages: StoredMessage[]): Promise<void> {
+    await this.#run("save a room message", [
+      step(sql.SAVE_OUTGOING, MESSAGE_WIDTH, pushMessages([], messages), "changes"),
+      step(sql.FILE_IN_ROOM, 4, roomRows(messages), "changes"),
+    ]);
+  }
+
+  /** Saves a room's membership and this peer's record of it. */
+  async saveRoom(room: StoredRoom): Promise<void> {
+    await this.#run("save a room", [
+      step(sql.SAVE_ROOM, 3, [room.id, room.membership, room.local], "changes"),
+    ]);
+  }
+
+  /** Every room this peer knows. */
+  async rooms(): Promise<StoredRoom[]> {
+    const [rows] = await this.#run("read rooms", [step(sql.ROOMS)]);
+    return rows.map((row) => ({
+      id: String(row.id),
+      membership: String(row.membership),
+      local: String(row.local),
+    }));
+  }
+
+  /**
+   * A room's newest `limit` messages, oldest first, each once (what this
+   * peer posted, as the member it has reached least far has it).
+   */
+  async roomHistory(roomId: string, limit: number): Promise<StoredMessage[]> {
+    const [rows] = await this.#run("read a room's history", [
+      step(sql.ROOM_HISTORY, 2, [roomId, limit]),
+    ]);
+    return rows.map((row) => ({ ...toMessage(row), roomId })).reverse();
+  }
+
+  /** Received room messages not read yet, by room ID (rooms with none are left out). */
+  async roomUnread(): Promise<Map<string, number>> {
+    const [rows] = await this.#run("count unread room messages", [step(sql.ROOM_UNREAD)]);
+    return new Map(rows.map((row) => [String(row.roomId), Number(row.unread)]));
+  }
+
+  /** The room of each undelivered message posted in one, by message ID. */
+  async roomsOfOutbox(): Promise<Map<string, string>> {
+    const [rows] = await this.#run("read the rooms of the outbox", [step(sql.ROOMS_OF_OUTBOX)]);
+    return new Map(rows.map((row) => [String(row.id), String(row.roomId)]));
+  }
+
   /** Waits for pending operations, then closes the database. */
   async close(): Promise<void> {
     this.#closed = true;
@@ -310,6 +366,11 @@ function pushMessages(params: SqlValue[], messages: StoredMessage[]): SqlValue[]
     params.push(m.peerId, m.id, m.direction, m.text, m.sentAt, m.broadcast ? 1 : 0, m.status);
   }
   return params;
+}
+
+/** `FILE_IN_ROOM` parameters of messages that have a `roomId`. */
+function roomRows(messages: StoredMessage[]): SqlValue[] {
+  return messages.flatMap((m) => [m.roomId!, m.id, m.peerId, m.direction]);
 }
 
 /** `(peerId, id)` parameters for each of `ids` (one flat array: no array per message). */

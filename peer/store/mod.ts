@@ -20,6 +20,7 @@ export {
   ROW_BYTES,
   storedBytes,
   type StoredMessage,
+  type StoredRoom,
   StoreError,
 } from "./stored_message.ts";
 export { type KvImport, LEGACY_STORE_FILE } from "./kv_import.ts";

@@ -65,6 +65,19 @@ CREATE TABLE IF NOT EXISTS pins (
   id        TEXT    NOT NULL,
   pinned_at INTEGER NOT NULL
 ) STRICT, WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS rooms (
+  id         TEXT PRIMARY KEY,
+  membership TEXT NOT NULL, -- the creator's signed membership, JSON (protocol/room_messages.ts)
+  local      TEXT NOT NULL  -- this peer's own record of the room, JSON (peer/rooms/room_book.ts)
+) STRICT, WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS room_messages (
+  room_id   TEXT NOT NULL,
+  id        TEXT NOT NULL,
+  peer_id   TEXT NOT NULL,
+  direction TEXT NOT NULL,
+  PRIMARY KEY (room_id, id, direction, peer_id)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS room_of_message ON room_messages (peer_id, id, direction);
 PRAGMA user_version = ${SCHEMA_VERSION};
 COMMIT;
 `;
@@ -143,13 +156,52 @@ export const PEERS_WITH_RECEIPTS = "SELECT DISTINCT peer_id AS peerId FROM recei
 
 export const SETTLE_RECEIPT = "DELETE FROM receipts WHERE peer_id = ? AND id = ?";
 
+/** Not a room's message (those are a room's history, not the conversation with one peer). */
+const NOT_IN_A_ROOM = `NOT EXISTS (SELECT 1 FROM room_messages r
+  WHERE r.peer_id = messages.peer_id AND r.id = messages.id AND r.direction = messages.direction)`;
+
 /** The newest messages of a conversation, newest first. */
 export const CONVERSATION = `SELECT ${MESSAGE_FIELDS} FROM messages
-  WHERE peer_id = ? ORDER BY id DESC, direction DESC LIMIT ?`;
+  WHERE peer_id = ? AND ${NOT_IN_A_ROOM} ORDER BY id DESC, direction DESC LIMIT ?`;
 
 /** The same, older than a given message ID (scrolling back). */
 export const CONVERSATION_BEFORE = `SELECT ${MESSAGE_FIELDS} FROM messages
-  WHERE peer_id = ? AND id < ? ORDER BY id DESC, direction DESC LIMIT ?`;
+  WHERE peer_id = ? AND id < ? AND ${NOT_IN_A_ROOM} ORDER BY id DESC, direction DESC LIMIT ?`;
+
+// ---- rooms ---------------------------------------------------------------------
+
+export const SAVE_ROOM = `INSERT INTO rooms (id, membership, local) VALUES (?, ?, ?)
+  ON CONFLICT (id) DO UPDATE SET membership = excluded.membership, local = excluded.local`;
+
+export const ROOMS = "SELECT id, membership, local FROM rooms";
+
+/** Files a stored message (one row per member for what this peer posts) under its room. */
+export const FILE_IN_ROOM = `INSERT OR IGNORE INTO room_messages (room_id, id, peer_id, direction)
+  VALUES (?, ?, ?, ?)`;
+
+const IN_ROOM_JOIN = `JOIN messages m
+  ON m.peer_id = r.peer_id AND m.id = r.id AND m.direction = r.direction`;
+
+/**
+ * A room's newest messages, newest first, each once: a message this peer
+ * posted is stored once per member, and shows here as the copy of the member
+ * it has reached least far (so ✓ means everyone has it).
+ */
+export const ROOM_HISTORY = `SELECT m.peer_id AS peerId, m.id, m.direction, m.text,
+  m.sent_at AS sentAt, m.broadcast, m.status, MIN(CASE m.status WHEN 'pending' THEN 0
+  WHEN 'sent' THEN 1 WHEN 'failed' THEN 1 WHEN 'delivered' THEN 2 ELSE 3 END) AS progress
+  FROM room_messages r ${IN_ROOM_JOIN}
+  WHERE r.room_id = ? GROUP BY r.id, r.direction ORDER BY r.id DESC, r.direction DESC LIMIT ?`;
+
+/** Received room messages not read yet, per room. */
+export const ROOM_UNREAD = `SELECT r.room_id AS roomId, COUNT(*) AS unread
+  FROM room_messages r ${IN_ROOM_JOIN}
+  WHERE r.direction = 'in' AND m.status = 'delivered' GROUP BY r.room_id`;
+
+/** The room of each undelivered message this peer posted in one. */
+export const ROOMS_OF_OUTBOX = `SELECT DISTINCT r.id, r.room_id AS roomId
+  FROM room_messages r ${IN_ROOM_JOIN}
+  WHERE r.direction = 'out' AND m.status IN ('pending', 'sent')`;
 
 /** Remembers a peer; an older sighting (from an import) never overwrites a newer one. */
 export const REMEMBER_PEER =

@@ -26,6 +26,15 @@ export interface StoredMessage {
   sentAt: number;
   broadcast: boolean;
   status: MessageStatus;
+  /** The room it was posted in, if any (kept in `room_messages`). */
+  roomId?: string;
+}
+
+/** A room as the store keeps it: the signed membership and this peer's own record, as JSON. */
+export interface StoredRoom {
+  id: string;
+  membership: string;
+  local: string;
 }
 
 /** A peer this peer has seen, remembered across restarts. */
