@@ -8,7 +8,8 @@ import {
 } from "../peer/mod.ts";
 
 const JSON_COMMANDS = '"send", "broadcast", "peers", "history", "read", "outbox", "cancel", ' +
-  '"trust", "send_file", "accept_file", "decline_file", "files" or "quit"';
+  '"trust", "send_file", "accept_file", "decline_file", "files", "room_create", "room_invite", ' +
+  '"room_leave", "room_send", "rooms" or "quit"';
 
 /** Parses one `--json` input line. Throws {@linkcode CommandError}. */
 export function parseJsonCommand(line: string): PeerCommand {
@@ -36,8 +37,14 @@ export function parseJsonCommand(line: string): PeerCommand {
       return { cmd: "broadcast", text: text("text") };
     case "peers":
       return { cmd: "peers" };
-    case "history":
-      return { cmd: "history", with: text("with"), limit: historyLimit(command.limit) };
+    case "history": {
+      const limit = historyLimit(command.limit);
+      // A room by "room", or as "with": "#ROOM" the way /history takes it.
+      if (command.room !== undefined) return { cmd: "room_history", room: text("room"), limit };
+      const withWhom = text("with");
+      if (withWhom.startsWith("#")) return { cmd: "room_history", room: withWhom, limit };
+      return { cmd: "history", with: withWhom, limit };
+    }
     case "read":
       return { cmd: "read", id: text("id") };
     case "outbox":
@@ -62,6 +69,16 @@ export function parseJsonCommand(line: string): PeerCommand {
       return { cmd: "decline_file", id: text("id") };
     case "files":
       return { cmd: "files" };
+    case "room_create":
+      return { cmd: "room_create", name: text("name"), members: names(command, "members", 0) };
+    case "room_invite":
+      return { cmd: "room_invite", room: text("room"), members: names(command, "members", 1) };
+    case "room_leave":
+      return { cmd: "room_leave", room: text("room") };
+    case "room_send":
+      return { cmd: "room_send", room: text("room"), text: text("text") };
+    case "rooms":
+      return { cmd: "rooms" };
     case "quit":
       return { cmd: "quit" };
     case undefined:
@@ -71,6 +88,21 @@ export function parseJsonCommand(line: string): PeerCommand {
         `Unknown command ${JSON.stringify(command.cmd)}; use ${JSON_COMMANDS}`,
       );
   }
+}
+
+/** An array of at least `min` non-empty strings (absent means none, when none will do). */
+function names(command: Record<string, unknown>, field: string, min: number): string[] {
+  const value = command[field] ?? (min === 0 ? [] : undefined);
+  if (
+    !Array.isArray(value) || value.length < min ||
+    value.some((v) => typeof v !== "string" || v === "")
+  ) {
+    const atLeast = min > 0 ? ` (at least ${min})` : "";
+    throw new CommandError(
+      `Command "${command.cmd}" needs "${field}" as an array of peer names${atLeast}`,
+    );
+  }
+  return value as string[];
 }
 
 function historyLimit(value: unknown): number {

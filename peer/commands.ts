@@ -25,6 +25,13 @@ export type PeerCommand =
   | { cmd: "accept_file"; id: string; dir?: string }
   | { cmd: "decline_file"; id: string }
   | { cmd: "files" }
+  /** `members`: names, IDs or ID prefixes. */
+  | { cmd: "room_create"; name: string; members: string[] }
+  | { cmd: "room_invite"; room: string; members: string[] }
+  | { cmd: "room_leave"; room: string }
+  | { cmd: "room_send"; room: string; text: string }
+  | { cmd: "rooms" }
+  | { cmd: "room_history"; room: string; limit: number }
   | { cmd: "quit" };
 
 /** A command line that cannot be understood; its message is shown as is. */
@@ -41,8 +48,8 @@ export const MAX_HISTORY_LIMIT = 10_000;
 
 /**
  * Carries out a command and returns its answer as the event to render
- * (`peers`, `history`, `outbox`, `marked_read`, `file_offered`, `files`, or `error` for a
- * refused request), or
+ * (`peers`, `history`, `outbox`, `marked_read`, `file_offered`, `files`, `rooms`,
+ * `room_history`, or `error` for a refused request), or
  * `undefined` when the news that follows says it all (`sent`, `trusted`, …).
  * `quit` is left to the caller (it ends the interface). Anything but a
  * {@linkcode PeerError} is rethrown.
@@ -87,6 +94,25 @@ export async function runCommand(peer: Peer, command: PeerCommand): Promise<Peer
         return { event: "files", transfers: [await peer.declineFile(command.id)] };
       case "files":
         return { event: "files", transfers: peer.files() };
+      // Each room change is news everyone hears (`room`), so it needs no answer.
+      case "room_create":
+        await peer.createRoom(command.name, command.members);
+        return undefined;
+      case "room_invite":
+        await peer.inviteToRoom(command.room, command.members);
+        return undefined;
+      case "room_leave":
+        await peer.leaveRoom(command.room);
+        return undefined;
+      case "room_send":
+        await peer.postToRoom(command.room, command.text);
+        return undefined;
+      case "rooms":
+        return { event: "rooms", rooms: await peer.rooms() };
+      case "room_history": {
+        const answer = await peer.roomHistory(command.room, command.limit);
+        return { event: "room_history", room: answer.room, messages: answer.messages };
+      }
       case "quit":
         return undefined;
     }

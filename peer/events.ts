@@ -10,6 +10,7 @@ import type { MessageStatus } from "./store/mod.ts";
 import type { FileEvent, FileTransferInfo } from "./files/mod.ts";
 
 export type { FileEvent, FileTransferInfo };
+import type { RoomEvent, RoomHistoryEntry, RoomSummary, RoomView } from "./rooms/mod.ts";
 
 export type { HistoryEntry };
 
@@ -62,6 +63,11 @@ export type PeerEvent =
   | { event: "link"; peer: PeerInfo; path: LinkPath }
   | DeliveryEvent
   | FileEvent
+  | RoomEvent
+  /** Answers `rooms`: every room this peer knows, with unread counts. */
+  | { event: "rooms"; rooms: RoomSummary[] }
+  /** Answers `history` of a room. */
+  | { event: "room_history"; room: RoomView; messages: RoomHistoryEntry[] }
   /** `unverified`: `with`'s name is pinned to another key (see `message`). */
   | { event: "history"; with: PeerInfo; messages: HistoryEntry[]; unverified: boolean }
   | { event: "outbox"; messages: OutboxEntry[] }

@@ -22,6 +22,7 @@ export { Peer, type PeerOptions } from "./peer.ts";
 export { PeerError, type PeerErrorCode } from "./peer_error.ts";
 export type { FileEvent, FileTransferInfo } from "./events.ts";
 export { formatBytes } from "./delivery/mod.ts";
+export type { RoomHistoryEntry, RoomSummary, RoomView } from "./rooms/mod.ts";
 export type {
   HistoryEntry,
   KeyChange,

@@ -46,6 +46,14 @@ import {
 import type { KeyChange, OutboxEntry, PeerEvent, PeerEventListener } from "./events.ts";
 import { PeerError } from "./peer_error.ts";
 import { type DirectoryChange, MIN_ID_PREFIX, PeerDirectory } from "./peer_directory.ts";
+import {
+  RoomBook,
+  RoomError,
+  type RoomHistoryEntry,
+  Rooms,
+  type RoomSummary,
+  type RoomView,
+} from "./rooms/mod.ts";
 import { type ChangeSource, RegistryClient } from "./registry_client.ts";
 import { LOCAL_REGISTRY, RegistryDiscovery } from "./registry_discovery.ts";
 
@@ -108,6 +116,7 @@ interface PeerParts {
   identity: Identity;
   store: MessageStore;
   pins: PinBook;
+  rooms: RoomBook;
   lock: DataDirLock | undefined;
   transfers: TransferBook;
 }
@@ -131,6 +140,7 @@ export class Peer implements AsyncDisposable {
   readonly #inbox: Inbox;
   readonly #messenger: Messenger;
   readonly #files: FileTransfers;
+  readonly #rooms: Rooms;
   readonly #client: RegistryClient;
   readonly #store: MessageStore;
   readonly #pins: PinBook;
@@ -180,6 +190,8 @@ export class Peer implements AsyncDisposable {
           // Offers are stored messages (the inbox); the rest of a transfer is the files'.
           if (message.type.startsWith("file_") && message.type !== "file_offer") {
             this.#files.receive(link, message as Parameters<FileTransfers["receive"]>[1]);
+          } else if (message.type.startsWith("room_")) {
+            this.#rooms.receive(link, message as Parameters<Rooms["receive"]>[1]);
           } else this.#inbox.receive(link, message);
         },
         drained: (link) => this.#inbox.drained(link),
@@ -200,6 +212,7 @@ export class Peer implements AsyncDisposable {
       logger: this.#logger,
       ackTimeoutMs: options.ackTimeoutMs,
       isTrusted: (peerId) => this.#pins.isTrusted(peerId),
+      roomOf: (message) => this.#rooms.membershipFor(message),
     });
     const delivery = { store: this.#store, directory: this.#directory, emit };
     this.#inbox = new Inbox({
@@ -208,6 +221,7 @@ export class Peer implements AsyncDisposable {
       logger: this.#logger,
       vouchesFor: (peer) => this.#pins.vouchesFor(peer),
       offered: (from, offer) => this.#files.offered(from, offer),
+      rooms: { admit: (peerId, chats) => this.#rooms.admit(peerId, chats) },
     });
     this.#messenger = new Messenger({ ...delivery, courier: this.#courier });
     this.#files = new FileTransfers({
@@ -222,6 +236,15 @@ export class Peer implements AsyncDisposable {
       emit,
       logger: this.#logger,
     }, parts.transfers);
+    this.#rooms = new Rooms({
+      ...delivery,
+      identity: parts.identity,
+      name: this.name,
+      book: parts.rooms,
+      courier: this.#courier,
+      links: this.#links,
+      logger: this.#logger,
+    });
     const discovery = options.registry === undefined && options.discoverRegistry
       ? new RegistryDiscovery({
         logger: this.#logger,
@@ -248,7 +271,10 @@ export class Peer implements AsyncDisposable {
           );
           // A registry again: what waits for listed peers can be punched or
           // relayed now, without waiting for a redial timer.
-          for (const peer of this.#directory.list()) this.#courier.peerAvailable(peer.id);
+          for (const peer of this.#directory.list()) {
+            this.#courier.peerAvailable(peer.id);
+            this.#rooms.peerAvailable(peer.id);
+          }
         },
         peersChanged: (changes, source) => this.#peersChanged(changes, source),
         lost: ({ registry, retryInMs, reason }) => {
@@ -299,9 +325,11 @@ export class Peer implements AsyncDisposable {
       const transfers = await TransferBook.open(
         dataDir === undefined ? undefined : `${dataDir}/${TRANSFERS_DIR}`,
       );
-      const peer = new Peer(options, { identity, store, pins, lock, transfers });
+      const rooms = await RoomBook.load(store, identity.id, options.logger ?? silentLogger);
+      const peer = new Peer(options, { identity, store, pins, rooms, lock, transfers });
       peer.#directory.rememberDeparted(known);
       peer.#emit({ event: "ready", id: peer.id, name: peer.name, listen: peer.listen });
+      await peer.#rooms.restore();
       await peer.#courier.restore();
       await peer.#files.restore();
       peer.#client.start();
@@ -551,6 +579,52 @@ export class Peer implements AsyncDisposable {
     }));
   }
 
+  // ---- rooms ---------------------------------------------------------------------
+
+  /**
+   * Creates a room of this peer and `members` (names, IDs or ID prefixes of
+   * peers online or seen before); this peer signs its every version.
+   * Everyone listening hears `room`. Throws {@linkcode PeerError}.
+   */
+  async createRoom(name: string, members: string[] = []): Promise<RoomView> {
+    const peers = members.map((member) => this.#recipient(member));
+    return await this.#inRooms(() => this.#rooms.create(name, peers));
+  }
+
+  /** Adds members to a room this peer created. Throws {@linkcode PeerError} (`not_creator`, …). */
+  async inviteToRoom(room: string, members: string[]): Promise<RoomView> {
+    const peers = members.map((member) => this.#recipient(member));
+    return await this.#inRooms(() => this.#rooms.invite(room, peers));
+  }
+
+  /** Leaves a room (its creator applies it). Throws {@linkcode PeerError}. */
+  async leaveRoom(room: string): Promise<RoomView> {
+    return await this.#inRooms(() => this.#rooms.leave(room));
+  }
+
+  /**
+   * Posts `text` to a room: stored once per member, then delivered to each
+   * (an offline member gets it when it is back). Resolves with the message
+   * ID once stored. Throws {@linkcode PeerError}.
+   */
+  async postToRoom(room: string, text: string): Promise<{ id: string; room: RoomView }> {
+    checkText(text);
+    return await this.#inRooms(() => this.#rooms.post(room, text));
+  }
+
+  /** Every room this peer knows, with its unread count. */
+  async rooms(): Promise<RoomSummary[]> {
+    return await this.#inRooms(() => this.#rooms.list());
+  }
+
+  /** A room's newest `limit` messages, oldest first. Throws {@linkcode PeerError}. */
+  async roomHistory(
+    room: string,
+    limit = 20,
+  ): Promise<{ room: RoomView; messages: RoomHistoryEntry[] }> {
+    return await this.#inRooms(() => this.#rooms.history(room, limit));
+  }
+
   /** Deregisters, closes every link and the store, emits `bye`. Idempotent. */
   shutdown(): Promise<void> {
     this.#stopping ??= (async () => {
@@ -558,6 +632,7 @@ export class Peer implements AsyncDisposable {
       await this.#files.shutdown();
       await this.#links.shutdown();
       await this.#inbox.settled();
+      await this.#rooms.settled();
       await this.#courier.close();
       await this.#pinWork;
       await this.#store.close();
@@ -577,6 +652,7 @@ export class Peer implements AsyncDisposable {
     try {
       return await task();
     } catch (error) {
+      if (error instanceof PeerError) throw error;
       this.#storeFailed(error);
     }
   }
@@ -595,6 +671,18 @@ export class Peer implements AsyncDisposable {
       if (!(error instanceof FileTransferError)) throw error;
       throw new PeerError(error.code, error.message, { cause: error });
     }
+  }
+
+  /** Runs a room task; a refusal or a store failure becomes a {@linkcode PeerError}. */
+  async #inRooms<T>(task: () => Promise<T>): Promise<T> {
+    return await this.#stored(async () => {
+      try {
+        return await task();
+      } catch (error) {
+        if (!(error instanceof RoomError)) throw error;
+        throw new PeerError(error.code, error.message);
+      }
+    });
   }
 
   /** A peer as last known, or a stand-in named by its short ID. */
@@ -654,6 +742,7 @@ export class Peer implements AsyncDisposable {
         this.#checkPin(change.peer);
         this.#courier.peerAvailable(change.peer.id);
         this.#files.peerAvailable(change.peer.id);
+        this.#rooms.peerAvailable(change.peer.id);
       }
       if (quiet) continue;
       if (change.kind === "joined") this.#emit({ event: "peer_joined", peer: change.peer });
@@ -681,6 +770,7 @@ export class Peer implements AsyncDisposable {
     this.#emit({ event: "link", peer, path: link.path });
     this.#courier.linkOpened(link);
     this.#files.linkOpened(link);
+    this.#rooms.linkOpened(link);
   }
 
   /** Pins a newly seen name, or reports a name that now has another key. */

@@ -4,6 +4,7 @@
  */
 
 import type { FileErrorCode } from "./files/mod.ts";
+import type { RoomErrorCode } from "./rooms/mod.ts";
 
 /** What went wrong, for programs (the web UI maps these to responses). */
 export type PeerErrorCode =
@@ -32,7 +33,9 @@ export type PeerErrorCode =
   /** The message store failed. */
   | "store_failed"
   /** File transfers: see `FileErrorCode` in `files/`. */
-  | FileErrorCode;
+  | FileErrorCode
+  /** Refused room requests (see `rooms/room_error.ts`). */
+  | RoomErrorCode;
 
 /** A refused request, with a message fit to show a person as is. */
 export class PeerError extends Error {

@@ -10,12 +10,21 @@ import { PEER_ID_PATTERN } from "./identity.ts";
 import { MESSAGE_ID_PATTERN } from "./message_id.ts";
 import { FILE_MESSAGE_PARSERS, type FileMessage } from "./file_messages.ts";
 import {
+  parseMembership,
+  type RoomAckMessage,
+  type RoomLeaveMessage,
+  type RoomMembership,
+  roomMessageParsers,
+  type RoomStateMessage,
+} from "./room_messages.ts";
+import {
   base64Bytes,
   boolean,
   integer,
   messageUnion,
   object,
   oneOf,
+  optional,
   type Parser,
   string,
 } from "./schema.ts";
@@ -73,6 +82,8 @@ export interface ChatMessage {
   /** Sender's clock, milliseconds since the epoch. */
   sentAt: number;
   broadcast: boolean;
+  /** A room message carries the room's membership as the sender knows it. */
+  room?: RoomMembership;
 }
 
 /** The receiver has the message (`delivered`). */
@@ -110,6 +121,9 @@ export type LinkMessage =
   | AckMessage
   | ReceiptMessage
   | ReceiptAckMessage
+  | RoomStateMessage
+  | RoomAckMessage
+  | RoomLeaveMessage
   | LinkByeMessage
   | FileMessage
   | ErrorMessage;
@@ -165,10 +179,12 @@ export const parseLinkMessage: Parser<LinkMessage> = messageUnion<LinkMessage>({
     text: string({ min: 1, max: MAX_TEXT_LENGTH }),
     sentAt: integer(0, 8.64e15),
     broadcast: boolean(),
+    room: optional(parseMembership),
   }),
   ack: object({ type: oneOf("ack"), id: messageId }),
   receipt: object({ type: oneOf("receipt"), id: messageId }),
   receipt_ack: object({ type: oneOf("receipt_ack"), id: messageId }),
+  ...roomMessageParsers,
   bye: object({ type: oneOf("bye") }),
   ...FILE_MESSAGE_PARSERS,
   error: errorMessage,

@@ -56,6 +56,7 @@ export {
 } from "./registration.ts";
 export * from "./link_messages.ts";
 export * from "./file_messages.ts";
+export * from "./room_messages.ts";
 export { MESSAGE_ID_PATTERN, newMessageId } from "./message_id.ts";
 export {
   deriveSessionKeys,

@@ -28,6 +28,11 @@ export const TERMINAL_HELP = `Commands:
   /files                 file transfers in progress and done
   /accept ID [DIR]       accept a file offered to you (into DIR, default the download dir)
   /decline ID            decline a file offered to you
+  /room create NAME [MEMBER…]   a room of you and MEMBERs (you sign who is in it)
+  /room invite ROOM NAME…       add people to a room you created
+  /room leave ROOM       leave a room
+  /rooms                 your rooms, with unread counts
+  #ROOM TEXT             post TEXT to everyone in ROOM (/history #ROOM shows it)
   /help                  this list
   /quit                  leave (others see you go at once)
 Plain lines go to your /chat partner; without one, use /msg, @NAME or /all.
@@ -44,6 +49,11 @@ export function parseTerminalLine(line: string, chatWith: string | undefined): T
     const [to, text] = splitFirst(trimmed.slice(1));
     if (!to || !text) throw new CommandError("Usage: @NAME TEXT");
     return { kind: "command", command: { cmd: "send", to, text } };
+  }
+  if (trimmed.startsWith("#")) {
+    const [room, text] = splitFirst(trimmed.slice(1));
+    if (!room || !text) throw new CommandError("Usage: #ROOM TEXT");
+    return { kind: "command", command: { cmd: "room_send", room, text } };
   }
   if (!trimmed.startsWith("/")) {
     if (chatWith === undefined) {
@@ -71,10 +81,13 @@ export function parseTerminalLine(line: string, chatWith: string | undefined): T
       return { kind: "command", command: { cmd: "broadcast", text: rest } };
     case "history": {
       const [withWhom, count] = splitFirst(rest);
-      if (!withWhom) throw new CommandError("Usage: /history NAME [N]");
+      if (!withWhom) throw new CommandError("Usage: /history NAME [N] or /history #ROOM [N]");
       const limit = count === "" ? DEFAULT_HISTORY_LIMIT : Number(count);
       if (!Number.isInteger(limit) || limit < 1 || limit > MAX_HISTORY_LIMIT) {
         throw new CommandError(`N must be a whole number from 1 to ${MAX_HISTORY_LIMIT}`);
+      }
+      if (withWhom.startsWith("#") && withWhom.length > 1) {
+        return { kind: "command", command: { cmd: "room_history", room: withWhom, limit } };
       }
       return { kind: "command", command: { cmd: "history", with: withWhom, limit } };
     }
@@ -115,6 +128,10 @@ export function parseTerminalLine(line: string, chatWith: string | undefined): T
       if (!id) throw new CommandError("Usage: /decline ID (see /files)");
       return { kind: "command", command: { cmd: "decline_file", id } };
     }
+    case "room":
+      return { kind: "command", command: parseRoomCommand(rest) };
+    case "rooms":
+      return { kind: "command", command: { cmd: "rooms" } };
     case "help":
     case "?":
       return { kind: "help" };
@@ -123,6 +140,27 @@ export function parseTerminalLine(line: string, chatWith: string | undefined): T
       return { kind: "command", command: { cmd: "quit" } };
     default:
       throw new CommandError(`Unknown command /${word}; type /help for the list`);
+  }
+}
+
+/** `/room create NAME [MEMBER…]`, `/room invite ROOM NAME…`, `/room leave ROOM`. */
+function parseRoomCommand(rest: string): PeerCommand {
+  const [action, ...words] = rest.split(/\s+/).filter((w) => w !== "");
+  switch (action?.toLowerCase()) {
+    case "create":
+      if (words.length === 0) throw new CommandError("Usage: /room create NAME [MEMBER…]");
+      return { cmd: "room_create", name: words[0], members: words.slice(1) };
+    case "invite":
+      if (words.length < 2) throw new CommandError("Usage: /room invite ROOM NAME…");
+      return { cmd: "room_invite", room: words[0], members: words.slice(1) };
+    case "leave":
+      if (words.length !== 1) throw new CommandError("Usage: /room leave ROOM");
+      return { cmd: "room_leave", room: words[0] };
+    default:
+      throw new CommandError(
+        "Usage: /room create NAME [MEMBER…], /room invite ROOM NAME…, " +
+          "/room leave ROOM",
+      );
   }
 }
 

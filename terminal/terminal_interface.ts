@@ -22,6 +22,7 @@ import { parseTerminalLine, TERMINAL_HELP } from "./terminal_commands.ts";
 import { visibleEvent } from "./visible_event.ts";
 import { clock, preview, underSender } from "./message_text.ts";
 import { ReceiptLines } from "./receipt_lines.ts";
+import { roomLine, roomList } from "./room_lines.ts";
 import { RegistryNotices } from "./registry_notices.ts";
 import { FileLines } from "./file_lines.ts";
 
@@ -67,7 +68,8 @@ export class TerminalInterface {
         const copies = this.#outboxById().get(id);
         if (!copies) return undefined;
         const { text, broadcast } = copies[0];
-        return { text, broadcast, recipients: copies.length };
+        // A room post's copies are summed up like a broadcast's.
+        return { text, broadcast: broadcast || copies.length > 1, recipients: copies.length };
       },
       stored: async (id, peerId) => {
         const recent = await this.#peer?.conversation(peerId, STORED_LOOKBACK);
@@ -242,8 +244,26 @@ export class TerminalInterface {
         const who = event.unverified
           ? { name: `${event.from.name} (unverified key ${shortId(event.from.id)})`, color: "31" }
           : { name: event.from.name, color: "1" };
-        return this.#message(event.sentAt, who, event.broadcast, event.text);
+        return this.#message(event.sentAt, who, event.room?.name ?? event.broadcast, event.text);
       }
+      case "room":
+        return roomLine(event);
+      case "rooms":
+        return roomList(event.rooms);
+      case "room_history":
+        if (event.messages.length === 0) return `* no messages in #${event.room.name} yet`;
+        return [
+          `* history of #${event.room.name}:`,
+          ...event.messages.map((m) =>
+            this.#message(
+              m.sentAt,
+              { name: m.direction === "out" ? "you" : m.from.name, color: "1" },
+              event.room.name,
+              m.text + (m.direction === "out" ? STATUS_MARKS[m.status] ?? "" : ""),
+              "  ",
+            )
+          ),
+        ].join("\n");
       case "sent":
       case "pending":
       case "delivered":
@@ -300,15 +320,18 @@ export class TerminalInterface {
     return [`* ${peers.length} online:`, ...rows].join("\n");
   }
 
-  /** `HH:MM who: text`, with `→ all` for a broadcast and later lines under the first. */
+  /**
+   * `HH:MM who: text`, with `→ all` for a broadcast (`→ #ROOM` for a room
+   * message, whose room `to` names) and later lines under the first.
+   */
   #message(
     sentAt: number,
     who: { name: string; color: string },
-    broadcast: boolean,
+    broadcast: boolean | string,
     text: string,
     indent = "",
   ): string {
-    const to = broadcast ? " → all" : "";
+    const to = typeof broadcast === "string" ? ` → #${broadcast}` : broadcast ? " → all" : "";
     const prefix = `${indent}${clock(sentAt)} ${who.name}${to}: `;
     const styled = `${indent}${this.#paint("2", clock(sentAt))} ${
       this.#paint(who.color, who.name)
@@ -327,12 +350,6 @@ export class TerminalInterface {
 
   #history(withPeer: PeerInfo, messages: HistoryEntry[], unverified: boolean): string {
     if (messages.length === 0) return `* no messages with ${withPeer.name} yet`;
-    const marks: Record<string, string> = {
-      delivered: " ✓",
-      read: " ✓✓",
-      failed: " ✗",
-      pending: " ⏳",
-    };
     const heading = unverified
       ? this.#paint(
         "31",
@@ -344,7 +361,7 @@ export class TerminalInterface {
       heading,
       ...messages.map((m) => {
         const who = { name: m.direction === "out" ? "you" : withPeer.name, color: "1" };
-        const mark = m.direction === "out" ? marks[m.status] ?? "" : "";
+        const mark = m.direction === "out" ? STATUS_MARKS[m.status] ?? "" : "";
         return this.#message(m.sentAt, who, m.broadcast, m.text + mark, "  ");
       }),
     ].join("\n");
@@ -399,6 +416,14 @@ export class TerminalInterface {
     return this.#color ? `\x1b[${code}m${text}\x1b[0m` : text;
   }
 }
+
+/** How an outgoing message's status shows in history. */
+const STATUS_MARKS: Record<string, string> = {
+  delivered: " ✓",
+  read: " ✓✓",
+  failed: " ✗",
+  pending: " ⏳",
+};
 
 /** How far back history is searched for a receipt's message sent in an earlier run. */
 const STORED_LOOKBACK = 200;

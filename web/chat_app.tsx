@@ -302,6 +302,13 @@ const ERROR_STATUS: Record<PeerErrorCode, 400 | 404 | 409 | 500> = {
   file_unreadable: 400,
   file_too_large: 400,
   no_space: 409,
+  unknown_room: 404,
+  ambiguous_room: 400,
+  not_creator: 409,
+  not_member: 409,
+  bad_room_name: 400,
+  room_full: 409,
+  room_empty: 409,
 };
 
 /** Runs a peer request: its answer as JSON, or its refusal as `{error, code}` with a status. */

@@ -5,7 +5,7 @@
  * again, in order, whenever a link to that peer comes up.
  */
 
-import { type PeerInfo, shortId } from "../../protocol/mod.ts";
+import { type PeerInfo, type RoomMembership, shortId } from "../../protocol/mod.ts";
 import type { Logger } from "../../log/mod.ts";
 import {
   backoffDelay,
@@ -37,6 +37,8 @@ export interface CourierOptions {
    * delivered to it until the user trusts the new key.
    */
   isTrusted?: (peerId: string) => boolean;
+  /** The membership a room message travels with (`undefined` for any other message). */
+  roomOf?: (message: StoredMessage) => RoomMembership | undefined;
 }
 
 /** Everything owed to one peer. */
@@ -344,6 +346,7 @@ export class Courier {
     const flight = { link, at: now };
     for (const message of unsent) {
       if (mailbox.queue.get(message.id) !== message) continue; // settled or withdrawn meanwhile
+      const room = this.#options.roomOf?.(message);
       link.send(
         storedOffer(message.text) ?? {
           type: "chat",
@@ -351,6 +354,7 @@ export class Courier {
           text: message.text,
           sentAt: message.sentAt,
           broadcast: message.broadcast,
+          ...(room && { room }),
         },
       );
       mailbox.inFlight.set(message.id, flight);

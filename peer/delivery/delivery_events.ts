@@ -4,7 +4,7 @@
  * passes these on as {@linkcode PeerEvent}s unchanged.
  */
 
-import type { PeerInfo } from "../../protocol/mod.ts";
+import type { PeerInfo, RoomMembership } from "../../protocol/mod.ts";
 import type { MessageStatus } from "../store/mod.ts";
 
 /** One message of a conversation, as history reports it. */
@@ -32,6 +32,8 @@ export type DeliveryEvent =
      * yet trusted): the name may be an impostor's.
      */
     unverified: boolean;
+    /** Set when it was posted in a room (see `peer/rooms/`). */
+    room?: { id: string; name: string };
   }
   | { event: "sent"; id: string; to: PeerInfo }
   | { event: "pending"; id: string; to: PeerInfo }
@@ -39,6 +41,18 @@ export type DeliveryEvent =
   | { event: "read"; id: string; to: PeerInfo }
   | { event: "failed"; id: string; to: PeerInfo; reason: string }
   | { event: "error"; message: string };
+
+/**
+ * Lets room messages in, or not (`peer/rooms/` is one). Per chat, in order:
+ * `undefined` for a message of no room, `null` for one refused (already
+ * said so; it is acknowledged and not kept), else the room it belongs to.
+ */
+export interface RoomGate {
+  admit(
+    peerId: string,
+    chats: readonly { type: string; room?: RoomMembership }[],
+  ): Promise<({ id: string; name: string } | null | undefined)[]>;
+}
 
 /**
  * Who is who, as delivery needs to know it: the engine's peer directory

@@ -18,7 +18,7 @@ import type { Logger } from "../../log/mod.ts";
 import type { Courier } from "./courier.ts";
 import type { DirectLink, LinkPayload } from "../link/mod.ts";
 import type { MessageStore, StoredMessage } from "../store/mod.ts";
-import type { DeliveryEvent, PeerLookup } from "./delivery_events.ts";
+import type { DeliveryEvent, PeerLookup, RoomGate } from "./delivery_events.ts";
 import { OFFER_MARK, offerText } from "./stored_offer.ts";
 
 /** Options for {@linkcode Inbox}. */
@@ -39,6 +39,8 @@ export interface InboxOptions {
    * acknowledged offer nobody knows about.
    */
   offered?: (from: PeerInfo, offer: FileOfferMessage) => Promise<void>;
+  /** Judges room messages; without it, a room message is kept as a plain one. */
+  rooms?: RoomGate;
 }
 
 /** What one link delivered since its last batch. */
@@ -137,7 +139,18 @@ export class Inbox {
     }
   }
 
-  async #store(link: DirectLink, chats: (ChatMessage | FileOfferMessage)[]): Promise<void> {
+  async #store(link: DirectLink, received: (ChatMessage | FileOfferMessage)[]): Promise<void> {
+    const rooms = await this.#options.rooms?.admit(link.peerId, received);
+    const chats: (ChatMessage | FileOfferMessage)[] = [];
+    const roomOf = new Map<ChatMessage | FileOfferMessage, { id: string; name: string }>();
+    for (const [index, chat] of received.entries()) {
+      const room = rooms?.[index];
+      // A refused room message is acknowledged all the same: sending it again cannot help.
+      if (room === null) link.send({ type: "ack", id: chat.id });
+      else chats.push(chat);
+      if (room) roomOf.set(chat, room);
+    }
+    if (chats.length === 0) return;
     const messages: StoredMessage[] = chats.map((chat) => ({
       id: chat.id,
       peerId: link.peerId,
@@ -146,6 +159,7 @@ export class Inbox {
       sentAt: chat.sentAt,
       broadcast: chat.type === "chat" && chat.broadcast,
       status: "delivered",
+      ...(roomOf.get(chat) && { roomId: roomOf.get(chat)!.id }),
     }));
     let isNew: boolean[];
     try {
@@ -171,6 +185,7 @@ export class Inbox {
     const unverified = !(this.#options.vouchesFor?.(from) ?? true);
     for (const [index, message] of messages.entries()) {
       if (!isNew[index] || chats[index].type === "file_offer") continue;
+      const room = roomOf.get(chats[index]);
       this.#options.emit({
         event: "message",
         id: message.id,
@@ -179,6 +194,7 @@ export class Inbox {
         sentAt: message.sentAt,
         broadcast: message.broadcast,
         unverified,
+        ...(room && { room: { id: room.id, name: room.name } }),
       });
     }
   }

@@ -12,5 +12,5 @@
 export { Courier, type CourierOptions } from "./courier.ts";
 export { Inbox, type InboxOptions } from "./inbox.ts";
 export { Messenger, type MessengerOptions } from "./messenger.ts";
-export type { DeliveryEvent, HistoryEntry, PeerLookup } from "./delivery_events.ts";
+export type { DeliveryEvent, HistoryEntry, PeerLookup, RoomGate } from "./delivery_events.ts";
 export { formatBytes, offerSummary, offerText, storedOffer } from "./stored_offer.ts";

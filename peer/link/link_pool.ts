@@ -26,6 +26,9 @@ import {
   type ReceiptAckMessage,
   type ReceiptMessage,
   type RendezvousToPeer,
+  type RoomAckMessage,
+  type RoomLeaveMessage,
+  type RoomStateMessage,
   shortId,
 } from "../../protocol/mod.ts";
 import { waitAtMost } from "../../async/mod.ts";
@@ -52,7 +55,10 @@ export type LinkPayload =
   | AckMessage
   | ReceiptMessage
   | ReceiptAckMessage
-  | FileMessage;
+  | FileMessage
+  | RoomStateMessage
+  | RoomAckMessage
+  | RoomLeaveMessage;
 
 /** What the pool reports. */
 export interface LinkPoolHandler {
@@ -483,6 +489,9 @@ export class LinkPool implements AsyncDisposable {
           case "file_decline":
           case "file_complete":
           case "file_abort":
+          case "room_state":
+          case "room_ack":
+          case "room_leave":
             this.#options.handler.message(link, message);
             // Everything that arrived together has been handed over.
             if (!link.channel.hasBuffered()) this.#options.handler.drained?.(link);

@@ -106,8 +106,10 @@ export class LinkEnd implements AsyncDisposable {
   }
 
   /** The IDs of received messages of `type`, in order. */
-  idsOf(type: LinkPayload["type"]): string[] {
-    return this.received.flatMap(({ message }) => message.type === type ? [message.id] : []);
+  idsOf(type: "chat" | "ack" | "receipt" | "receipt_ack"): string[] {
+    return this.received.flatMap(({ message }) =>
+      message.type === type && "id" in message ? [message.id] : []
+    );
   }
 
   /** Wakes {@linkcode waitFor}: for state this end does not record itself. */
