@@ -207,7 +207,7 @@ Deno.test("terminal lines that cannot be understood give a one-line reason", asy
     ["/msg bob", "Usage: /msg NAME TEXT"],
     ["/all", "Usage: /all TEXT"],
     ["/all    ", "Usage: /all TEXT"],
-    ["/history", "Usage: /history NAME [N]"],
+    ["/history", "Usage: /history NAME [N] or /history #ROOM [N]"],
     ["/history bob 0", "N must be a whole number from 1 to 10000"],
     ["/history bob 10001", "N must be a whole number from 1 to 10000"],
     ["/history bob 2.5", "N must be a whole number from 1 to 10000"],
@@ -233,4 +233,66 @@ Deno.test("trust names the key it accepts, at the terminal and in --json", () =>
     id: "wbh2abcd",
   });
   assert.throws(() => parseJsonCommand('{"cmd":"trust","name":"bob"}'), /needs "id"/);
+});
+
+Deno.test("room commands parse the same at the terminal and in --json", () => {
+  const same: [string, string, unknown][] = [
+    [
+      "/room create team bob carol",
+      '{"cmd":"room_create","name":"team","members":["bob","carol"]}',
+      {
+        cmd: "room_create",
+        name: "team",
+        members: ["bob", "carol"],
+      },
+    ],
+    ["/room create solo", '{"cmd":"room_create","name":"solo"}', {
+      cmd: "room_create",
+      name: "solo",
+      members: [],
+    }],
+    ["/room invite team dave", '{"cmd":"room_invite","room":"team","members":["dave"]}', {
+      cmd: "room_invite",
+      room: "team",
+      members: ["dave"],
+    }],
+    ["/room leave team", '{"cmd":"room_leave","room":"team"}', { cmd: "room_leave", room: "team" }],
+    [
+      "#team lunch at 12: who's in?",
+      '{"cmd":"room_send","room":"team","text":"lunch at 12: who\'s in?"}',
+      {
+        cmd: "room_send",
+        room: "team",
+        text: "lunch at 12: who's in?",
+      },
+    ],
+    ["/rooms", '{"cmd":"rooms"}', { cmd: "rooms" }],
+    ["/history #team 5", '{"cmd":"history","with":"#team","limit":5}', {
+      cmd: "room_history",
+      room: "#team",
+      limit: 5,
+    }],
+  ];
+  for (const [typed, json, command] of same) {
+    assert.deepEqual(parseTerminalLine(typed, undefined), { kind: "command", command });
+    assert.deepEqual(parseJsonCommand(json), command);
+  }
+  assert.deepEqual(parseJsonCommand('{"cmd":"history","room":"team"}'), {
+    cmd: "room_history",
+    room: "team",
+    limit: DEFAULT_HISTORY_LIMIT,
+  });
+  assert.throws(
+    () => parseTerminalLine("/room invite team", undefined),
+    commandError("Usage: /room invite ROOM NAME…"),
+  );
+  assert.throws(() => parseTerminalLine("#team", undefined), commandError("Usage: #ROOM TEXT"));
+  assert.throws(
+    () => parseJsonCommand('{"cmd":"room_invite","room":"team","members":[]}'),
+    commandError('Command "room_invite" needs "members" as an array of peer names (at least 1)'),
+  );
+  assert.throws(
+    () => parseJsonCommand('{"cmd":"room_create","name":"team","members":"bob"}'),
+    commandError('Command "room_create" needs "members" as an array of peer names'),
+  );
 });
