@@ -26,6 +26,7 @@ import { fileRoutes } from "./file_routes.ts";
 import { readJson } from "./read_json.ts";
 import { filesClient } from "./assets/files_client.ts";
 import { FILES_CSS } from "./assets/files_styles.ts";
+import { ROOM_CONVERSATION, roomConversation, roomIdOf, sendTo } from "./rooms_view.ts";
 
 /** What the app needs. */
 export interface ChatAppOptions {
@@ -91,11 +92,15 @@ export function createChatApp(options: ChatAppOptions): Hono {
   ): Promise<Response> {
     const state = await chatState(peer);
     const asked = view.with;
-    const selected = asked === "*" || state.contacts.some((x) => x.peer.id === asked)
+    const selected = asked === "*" || state.contacts.some((x) => x.peer.id === asked) ||
+        state.rooms.some((room) => ROOM_CONVERSATION + room.id === asked)
       ? asked!
       : state.recent;
+    const roomId = roomIdOf(selected);
     const messages: ChatMessageView[] = selected === "*"
       ? await roomMessages(peer, PAGE_SIZE)
+      : roomId !== undefined
+      ? await roomConversation(peer, roomId, PAGE_SIZE)
       : await peer.conversation(selected, PAGE_SIZE);
     return c.html(
       page(
@@ -160,7 +165,7 @@ export function createChatApp(options: ChatAppOptions): Hono {
       return await chatPage(c, session, { with: to });
     }
     try {
-      await (to === "*" ? peer.broadcast(text) : peer.send(to, text));
+      await sendTo(peer, to, text);
     } catch (error) {
       if (!(error instanceof PeerError)) throw error;
       return await chatPage(c, session, {
@@ -197,6 +202,12 @@ export function createChatApp(options: ChatAppOptions): Hono {
       return c.json({ error: "before must be a message ID" }, 400);
     }
     if (id === "*") return c.json({ messages: await roomMessages(peer, limit) });
+    const roomId = roomIdOf(id);
+    if (roomId !== undefined) {
+      return await answer(c, async () => ({
+        messages: before === undefined ? await roomConversation(peer, roomId, limit) : [],
+      }));
+    }
     if (!peer.lastKnown(id)) return c.json({ error: `No peer with ID ${id} is known` }, 404);
     return c.json({ messages: await peer.conversation(id, limit, before) });
   });
@@ -204,12 +215,10 @@ export function createChatApp(options: ChatAppOptions): Hono {
   app.post("/api/send", async (c) => {
     const body = await readJson<{ to?: unknown; text?: unknown }>(c.req.raw);
     if (typeof body?.to !== "string" || typeof body.text !== "string") {
-      return c.json({ error: 'Send {"to": ID or "*", "text": TEXT}' }, 400);
+      return c.json({ error: 'Send {"to": ID, "*" or "room:ROOM_ID", "text": TEXT}' }, 400);
     }
     const { to, text } = body;
-    return await answer(c, async () => ({
-      id: to === "*" ? await peer.broadcast(text) : await peer.send(to, text),
-    }));
+    return await answer(c, async () => ({ id: await sendTo(peer, to, text) }));
   });
 
   app.post("/api/read", async (c) => {

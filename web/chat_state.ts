@@ -4,7 +4,7 @@
  * which names came back with another key, and which conversation moved last.
  */
 
-import type { HistoryEntry, KeyChange, LinkPath, Peer } from "../peer/mod.ts";
+import type { HistoryEntry, KeyChange, LinkPath, Peer, RoomSummary } from "../peer/mod.ts";
 import type { PeerInfo } from "../protocol/mod.ts";
 
 /** One entry of the contact list. */
@@ -24,6 +24,8 @@ export interface ChatState {
   self: { id: string; name: string; listen: string };
   registered: boolean;
   contacts: Contact[];
+  /** The rooms this peer is in, with their unread counts. */
+  rooms: RoomSummary[];
   /** Key changes the user has not trusted yet (the page shows each with a Trust button). */
   keyChanges: KeyChange[];
   /** The conversation to open when none is asked for: the newest, or the room ("*"). */
@@ -62,6 +64,7 @@ export async function chatState(peer: Peer): Promise<ChatState> {
     self: { id: peer.id, name: peer.name, listen: peer.listen },
     registered: peer.registered,
     contacts,
+    rooms: (await peer.rooms()).filter((room) => !room.left),
     keyChanges: peer.keyChanges(),
     recent: newest?.conversation ?? "*",
   };

@@ -47,6 +47,13 @@ export function chatClient(deps: ChatClientDeps): void {
     unread: number;
     pending: number;
   }
+  /** A room, by its conversation key `room:ID`. */
+  interface Room {
+    key: string;
+    name: string;
+    members: number;
+    unread: number;
+  }
   interface KeyChange {
     name: string;
     oldId: string;
@@ -87,6 +94,7 @@ export function chatClient(deps: ChatClientDeps): void {
   // Never move backwards: a late "sent" must not undo "read".
   const STATUS_ORDER = ["sending", "pending", "sent", "failed", "delivered", "read"];
   const contacts = new Map<string, Contact>();
+  const rooms = new Map<string, Room>();
   let selected = body.dataset.selected ?? "*";
   let oldestLoaded: string | undefined;
   let loadingOlder = false;
@@ -160,6 +168,11 @@ export function chatClient(deps: ChatClientDeps): void {
     return el;
   }
 
+  /** "Everyone" and the rooms: conversations of many, whose messages show their authors. */
+  function isGroup(conversation: string): boolean {
+    return conversation === "*" || conversation.startsWith("room:");
+  }
+
   // ---- contacts -----------------------------------------------------------------
 
   function contactItem(contact: Contact): HTMLLIElement {
@@ -216,19 +229,32 @@ export function chatClient(deps: ChatClientDeps): void {
   function renderTitle(): void {
     let unread = 0;
     for (const contact of contacts.values()) unread += contact.unread;
-    const name = selected === "*" ? "Everyone" : contacts.get(selected)?.peer.name ?? "p2pchat";
+    for (const room of rooms.values()) unread += room.unread;
+    const room = rooms.get(selected);
+    const name = selected === "*"
+      ? "Everyone"
+      : room
+      ? `#${room.name}`
+      : contacts.get(selected)?.peer.name ?? "p2pchat";
     document.title = `${unread > 0 ? `(${unread}) ` : ""}${name} — p2pchat`;
   }
 
   function renderHeader(): void {
     const contact = contacts.get(selected);
-    title.textContent = selected === "*" ? "Everyone" : contact?.peer.name ?? "";
+    const room = rooms.get(selected);
+    title.textContent = selected === "*"
+      ? "Everyone"
+      : room
+      ? `#${room.name}`
+      : contact?.peer.name ?? "";
     presence.textContent = selected === "*"
       ? "everyone online"
+      : room
+      ? `${room.members} members`
       : contact?.online
       ? "online"
       : "offline";
-    presence.dataset.online = String(selected === "*" || (contact?.online ?? false));
+    presence.dataset.online = String(isGroup(selected) || (contact?.online ?? false));
     peerId.hidden = !contact;
     peerId.textContent = contact ? contact.peer.id.slice(0, 8) : "";
     if (contact) peerId.title = contact.peer.id;
@@ -236,7 +262,7 @@ export function chatClient(deps: ChatClientDeps): void {
     messagesEl.setAttribute("aria-label", `Messages with ${title.textContent}`);
     textarea.placeholder = selected === "*"
       ? "Message everyone"
-      : `Message ${contact?.peer.name ?? ""}`;
+      : `Message ${room ? `#${room.name}` : contact?.peer.name ?? ""}`;
     for (const li of list.querySelectorAll<HTMLLIElement>("li")) {
       const isSelected = li.dataset.id === selected;
       li.classList.toggle("selected", isSelected);
@@ -257,13 +283,60 @@ export function chatClient(deps: ChatClientDeps): void {
     return contact;
   }
 
+  // ---- rooms ----------------------------------------------------------------------
+
+  function renderRoom(room: Room): void {
+    let li = list.querySelector<HTMLLIElement>(`li[data-id="${room.key}"]`);
+    if (!li) {
+      li = document.createElement("li");
+      li.dataset.id = room.key;
+      li.dataset.room = "";
+      const button = document.createElement("button");
+      button.type = "submit";
+      button.setAttribute("form", "nav");
+      button.name = "with";
+      button.value = room.key;
+      const mark = span("dot room", "#");
+      mark.setAttribute("aria-hidden", "true");
+      const unread = span("badge unread");
+      unread.append(span("count"), span("visually-hidden", "unread"));
+      button.append(mark, span("name"), span("sub"), unread);
+      li.append(button);
+      // Rooms come after "Everyone" and the other rooms, before the contacts.
+      const rest = list.querySelector("li:not([data-room]):not([data-id='*'])");
+      list.insertBefore(li, rest);
+    }
+    li.classList.toggle("selected", room.key === selected);
+    li.querySelector(".name")!.textContent = room.name;
+    li.querySelector(".sub")!.textContent = `${room.members} members`;
+    const unread = li.querySelector<HTMLElement>(".badge.unread")!;
+    unread.querySelector(".count")!.textContent = room.unread > 99 ? "99+" : String(room.unread);
+    unread.hidden = room.unread === 0;
+    renderTitle();
+  }
+
+  function upsertRoom(key: string, name: string, members: number, left: boolean): void {
+    if (left) {
+      rooms.delete(key);
+      list.querySelector(`li[data-id="${key}"]`)?.remove();
+      renderTitle();
+      return;
+    }
+    const room = rooms.get(key) ?? { key, name, members, unread: 0 };
+    room.name = name;
+    room.members = members;
+    rooms.set(key, room);
+    renderRoom(room);
+    if (key === selected) renderHeader();
+  }
+
   // ---- messages -----------------------------------------------------------------
 
   function messageItem(message: Message): HTMLLIElement {
     const li = document.createElement("li");
     li.className = `message ${message.direction === "out" ? "mine" : "theirs"}`;
     li.dataset.id = message.id;
-    if ((selected === "*" || message.unverified) && message.direction === "in" && message.author) {
+    if ((isGroup(selected) || message.unverified) && message.direction === "in" && message.author) {
       li.append(span(message.unverified ? "author unverified" : "author", message.author));
     }
     if (selected !== "*" && message.broadcast) {
@@ -330,7 +403,7 @@ export function chatClient(deps: ChatClientDeps): void {
   }
 
   async function loadOlder(): Promise<void> {
-    if (loadingOlder || reachedStart || !oldestLoaded || selected === "*") return;
+    if (loadingOlder || reachedStart || !oldestLoaded || isGroup(selected)) return;
     loadingOlder = true;
     try {
       const { messages } = await api<{ messages: Message[] }>(
@@ -371,6 +444,11 @@ export function chatClient(deps: ChatClientDeps): void {
       if (contact) {
         contact.unread = 0;
         renderContact(contact);
+      }
+      const room = rooms.get(selected);
+      if (room) {
+        room.unread = 0;
+        renderRoom(room);
       }
       await api("/api/read", { ids }).catch(() => ids.forEach((id) => pendingRead.add(id)));
     }, 150);
@@ -511,20 +589,34 @@ export function chatClient(deps: ChatClientDeps): void {
             : from.name,
           unverified: event.unverified === true,
         };
-        const conversation = message.broadcast ? "*" : from.id;
+        const inRoom = event.room as { id: string; name: string } | undefined;
+        const conversation = inRoom ? `room:${inRoom.id}` : message.broadcast ? "*" : from.id;
         const contact = contacts.get(from.id) ?? upsertContact(from, true);
         if (seen.has(`${conversation}/${message.id}`)) return;
         seen.add(`${conversation}/${message.id}`);
-        const where = message.broadcast ? " to everyone" : "";
+        const where = inRoom ? ` in #${inRoom.name}` : message.broadcast ? " to everyone" : "";
         announce(`${from.name}${where}: ${message.text}`);
         notify(from, message.text, conversation);
         if (conversation === selected) appendMessage(message);
-        if (!message.broadcast && (conversation !== selected || !conversationVisible())) {
+        const room = rooms.get(conversation);
+        const unseen = conversation !== selected || !conversationVisible();
+        if (room && unseen) {
+          room.unread++;
+          renderRoom(room);
+        } else if (!inRoom && !message.broadcast && unseen) {
           contact.unread++;
           renderContact(contact);
         }
         return;
       }
+      case "room":
+        upsertRoom(
+          `room:${event.id as string}`,
+          event.name as string,
+          (event.members as unknown[]).length,
+          event.left === true,
+        );
+        return;
       case "sent":
       case "pending":
       case "delivered":
@@ -538,7 +630,7 @@ export function chatClient(deps: ChatClientDeps): void {
           statuses.set(id, event.event);
         }
         const li = messagesEl.querySelector<HTMLElement>(`li[data-id="${id}"]`);
-        if (li && (selected === to.id || selected === "*")) setStatus(li, event.event);
+        if (li && (selected === to.id || isGroup(selected))) setStatus(li, event.event);
         if (
           contacts.has(to.id) &&
           (event.event === "pending" || event.event === "delivered" || event.event === "failed")
@@ -595,9 +687,17 @@ export function chatClient(deps: ChatClientDeps): void {
     refreshing ??= (async () => {
       const state = await api<{
         contacts: Contact[];
+        rooms: { id: string; name: string; members: unknown[]; unread: number }[];
         registered: boolean;
         keyChanges: KeyChange[];
       }>("/api/state");
+      for (const room of state.rooms) {
+        const key = `room:${room.id}`;
+        const known = rooms.get(key);
+        upsertRoom(key, room.name, room.members.length, false);
+        if (!known) rooms.get(key)!.unread = room.unread;
+        renderRoom(rooms.get(key)!);
+      }
       for (const contact of state.contacts) {
         const known = contacts.get(contact.peer.id);
         contacts.set(contact.peer.id, {
@@ -650,7 +750,14 @@ export function chatClient(deps: ChatClientDeps): void {
 
   for (const li of list.querySelectorAll<HTMLLIElement>("li[data-id]")) {
     const id = li.dataset.id!;
-    if (id !== "*") {
+    if (li.dataset.room !== undefined) {
+      rooms.set(id, {
+        key: id,
+        name: li.querySelector(".name")!.textContent ?? id,
+        members: parseInt(li.querySelector(".sub")?.textContent ?? "", 10) || 0,
+        unread: Number(li.querySelector(".badge.unread .count")?.textContent) || 0,
+      });
+    } else if (id !== "*") {
       contacts.set(id, {
         peer: { id, name: li.querySelector(".name")!.textContent ?? id, address: "" },
         online: li.dataset.online === "true",

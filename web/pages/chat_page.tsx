@@ -6,7 +6,7 @@
  * it live.
  */
 
-import type { FileTransferInfo, HistoryEntry, KeyChange } from "../../peer/mod.ts";
+import type { FileTransferInfo, HistoryEntry, KeyChange, RoomSummary } from "../../peer/mod.ts";
 import { FilesPanel } from "./files_panel.tsx";
 import { shortId } from "../../protocol/mod.ts";
 import type { ChatState, Contact } from "../chat_state.ts";
@@ -17,7 +17,7 @@ export type ChatMessageView = HistoryEntry & { author?: string };
 /** Everything the page shows. */
 export interface ChatPageProps {
   state: ChatState;
-  /** Selected conversation: a peer ID, or "*" for the broadcast room. */
+  /** Selected conversation: a peer ID, "*" for the broadcast room, or "room:ID" for a room. */
   selected: string;
   messages: ChatMessageView[];
   /** File transfers (the page shows those with the selected peer). */
@@ -44,8 +44,15 @@ const STATUS_MARKS: Record<string, [string, string]> = {
 export function ChatPage(props: ChatPageProps) {
   const { state, selected, messages, version, session } = props;
   const current = state.contacts.find((c) => c.peer.id === selected);
-  const title = selected === "*" ? "Everyone" : current?.peer.name ?? "p2pchat";
-  const unread = state.contacts.reduce((sum, c) => sum + c.unread, 0);
+  const room = state.rooms.find((r) => `room:${r.id}` === selected);
+  const group = selected === "*" || room !== undefined;
+  const title = selected === "*"
+    ? "Everyone"
+    : room
+    ? `#${room.name}`
+    : current?.peer.name ?? "p2pchat";
+  const unread = state.contacts.reduce((sum, c) => sum + c.unread, 0) +
+    state.rooms.reduce((sum, r) => sum + r.unread, 0);
   return (
     <html lang="en">
       <head>
@@ -88,6 +95,9 @@ export function ChatPage(props: ChatPageProps) {
                     <span class="sub">broadcast room</span>
                   </button>
                 </li>
+                {state.rooms.map((r) => (
+                  <RoomItem key={r.id} room={r} selected={selected === `room:${r.id}`} />
+                ))}
                 {state.contacts.map((contact) => (
                   <ContactItem
                     key={contact.peer.id}
@@ -120,10 +130,12 @@ export function ChatPage(props: ChatPageProps) {
               <span
                 id="presence"
                 class="presence"
-                data-online={String(current?.online ?? selected === "*")}
+                data-online={String(current?.online ?? group)}
               >
                 {selected === "*"
                   ? "everyone online"
+                  : room
+                  ? `${room.members.length} members`
                   : current
                   ? (current.online ? "online" : "offline")
                   : ""}
@@ -133,7 +145,7 @@ export function ChatPage(props: ChatPageProps) {
               </code>
             </header>
             <ol id="messages" aria-label={`Messages with ${title}`} tabindex={0}>
-              {messages.map((m) => <MessageItem key={m.id} message={m} room={selected === "*"} />)}
+              {messages.map((m) => <MessageItem key={m.id} message={m} room={group} />)}
             </ol>
             <p id="no-messages" class="empty" hidden={messages.length > 0}>
               {selected === "*" ? "Say something to everyone online." : "No messages yet."}
@@ -199,6 +211,30 @@ function ContactItem({ contact, selected }: { contact: Contact; selected: boolea
         </span>
         <span class="badge unread" hidden={contact.unread === 0}>
           <span class="count">{contact.unread > 99 ? "99+" : contact.unread}</span>
+          <span class="visually-hidden">unread</span>
+        </span>
+      </button>
+    </li>
+  );
+}
+
+/** A room: its name, how many are in it, and its unread badge. */
+function RoomItem({ room, selected }: { room: RoomSummary; selected: boolean }) {
+  const id = `room:${room.id}`;
+  return (
+    <li data-id={id} data-room="" class={selected ? "selected" : undefined}>
+      <button
+        type="submit"
+        form="nav"
+        name="with"
+        value={id}
+        aria-current={selected ? "true" : undefined}
+      >
+        <span class="dot room" aria-hidden="true">#</span>
+        <span class="name">{room.name}</span>
+        <span class="sub">{`${room.members.length} members`}</span>
+        <span class="badge unread" hidden={room.unread === 0}>
+          <span class="count">{room.unread > 99 ? "99+" : room.unread}</span>
           <span class="visually-hidden">unread</span>
         </span>
       </button>
