@@ -5,7 +5,12 @@
  * again, in order, whenever a link to that peer comes up.
  */
 
-import { type PeerInfo, type RoomMembership, shortId } from "../../protocol/mod.ts";
+import {
+  type ChatMessage,
+  type PeerInfo,
+  type RoomMembership,
+  shortId,
+} from "../../protocol/mod.ts";
 import type { Logger } from "../../log/mod.ts";
 import {
   backoffDelay,
@@ -346,17 +351,21 @@ export class Courier {
     const flight = { link, at: now };
     for (const message of unsent) {
       if (mailbox.queue.get(message.id) !== message) continue; // settled or withdrawn meanwhile
-      const room = this.#options.roomOf?.(message);
-      link.send(
-        storedOffer(message.text) ?? {
+      const offer = storedOffer(message.text);
+      if (offer) {
+        link.send(offer);
+      } else {
+        const chat: ChatMessage = {
           type: "chat",
           id: message.id,
           text: message.text,
           sentAt: message.sentAt,
           broadcast: message.broadcast,
-          ...(room && { room }),
-        },
-      );
+        };
+        const room = this.#options.roomOf?.(message);
+        if (room) chat.room = room;
+        link.send(chat);
+      }
       mailbox.inFlight.set(message.id, flight);
       if (message.status === "pending") firstSends.push(message);
     }
