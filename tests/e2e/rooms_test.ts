@@ -199,13 +199,18 @@ Deno.test("the terminal creates a room, posts with #ROOM, lists rooms and shows 
   await alice.writeLine("#team hello room");
   const hello = await bob.waitFor("message", { test: (e) => e.text === "hello room" });
   assert.deepEqual(hello.room, { id: room.id, name: "team" });
-  await bob.command({ cmd: "room_send", room: "team", text: "hi alice" });
-  await alice.waitForLine(/^\d\d:\d\d bob → #team: hi alice$/, mark);
-
   mark = alice.lines.length;
   await alice.writeLine("/rooms");
   await alice.waitForLine(/^\* 1 room:$/, mark);
-  await alice.waitForLine(/^ {2}#team +2 members {2}1 unread$/, mark);
+  await alice.waitForLine(/^ {2}#team +2 members$/, mark);
+  await bob.command({ cmd: "room_send", room: "team", text: "hi alice" });
+  await alice.waitForLine(/^\d\d:\d\d bob → #team: hi alice$/, mark);
+  // Printed is read: bob hears so, and the room has nothing unread.
+  const hi = await bob.waitFor("sent", { test: (e) => e.to.name === "alice" && e.id !== hello.id });
+  await bob.waitFor("read", { test: (e) => e.id === hi.id });
+  mark = alice.lines.length;
+  await alice.writeLine("/rooms");
+  await alice.waitForLine(/^ {2}#team +2 members$/, mark);
   mark = alice.lines.length;
   await alice.writeLine("/history #team");
   await alice.waitForLine(/^\* history of #team:$/, mark);
