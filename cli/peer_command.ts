@@ -4,8 +4,10 @@ import { createLogger, type Logger } from "../log/mod.ts";
 import {
   DataDirBusyError,
   DataDirError,
+  DEFAULT_LINK_LIMITS,
   defaultDataDir,
   IdentityError,
+  type LinkLimits,
   parseLinkPaths,
   Peer,
   type PeerOptions,
@@ -97,6 +99,48 @@ const FLAGS: FlagSpec[] = [
     value: "N",
     help: "longest wait between attempts to reach a lost registry",
     defaultText: "10000",
+  },
+  {
+    name: "link-connections-per-second",
+    type: "string",
+    value: "N",
+    help: "new link connections one IP may open per second (bursts of twice that)",
+    defaultText: String(DEFAULT_LINK_LIMITS.connectionsPerSecondPerIp),
+  },
+  {
+    name: "max-pending-links-per-ip",
+    type: "string",
+    value: "N",
+    help: "link handshakes in progress from one IP",
+    defaultText: String(DEFAULT_LINK_LIMITS.pendingPerIp),
+  },
+  {
+    name: "max-pending-links",
+    type: "string",
+    value: "N",
+    help: "link handshakes in progress in all",
+    defaultText: String(DEFAULT_LINK_LIMITS.pending),
+  },
+  {
+    name: "link-hello-ms",
+    type: "string",
+    value: "N",
+    help: "time a new link connection has to send its first frame",
+    defaultText: String(DEFAULT_LINK_LIMITS.helloMs),
+  },
+  {
+    name: "max-links-per-ip",
+    type: "string",
+    value: "N",
+    help: "links dialled from one IP (each peer has one link: a new one replaces the old)",
+    defaultText: String(DEFAULT_LINK_LIMITS.linksPerIp),
+  },
+  {
+    name: "link-idle-ms",
+    type: "string",
+    value: "N",
+    help: "close a link after this long with no frame either way",
+    defaultText: String(DEFAULT_LINK_LIMITS.idleMs),
   },
   {
     name: "json",
@@ -226,6 +270,8 @@ export function peerOptions(
       maxMs: integerFlag("reconnect-max-ms", flags["reconnect-max-ms"], 100, 3_600_000),
     };
   }
+  const linkLimits = linkLimitFlags(flags);
+  if (Object.keys(linkLimits).length > 0) options.linkLimits = linkLimits;
   let web: HostPort | undefined;
   if (typeof flags.web === "string" && !/^(0|false|no|off)$/i.test(flags.web)) {
     const text = /^(1|true|yes|on)$/i.test(flags.web) ? DEFAULT_WEB : flags.web;
@@ -233,6 +279,25 @@ export function peerOptions(
   }
   if (flags.open === true && !web) throw new UsageError("--open goes with --web");
   return { help: false, options, json: flags.json === true, web, open: flags.open === true };
+}
+
+/** Each link limit's flag, and the range it may take. */
+const LINK_LIMIT_FLAGS: [keyof LinkLimits, string, number, number][] = [
+  ["connectionsPerSecondPerIp", "link-connections-per-second", 1, 1_000_000],
+  ["pendingPerIp", "max-pending-links-per-ip", 1, 1_000_000],
+  ["pending", "max-pending-links", 1, 1_000_000],
+  ["helloMs", "link-hello-ms", 50, 600_000],
+  ["linksPerIp", "max-links-per-ip", 1, 1_000_000],
+  ["idleMs", "link-idle-ms", 100, 86_400_000],
+];
+
+function linkLimitFlags(flags: Record<string, string | boolean | undefined>): Partial<LinkLimits> {
+  const limits: Partial<LinkLimits> = {};
+  for (const [key, flag, min, max] of LINK_LIMIT_FLAGS) {
+    const text = flags[flag];
+    if (typeof text === "string") limits[key] = integerFlag(flag, text, min, max);
+  }
+  return limits;
 }
 
 /** Runs a peer until `/quit`, end of input, a signal, or a fatal refusal. */

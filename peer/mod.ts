@@ -55,7 +55,9 @@ export {
 export {
   backoffDelay,
   type BackoffOptions,
+  DEFAULT_LINK_LIMITS,
   DEFAULT_LINK_PATHS,
+  type LinkLimits,
   type LinkPath,
   type LinkPathChoice,
   parseLinkPaths,

@@ -28,6 +28,7 @@ import {
 import {
   type BackoffOptions,
   type DirectLink,
+  type LinkLimits,
   type LinkPath,
   type LinkPathChoice,
   LinkPool,
@@ -77,6 +78,8 @@ export interface PeerOptions {
   advertise?: string;
   /** How links may be made, tried in this order. Default direct, punch, relay. */
   linkPaths?: readonly LinkPathChoice[];
+  /** Limits of the link listener against abuse. Default `DEFAULT_LINK_LIMITS`. */
+  linkLimits?: Partial<LinkLimits>;
   /**
    * Directory holding the identity and the message store (locked while the
    * peer runs). Without it, `identity` is required and nothing is kept.
@@ -184,6 +187,7 @@ export class Peer implements AsyncDisposable {
       listen: options.listen ?? { hostname: "0.0.0.0", port: 0 },
       logger: this.#logger,
       paths: options.linkPaths,
+      limits: options.linkLimits,
       rendezvous,
       handler: {
         message: (link, message) => {

@@ -14,6 +14,8 @@ export class DirectLink {
   /** How the connection under it was made: dialled, punched or relayed. */
   readonly path: LinkPath;
   readonly channel: SealedLinkChannel;
+  /** When a frame last went either way (`performance.now()`), for the idle timeout. */
+  lastActiveAt = performance.now();
 
   constructor(
     channel: SealedLinkChannel,
@@ -32,6 +34,7 @@ export class DirectLink {
   }
 
   send(message: LinkMessage): void {
+    this.lastActiveAt = performance.now();
     this.channel.send(message);
   }
 

@@ -175,6 +175,17 @@ export async function dialHandshake(
   return new SealedChannel(stream, keys, parseLinkMessage);
 }
 
+/** How long the listener waits for each step of a handshake. */
+export interface AcceptTimeouts {
+  /** For the dialler's confirm (and the hello, unless {@linkcode helloMs} is given). */
+  stepMs: number;
+  /**
+   * For the hello, the first frame: a dialler sends it at once, so waiting
+   * long only lets idle sockets hold a handshake slot.
+   */
+  helloMs?: number;
+}
+
 /**
  * Runs the listener's side. Resolves with the dialler's proven ID and the
  * sealed channel; throws {@linkcode ProtocolError} otherwise. A hello of any
@@ -183,10 +194,15 @@ export async function dialHandshake(
 export async function acceptHandshake(
   stream: FrameStream,
   identity: Identity,
-  timeoutMs: number,
+  timeouts: AcceptTimeouts,
 ): Promise<{ peerId: string; channel: SealedLinkChannel }> {
+  const timeoutMs = timeouts.stepMs;
   const remote = `the dialler at ${formatHostPort(stream.remoteAddr)}`;
-  const first = await readFrameWithin(stream, timeoutMs, `"link_hello" from ${remote}`);
+  const first = await readFrameWithin(
+    stream,
+    timeouts.helloMs ?? timeoutMs,
+    `"link_hello" from ${remote}`,
+  );
   if (first === null) throw failed(`${remote} closed the connection before saying hello`);
   const version = decodeMessage(first, parseLinkHelloVersion).protocol;
   if (version !== LINK_PROTOCOL_VERSION) {

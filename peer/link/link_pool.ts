@@ -12,6 +12,7 @@ import {
   type AckMessage,
   type ByteConnection,
   type ChatMessage,
+  encodeMessage,
   type FileMessage,
   formatHostPort,
   FrameStream,
@@ -32,11 +33,12 @@ import {
   shortId,
 } from "../../protocol/mod.ts";
 import { waitAtMost } from "../../async/mod.ts";
-import type { Logger } from "../../log/mod.ts";
+import { type Logger, ThrottledWarning } from "../../log/mod.ts";
 import { connectWithin } from "./dial.ts";
 import { DirectLink, type LinkDirection } from "./direct_link.ts";
 import type { Identity } from "../store/mod.ts";
 import { acceptHandshake, dialHandshake, type SealedLinkChannel } from "./link_handshake.ts";
+import { DEFAULT_LINK_LIMITS, LinkGate, type LinkLimits } from "./link_limits.ts";
 import {
   DEFAULT_LINK_PATHS,
   type LinkPath,
@@ -93,10 +95,9 @@ export interface LinkPoolOptions {
    * NAT drops without a word does not hold the message long. Default 1 s.
    */
   directDialMs?: number;
+  /** Limits of the link listener against abuse. Default {@linkcode DEFAULT_LINK_LIMITS}. */
+  limits?: Partial<LinkLimits>;
 }
-
-/** Incoming handshakes in progress at once; more are refused straight away. */
-const MAX_PENDING_HANDSHAKES = 64;
 
 /** Why a link to a peer could not be opened. */
 export class LinkError extends Error {
@@ -124,20 +125,33 @@ export class LinkPool implements AsyncDisposable {
   readonly #dialling = new Map<string, Promise<DirectLink>>();
   readonly #tasks = new Set<Promise<void>>();
   readonly #accepting: Promise<void>;
-  readonly #stats = { handshakesFailed: 0, framesRejected: 0 };
+  readonly #stats = { handshakesFailed: 0, framesRejected: 0, connectionsRefused: 0 };
+  readonly #gate: LinkGate;
+  /** The IP each link dialled from the listener is counted under, until it closes. */
+  readonly #countedIps = new Map<DirectLink, string>();
+  // Strangers can make these happen at will: one line per second per reason.
+  readonly #refusals: ThrottledWarning;
+  readonly #linkErrors: ThrottledWarning;
+  readonly #idleSweep: ReturnType<typeof setInterval>;
+  /** Links saying bye (replaced, idle, or at shutdown): closed within half a second. */
+  readonly #closing = new WeakSet<DirectLink>();
   readonly #paths: readonly LinkPathChoice[];
   readonly #punchPort = new PunchPort();
   readonly #puncher: HolePuncher | undefined;
   readonly #relay: RelayCircuits | undefined;
   /** The path that made the last link to each peer: tried first next time. */
   readonly #lastPath = new Map<string, LinkPathChoice>();
-  #handshaking = 0;
   #closed = false;
 
   private constructor(listener: Deno.TcpListener, options: LinkPoolOptions) {
     this.#listener = listener;
     this.#options = options;
     this.address = listener.addr;
+    this.#gate = new LinkGate({ ...DEFAULT_LINK_LIMITS, ...options.limits });
+    this.#refusals = new ThrottledWarning(options.logger, "incoming link refused");
+    this.#linkErrors = new ThrottledWarning(options.logger, "link closed: protocol error");
+    const idleMs = this.#gate.limits.idleMs;
+    this.#idleSweep = setInterval(() => this.#closeIdleLinks(), Math.min(30_000, idleMs / 4));
     const { rendezvous } = options;
     // Punching and relaying go through the registry; without it, only dials.
     this.#paths = (options.paths ?? DEFAULT_LINK_PATHS)
@@ -170,9 +184,17 @@ export class LinkPool implements AsyncDisposable {
     return this.#options.timeoutMs ?? 5000;
   }
 
-  /** Link handshakes that failed, and established links closed for bad frames. */
-  get stats(): { handshakesFailed: number; framesRejected: number } {
+  /**
+   * Link handshakes that failed, established links closed for bad frames,
+   * and connections or links the listener's limits refused.
+   */
+  get stats(): { handshakesFailed: number; framesRejected: number; connectionsRefused: number } {
     return { ...this.#stats };
+  }
+
+  /** The listener's limits in force. */
+  get limits(): Readonly<LinkLimits> {
+    return this.#gate.limits;
   }
 
   /** The path of the open link to `peerId`, if there is one. */
@@ -241,20 +263,17 @@ export class LinkPool implements AsyncDisposable {
   async shutdown(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    clearInterval(this.#idleSweep);
     this.#listener.close();
     await this.#accepting;
     const all = [...this.#links.values()].flatMap((set) => [...set]);
-    await Promise.all(all.map(async (link) => {
-      link.send({ type: "bye" });
-      // Sealing is asynchronous: wait for the bye to be sealed and written,
-      // not only for the stream to empty (it may not have reached it yet).
-      await waitAtMost(link.channel.flushed(), 500);
-      link.close();
-    }));
+    await Promise.all(all.map((link) => this.#sayByeAndClose(link)));
     await Promise.allSettled(this.#dialling.values());
     await this.#puncher?.close();
     this.#relay?.lost();
     while (this.#tasks.size > 0) await Promise.all(this.#tasks);
+    this.#refusals.close();
+    this.#linkErrors.close();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -351,7 +370,7 @@ export class LinkPool implements AsyncDisposable {
     this.#track(
       this.#secure(conn, peerId, path, "incoming").then(() => {}, (error) => {
         if (!(error instanceof PathFailure)) throw error;
-        this.#options.logger.warn("incoming link refused", {
+        this.#refusals.warn(`${path}_failed`, {
           peer: shortId(peerId),
           path: pathTaken(path),
           reason: error.message,
@@ -382,7 +401,7 @@ export class LinkPool implements AsyncDisposable {
       if (dialler) {
         channel = await dialHandshake(stream, identity, peerId, this.#timeoutMs);
       } else {
-        const established = await acceptHandshake(stream, identity, this.#timeoutMs);
+        const established = await acceptHandshake(stream, identity, this.#acceptTimeouts);
         if (established.peerId !== peerId) {
           throw new ProtocolError(
             "handshake_failed",
@@ -414,17 +433,22 @@ export class LinkPool implements AsyncDisposable {
   #acceptLoop(): Promise<void> {
     const logger = this.#options.logger;
     return acceptConnections(this.#listener, (conn) => {
-      conn.setNoDelay(true);
-      if (this.#handshaking >= MAX_PENDING_HANDSHAKES) {
-        // Many half-open handshakes at once is an attack, not a chat.
-        this.#stats.handshakesFailed++;
-        this.#track(refuseInTheClear(
-          new FrameStream(conn),
-          new ProtocolError("rate_limited", "Too many links are being opened at once; try again"),
-        ));
+      const ip = conn.remoteAddr.hostname;
+      const refusal = this.#gate.admit(ip);
+      if (refusal) {
+        // Refused before it costs a buffer or a key: one small frame, then closed.
+        this.#stats.connectionsRefused++;
+        this.#refusals.warn(refusal.limit, {
+          remote: formatHostPort(conn.remoteAddr),
+          code: refusal.code,
+          limit: refusal.limit,
+          reason: refusal.message,
+        });
+        this.#track(refuseAtTheDoor(conn, refusal));
         return;
       }
-      this.#track(this.#accept(conn));
+      conn.setNoDelay(true);
+      this.#track(this.#accept(conn, ip));
     }, {
       failing: (error) =>
         logger.error("cannot accept links; backing off, open links go on", {
@@ -434,16 +458,19 @@ export class LinkPool implements AsyncDisposable {
     });
   }
 
-  async #accept(conn: Deno.TcpConn): Promise<void> {
+  get #acceptTimeouts(): { stepMs: number; helloMs: number } {
+    return { stepMs: this.#timeoutMs, helloMs: this.#gate.limits.helloMs };
+  }
+
+  async #accept(conn: Deno.TcpConn, ip: string): Promise<void> {
     const stream = new FrameStream(conn);
     let established: { peerId: string; channel: SealedLinkChannel };
-    this.#handshaking++;
     try {
-      established = await acceptHandshake(stream, this.#options.identity, this.#timeoutMs);
+      established = await acceptHandshake(stream, this.#options.identity, this.#acceptTimeouts);
     } catch (error) {
       if (!(error instanceof ProtocolError)) throw error;
       this.#stats.handshakesFailed++;
-      this.#options.logger.warn("incoming link refused", {
+      this.#refusals.warn(error.code, {
         remote: formatHostPort(stream.remoteAddr),
         code: error.code,
         reason: error.message,
@@ -451,10 +478,69 @@ export class LinkPool implements AsyncDisposable {
       await refuseInTheClear(stream, error);
       return;
     } finally {
-      this.#handshaking--;
+      this.#gate.handshakeEnded(ip);
     }
     if (this.#closed) return established.channel.close();
-    this.#adopt(established.channel, established.peerId, "incoming", "direct");
+    this.#replaceIncoming(established.peerId);
+    const refusal = this.#gate.linkOpened(ip);
+    if (refusal) {
+      this.#stats.connectionsRefused++;
+      this.#refusals.warn(refusal.limit, {
+        remote: formatHostPort(stream.remoteAddr),
+        peer: shortId(established.peerId),
+        code: refusal.code,
+        limit: refusal.limit,
+        reason: refusal.message,
+      });
+      await established.channel.refuse(refusal);
+      return;
+    }
+    const link = this.#adopt(established.channel, established.peerId, "incoming", "direct");
+    this.#countedIps.set(link, ip);
+  }
+
+  /**
+   * A peer dialled again: its older incoming links are ones it gave up on
+   * (or an attacker's pile), so they are closed and one link per peer ID
+   * is left. Outgoing links stay: both sides dialling at once is a race,
+   * not a replacement.
+   */
+  #replaceIncoming(peerId: string): void {
+    for (const link of this.#links.get(peerId) ?? []) {
+      if (link.direction !== "incoming" || link.closed || this.#closing.has(link)) continue;
+      this.#releaseIp(link);
+      this.#options.logger.debug("link replaced by a newer one", { peer: shortId(peerId) });
+      this.#track(this.#sayByeAndClose(link));
+    }
+  }
+
+  /** Closes links with no frame either way for longer than the idle timeout. */
+  #closeIdleLinks(): void {
+    const idleBefore = performance.now() - this.#gate.limits.idleMs;
+    for (const set of this.#links.values()) {
+      for (const link of set) {
+        if (link.closed || this.#closing.has(link) || link.lastActiveAt > idleBefore) continue;
+        this.#options.logger.debug("link idle, closed", { peer: shortId(link.peerId) });
+        this.#track(this.#sayByeAndClose(link));
+      }
+    }
+  }
+
+  async #sayByeAndClose(link: DirectLink): Promise<void> {
+    if (this.#closing.has(link)) return;
+    this.#closing.add(link);
+    link.send({ type: "bye" });
+    // Sealing is asynchronous: wait for the bye to be sealed and written,
+    // not only for the stream to empty (it may not have reached it yet).
+    await waitAtMost(link.channel.flushed(), 500);
+    link.close();
+  }
+
+  #releaseIp(link: DirectLink): void {
+    const ip = this.#countedIps.get(link);
+    if (ip === undefined) return;
+    this.#countedIps.delete(link);
+    this.#gate.linkClosed(ip);
   }
 
   #adopt(
@@ -463,6 +549,7 @@ export class LinkPool implements AsyncDisposable {
     direction: LinkDirection,
     path: LinkPath,
   ): DirectLink {
+    if (direction === "incoming") this.#replaceIncoming(peerId);
     const link = new DirectLink(channel, peerId, direction, path);
     let set = this.#links.get(peerId);
     if (!set) this.#links.set(peerId, set = new Set());
@@ -478,6 +565,7 @@ export class LinkPool implements AsyncDisposable {
       while (true) {
         const message = await link.channel.receive();
         if (message === null) return;
+        link.lastActiveAt = performance.now();
         switch (message.type) {
           case "chat":
           case "ack":
@@ -510,7 +598,7 @@ export class LinkPool implements AsyncDisposable {
     } catch (error) {
       if (!(error instanceof ProtocolError)) throw error;
       this.#stats.framesRejected++;
-      this.#options.logger.warn("link closed: protocol error", {
+      this.#linkErrors.warn(error.code, {
         peer: shortId(link.peerId),
         code: error.code,
         reason: error.message,
@@ -521,6 +609,7 @@ export class LinkPool implements AsyncDisposable {
       else await link.channel.refuse(error);
     } finally {
       link.close();
+      this.#releaseIp(link);
       this.#options.handler.drained?.(link);
       const set = this.#links.get(link.peerId);
       set?.delete(link);
@@ -536,6 +625,21 @@ export class LinkPool implements AsyncDisposable {
       }
     }).finally(() => this.#tasks.delete(tracked));
     this.#tasks.add(tracked);
+  }
+}
+
+/**
+ * Answers a connection the listener's limits refused: one plaintext error
+ * frame, written straight to the socket, then closed. Nothing is read.
+ */
+async function refuseAtTheDoor(conn: Deno.TcpConn, error: ProtocolError): Promise<void> {
+  const frame = encodeMessage({ type: "error", code: error.code, message: error.message });
+  // A dialler that does not read gets no more than the kernel takes at once.
+  await waitAtMost(conn.write(frame), 200);
+  try {
+    conn.close();
+  } catch (failure) {
+    if (!(failure instanceof Deno.errors.BadResource)) throw failure;
   }
 }
 

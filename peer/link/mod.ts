@@ -3,8 +3,9 @@
  * through the registry when a dial cannot get through a NAT, the SIGMA link
  * handshake that authenticates both ends and seals every frame, the
  * {@linkcode DirectLink} it yields, and the {@linkcode LinkPool} that
- * accepts, dials and reuses links. Whatever path a link takes, it ends in
- * the same sealed channel. Backoff timing for redialling lives here too.
+ * accepts, dials and reuses links — one per peer, closed when idle — behind
+ * the listener's limits against abuse. Whatever path a link takes, it ends
+ * in the same sealed channel. Backoff timing for redialling lives here too.
  *
  * @module
  */
@@ -12,7 +13,18 @@
 export { connectWithin } from "./dial.ts";
 export { backoffDelay, type BackoffOptions, DEFAULT_BACKOFF_MAX_MS } from "./backoff.ts";
 export { DirectLink, type LinkDirection } from "./direct_link.ts";
-export { acceptHandshake, dialHandshake, type SealedLinkChannel } from "./link_handshake.ts";
+export {
+  acceptHandshake,
+  type AcceptTimeouts,
+  dialHandshake,
+  type SealedLinkChannel,
+} from "./link_handshake.ts";
+export {
+  DEFAULT_LINK_LIMITS,
+  LinkLimitError,
+  type LinkLimits,
+  type LinkRefusal,
+} from "./link_limits.ts";
 export {
   DEFAULT_LINK_PATHS,
   type LinkPath,

@@ -61,6 +61,16 @@ Deno.test("a peer out of file descriptors keeps its chats and accepts links agai
     registry: registry.address,
     dataDir: `${dir.path}/b`,
     openFilesLimit: OPEN_FILES,
+    // Its listener's limits would close the flood before it used every
+    // descriptor: lift them, so accept() itself is what fails.
+    args: [
+      "--link-connections-per-second",
+      "100000",
+      "--max-pending-links-per-ip",
+      "1000",
+      "--max-pending-links",
+      "1000",
+    ],
   });
   await using alice = await PeerProcess.start("alice", {
     registry: registry.address,

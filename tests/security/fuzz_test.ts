@@ -24,6 +24,7 @@ import {
   parseRegistryToPeer,
   ProtocolError,
 } from "../../protocol/mod.ts";
+import { mb, MemoryWatch } from "../support/memory.ts";
 import { PeerProcess, RegistryProcess } from "../support/processes.ts";
 import { tempDir } from "../support/temp_dir.ts";
 import { mb, MemoryWatch } from "../support/memory_watch.ts";
@@ -403,6 +404,19 @@ Deno.test({
     await using alice = await PeerProcess.start("alice", {
       registry: registry.address,
       dataDir: `${dir.path}/alice`,
+      // The fuzz is 60 connections at a time from one IP, and must reach the
+      // parsers behind the handshake: the listener's limits would turn most
+      // of it away at the door (tests/security/link_flood_test.ts tests them).
+      args: [
+        "--link-connections-per-second",
+        "1000000",
+        "--max-pending-links-per-ip",
+        "1000",
+        "--max-pending-links",
+        "1000",
+        "--max-links-per-ip",
+        "1000",
+      ],
     });
     await using bob = await PeerProcess.start("bob", {
       registry: registry.address,

@@ -216,6 +216,36 @@ Deno.test("peer options leave registry, listen and advertise to the defaults unl
   });
 });
 
+Deno.test("the link listener's limits are peer flags, from the command line or the environment", () => {
+  const parsed = peerOptions([
+    "--name",
+    "a",
+    "--link-connections-per-second",
+    "5",
+    "--max-pending-links-per-ip",
+    "2",
+    "--max-pending-links",
+    "16",
+    "--link-hello-ms",
+    "500",
+    "--max-links-per-ip",
+    "4",
+  ], { P2PCHAT_LINK_IDLE_MS: "1000" });
+  assert.ok(!parsed.help);
+  assert.deepEqual(parsed.options.linkLimits, {
+    connectionsPerSecondPerIp: 5,
+    pendingPerIp: 2,
+    pending: 16,
+    helloMs: 500,
+    linksPerIp: 4,
+    idleMs: 1000,
+  });
+  assert.throws(
+    () => peerOptions(["--name", "a", "--max-links-per-ip", "0"]),
+    usageError('Invalid value for --max-links-per-ip: "0" is not a whole number from 1 to 1000000'),
+  );
+});
+
 Deno.test("a peer looks for the registry on the LAN only without --registry and --no-discovery", () => {
   const discovers = (args: string[], env: Record<string, string> = {}) => {
     const parsed = peerOptions(["--name", "a", ...args], env);
