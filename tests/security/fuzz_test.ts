@@ -24,7 +24,6 @@ import {
   parseRegistryToPeer,
   ProtocolError,
 } from "../../protocol/mod.ts";
-import { mb, MemoryWatch } from "../support/memory.ts";
 import { PeerProcess, RegistryProcess } from "../support/processes.ts";
 import { tempDir } from "../support/temp_dir.ts";
 import { mb, MemoryWatch } from "../support/memory_watch.ts";

@@ -22,7 +22,7 @@ import {
   parseHostPort,
   ProtocolError,
 } from "../../protocol/mod.ts";
-import { mb, MemoryWatch, rssBytes } from "../support/memory.ts";
+import { mb, MemoryWatch, rssBytes } from "../support/memory_watch.ts";
 import { PeerProcess, RegistryProcess } from "../support/processes.ts";
 import { tempDir } from "../support/temp_dir.ts";
 import { knownPeers, waitUntil } from "../support/wait.ts";
