@@ -5,6 +5,7 @@ import {
   DataDirBusyError,
   DataDirError,
   DEFAULT_LINK_LIMITS,
+  DEFAULT_SENDER_LIMITS,
   defaultDataDir,
   IdentityError,
   type LinkLimits,
@@ -143,6 +144,27 @@ const FLAGS: FlagSpec[] = [
     defaultText: String(DEFAULT_LINK_LIMITS.idleMs),
   },
   {
+    name: "sender-messages-per-minute",
+    type: "string",
+    value: "N",
+    help: "chat messages one peer may send you per minute; more are refused and retried later",
+    defaultText: String(DEFAULT_SENDER_LIMITS.messagesPerMinute),
+  },
+  {
+    name: "sender-bytes-per-minute",
+    type: "string",
+    value: "N",
+    help: "bytes of chat one peer may send you per minute (at least 65536)",
+    defaultText: `${DEFAULT_SENDER_LIMITS.bytesPerMinute} (8 MiB)`,
+  },
+  {
+    name: "sender-max-stored-bytes",
+    type: "string",
+    value: "N",
+    help: "bytes you store from one peer at most; beyond, its messages fail",
+    defaultText: `${DEFAULT_SENDER_LIMITS.maxStoredBytes} (64 MiB)`,
+  },
+  {
     name: "json",
     type: "boolean",
     help: "JSON lines on stdin/stdout instead of the terminal chat",
@@ -272,6 +294,8 @@ export function peerOptions(
   }
   const linkLimits = linkLimitFlags(flags);
   if (Object.keys(linkLimits).length > 0) options.linkLimits = linkLimits;
+  const senderLimits = senderLimitFlags(flags);
+  if (senderLimits) options.senderLimits = senderLimits;
   let web: HostPort | undefined;
   if (typeof flags.web === "string" && !/^(0|false|no|off)$/i.test(flags.web)) {
     const text = /^(1|true|yes|on)$/i.test(flags.web) ? DEFAULT_WEB : flags.web;
@@ -298,6 +322,43 @@ function linkLimitFlags(flags: Record<string, string | boolean | undefined>): Pa
     if (typeof text === "string") limits[key] = integerFlag(flag, text, min, max);
   }
   return limits;
+}
+
+/**
+ * A byte limit must hold at least one message of the longest text (16,384
+ * UTF-16 units, up to 48 KiB in UTF-8), or such a message could never pass.
+ */
+const MIN_SENDER_BYTES = 65_536;
+
+/** `--sender-*` flags, when any is given. Throws `UsageError`. */
+function senderLimitFlags(
+  flags: Record<string, string | boolean | undefined>,
+): PeerOptions["senderLimits"] {
+  const limits: NonNullable<PeerOptions["senderLimits"]> = {};
+  const given = (flag: string) => typeof flags[flag] === "string" ? flags[flag] : undefined;
+  const messages = given("sender-messages-per-minute");
+  if (messages !== undefined) {
+    limits.messagesPerMinute = integerFlag("sender-messages-per-minute", messages, 1, 1e9);
+  }
+  const bytes = given("sender-bytes-per-minute");
+  if (bytes !== undefined) {
+    limits.bytesPerMinute = integerFlag(
+      "sender-bytes-per-minute",
+      bytes,
+      MIN_SENDER_BYTES,
+      2 ** 50,
+    );
+  }
+  const stored = given("sender-max-stored-bytes");
+  if (stored !== undefined) {
+    limits.maxStoredBytes = integerFlag(
+      "sender-max-stored-bytes",
+      stored,
+      MIN_SENDER_BYTES,
+      2 ** 50,
+    );
+  }
+  return Object.keys(limits).length > 0 ? limits : undefined;
 }
 
 /** Runs a peer until `/quit`, end of input, a signal, or a fatal refusal. */

@@ -62,6 +62,7 @@ export {
   type LinkPathChoice,
   parseLinkPaths,
 } from "./link/mod.ts";
+export { DEFAULT_SENDER_LIMITS, type SenderLimits } from "./delivery/mod.ts";
 export {
   DataDirBusyError,
   DataDirError,

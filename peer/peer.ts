@@ -17,7 +17,14 @@ import {
   shortId,
 } from "../protocol/mod.ts";
 import { type Logger, silentLogger } from "../log/mod.ts";
-import { Courier, type HistoryEntry, Inbox, Messenger, offerSummary } from "./delivery/mod.ts";
+import {
+  Courier,
+  type HistoryEntry,
+  Inbox,
+  Messenger,
+  offerSummary,
+  type SenderLimits,
+} from "./delivery/mod.ts";
 import {
   type FileEvent,
   FileTransferError,
@@ -98,6 +105,8 @@ export interface PeerOptions {
   acceptFilesFrom?: readonly string[];
   /** See `CourierOptions.ackTimeoutMs`. */
   ackTimeoutMs?: number;
+  /** What one sender may make this peer store (defaults: `DEFAULT_SENDER_LIMITS`). */
+  senderLimits?: Partial<SenderLimits>;
   /** Hears every event, from `ready` on. */
   onEvent?: PeerEventListener;
   logger?: Logger;
@@ -226,6 +235,7 @@ export class Peer implements AsyncDisposable {
       vouchesFor: (peer) => this.#pins.vouchesFor(peer),
       offered: (from, offer) => this.#files.offered(from, offer),
       rooms: { admit: (peerId, chats) => this.#rooms.admit(peerId, chats) },
+      limits: options.senderLimits,
     });
     this.#messenger = new Messenger({ ...delivery, courier: this.#courier });
     this.#files = new FileTransfers({

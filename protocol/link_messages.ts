@@ -104,6 +104,32 @@ export interface ReceiptAckMessage {
   id: string;
 }
 
+/**
+ * Why a receiver would not take a chat from this sender now:
+ * `too_many_messages` / `too_many_bytes`: over the sender's quota per
+ * minute, try again after `retryAfterMs`; `store_full`: the receiver holds
+ * as much from this sender as it will store, and this message does not fit.
+ */
+export type RefusalReason = "too_many_messages" | "too_many_bytes" | "store_full";
+
+/** Every {@linkcode RefusalReason}, in the order the receiver checks them. */
+export const REFUSAL_REASONS: readonly RefusalReason[] = [
+  "too_many_messages",
+  "too_many_bytes",
+  "store_full",
+];
+
+/**
+ * The receiver did not store the chat `id` and will not acknowledge it.
+ * `retryAfterMs` (rate refusals only): when the quota has room again.
+ */
+export interface RefusedMessage {
+  type: "refused";
+  id: string;
+  reason: RefusalReason;
+  retryAfterMs?: number;
+}
+
 export interface LinkByeMessage {
   type: "bye";
 }
@@ -124,6 +150,7 @@ export type LinkMessage =
   | RoomStateMessage
   | RoomAckMessage
   | RoomLeaveMessage
+  | RefusedMessage
   | LinkByeMessage
   | FileMessage
   | ErrorMessage;
@@ -185,6 +212,12 @@ export const parseLinkMessage: Parser<LinkMessage> = messageUnion<LinkMessage>({
   receipt: object({ type: oneOf("receipt"), id: messageId }),
   receipt_ack: object({ type: oneOf("receipt_ack"), id: messageId }),
   ...roomMessageParsers,
+  refused: object({
+    type: oneOf("refused"),
+    id: messageId,
+    reason: oneOf(...REFUSAL_REASONS),
+    retryAfterMs: optional(integer(0, 86_400_000)),
+  }),
   bye: object({ type: oneOf("bye") }),
   ...FILE_MESSAGE_PARSERS,
   error: errorMessage,

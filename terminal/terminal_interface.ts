@@ -23,6 +23,7 @@ import { visibleEvent } from "./visible_event.ts";
 import { clock, preview, underSender } from "./message_text.ts";
 import { ReceiptLines } from "./receipt_lines.ts";
 import { roomLine, roomList } from "./room_lines.ts";
+import { RefusalLines } from "./refusal_lines.ts";
 import { RegistryNotices } from "./registry_notices.ts";
 import { FileLines } from "./file_lines.ts";
 
@@ -55,6 +56,7 @@ export class TerminalInterface {
   #chatWith: string | undefined;
   readonly #registryNotices: RegistryNotices;
   readonly #receipts: ReceiptLines;
+  readonly #refusals: RefusalLines;
   readonly #marksRead: boolean;
   #outboxIndex: Map<string, StoredMessage[]> | undefined;
   readonly #files: FileLines;
@@ -77,6 +79,10 @@ export class TerminalInterface {
       },
       print: (line) => this.#print(line),
       paint: (style, text) => this.#paint(style === "dim" ? "2" : "33", text),
+    });
+    this.#refusals = new RefusalLines({
+      print: (line) => this.#print(line),
+      warn: (text) => this.#paint("33", text),
     });
     this.#marksRead = options.marksRead ?? true;
     this.#files = new FileLines({ now: options.now });
@@ -116,6 +122,8 @@ export class TerminalInterface {
         return this.#receipts.render(visible);
       case "file_progress":
         return this.#printProgress(visible);
+      case "refused":
+        return this.#refusals.render(visible);
     }
     const line = this.#describe(visible);
     if (line !== undefined) this.#print(line);
@@ -150,6 +158,7 @@ export class TerminalInterface {
       }
     } finally {
       this.#receipts[Symbol.dispose]();
+      this.#refusals[Symbol.dispose]();
       this.#rl = undefined;
       rl.close();
     }
@@ -269,7 +278,8 @@ export class TerminalInterface {
       case "delivered":
       case "read":
       case "failed":
-        return undefined; // ReceiptLines speaks for these
+      case "refused":
+        return undefined; // ReceiptLines and RefusalLines speak for these
       case "marked_read":
         return undefined; // the terminal marks what it prints; nothing to add
       case "history":

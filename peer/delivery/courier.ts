@@ -2,12 +2,16 @@
  * Delivers what this peer owes others: stored outgoing messages until each is
  * acknowledged, and read receipts until each is acknowledged. One mailbox per
  * recipient keeps its messages in order; everything unacknowledged is sent
- * again, in order, whenever a link to that peer comes up.
+ * again, in order, whenever a link to that peer comes up. A recipient that
+ * refuses messages over this sender's rate is left alone until the time it
+ * names, then sent them again; one whose store is full for this sender gets
+ * that message failed, with the reason.
  */
 
 import {
   type ChatMessage,
   type PeerInfo,
+  type RefusedMessage,
   type RoomMembership,
   shortId,
 } from "../../protocol/mod.ts";
@@ -64,6 +68,10 @@ interface Mailbox {
   receipts: Map<string, DirectLink | undefined>;
   /** Messages the user was told are pending (said once). */
   announced: Set<string>;
+  /** Messages the user was told the recipient refused for now (said once). */
+  refused: Set<string>;
+  /** The recipient refused messages over our rate: no chat goes to it before then. */
+  pausedUntil: number;
   attempt: number;
   retryTimer: ReturnType<typeof setTimeout> | undefined;
   /**
@@ -74,6 +82,9 @@ interface Mailbox {
   flushing: boolean;
   flushAgain: boolean;
 }
+
+/** How long to hold back after a rate refusal that names no time. */
+const DEFAULT_RETRY_AFTER_MS = 6000;
 
 /** Sends and resends until acknowledged. */
 export class Courier {
@@ -184,6 +195,55 @@ export class Courier {
     this.#flushes.add(tracked);
   }
 
+  /**
+   * The recipient would not keep these messages. Over our rate: they wait in
+   * the outbox and go again, in order, once the time it named has passed.
+   * Its store full for us: the message fails (the store marks it), with the
+   * reason, since sending it again cannot help.
+   */
+  refused(peerId: string, refusals: RefusedMessage[]): void {
+    const mailbox = this.#mailboxes.get(peerId);
+    if (!mailbox) return;
+    const to = this.#peer(peerId);
+    const now = Date.now();
+    const full: StoredMessage[] = [];
+    for (const refusal of refusals) {
+      const message = mailbox.queue.get(refusal.id);
+      if (!message) continue; // acknowledged or cancelled meanwhile
+      mailbox.inFlight.delete(refusal.id);
+      if (refusal.reason === "store_full") {
+        full.push(message);
+        continue;
+      }
+      const retryInMs = refusal.retryAfterMs ?? DEFAULT_RETRY_AFTER_MS;
+      mailbox.pausedUntil = Math.max(mailbox.pausedUntil, now + retryInMs);
+      if (mailbox.refused.has(message.id)) continue;
+      mailbox.refused.add(message.id);
+      this.#options.emit({
+        event: "refused",
+        id: message.id,
+        to,
+        reason: refusal.reason,
+        retryInMs,
+      });
+    }
+    if (full.length > 0) {
+      this.#settle(mailbox, full.map((message) => message.id));
+      const reason = `${to.name}'s store is full for you: it keeps no more from one sender`;
+      for (const message of full) {
+        this.#options.emit({ event: "failed", id: message.id, to, reason });
+      }
+      this.#background(
+        Promise.all(full.map((message) => this.#options.store.cancel(peerId, message.id))),
+      );
+    }
+    if (mailbox.pausedUntil > now) {
+      // What was refused goes again, oldest first, with whatever was not written yet.
+      mailbox.unsent = [...mailbox.queue.values()].filter((m) => !mailbox.inFlight.has(m.id));
+      this.#flushSoon(mailbox, mailbox.pausedUntil - now);
+    }
+  }
+
   /** Our receipts up to these IDs were recorded by `peerId`. */
   async receiptsRecorded(peerId: string, ids: string[]): Promise<void> {
     const mailbox = this.#mailboxes.get(peerId);
@@ -239,6 +299,8 @@ export class Courier {
         inFlight: new Map(),
         receipts: new Map(),
         announced: new Set(),
+        refused: new Set(),
+        pausedUntil: 0,
         attempt: 0,
         retryTimer: undefined,
         impostorAddress: undefined,
@@ -255,6 +317,7 @@ export class Courier {
       mailbox.queue.delete(id);
       mailbox.inFlight.delete(id);
       mailbox.announced.delete(id);
+      mailbox.refused.delete(id);
     }
   }
 
@@ -345,8 +408,11 @@ export class Courier {
       mailbox.link = link;
       mailbox.unsent = [...mailbox.queue.values()];
     }
-    const unsent = mailbox.unsent;
-    mailbox.unsent = [];
+    const pausedMs = mailbox.pausedUntil - now;
+    // Over the recipient's rate: chats wait (in `unsent`) until it said to come back.
+    const unsent = pausedMs > 0 ? [] : mailbox.unsent;
+    if (pausedMs > 0) this.#flushSoon(mailbox, pausedMs);
+    else mailbox.unsent = [];
     // One record for everything this flush writes (not an object per message).
     const flight = { link, at: now };
     for (const message of unsent) {

@@ -4,7 +4,7 @@
  * passes these on as {@linkcode PeerEvent}s unchanged.
  */
 
-import type { PeerInfo, RoomMembership } from "../../protocol/mod.ts";
+import type { PeerInfo, RefusalReason, RoomMembership } from "../../protocol/mod.ts";
 import type { MessageStatus } from "../store/mod.ts";
 
 /** One message of a conversation, as history reports it. */
@@ -40,6 +40,17 @@ export type DeliveryEvent =
   | { event: "delivered"; id: string; to: PeerInfo }
   | { event: "read"; id: string; to: PeerInfo }
   | { event: "failed"; id: string; to: PeerInfo; reason: string }
+  | {
+    /**
+     * The recipient refused the message for now: over this sender's rate
+     * there. It waits in the outbox and goes again in `retryInMs`.
+     */
+    event: "refused";
+    id: string;
+    to: PeerInfo;
+    reason: Exclude<RefusalReason, "store_full">;
+    retryInMs: number;
+  }
   | { event: "error"; message: string };
 
 /**

@@ -26,6 +26,7 @@ import {
   ProtocolError,
   type ReceiptAckMessage,
   type ReceiptMessage,
+  type RefusedMessage,
   type RendezvousToPeer,
   type RoomAckMessage,
   type RoomLeaveMessage,
@@ -60,16 +61,19 @@ export type LinkPayload =
   | FileMessage
   | RoomStateMessage
   | RoomAckMessage
-  | RoomLeaveMessage;
+  | RoomLeaveMessage
+  | RefusedMessage;
 
 /** What the pool reports. */
 export interface LinkPoolHandler {
   message(link: DirectLink, message: LinkPayload): void;
   /**
    * Every message that arrived on `link` so far has been passed to
-   * {@linkcode message}: a good moment to handle them as one batch.
+   * {@linkcode message}: a good moment to handle them as one batch. While
+   * the promise it may return is pending, the link is not read (back-pressure:
+   * the sender waits in TCP, not in this peer's memory).
    */
-  drained?(link: DirectLink): void;
+  drained?(link: DirectLink): void | Promise<void>;
   /** A link is authenticated and ready (either direction). */
   linkOpened?(link: DirectLink): void;
   linkClosed?(link: DirectLink): void;
@@ -580,9 +584,10 @@ export class LinkPool implements AsyncDisposable {
           case "room_state":
           case "room_ack":
           case "room_leave":
+          case "refused":
             this.#options.handler.message(link, message);
             // Everything that arrived together has been handed over.
-            if (!link.channel.hasBuffered()) this.#options.handler.drained?.(link);
+            if (!link.channel.hasBuffered()) await this.#options.handler.drained?.(link);
             break;
           case "bye":
             return;

@@ -77,8 +77,9 @@ export class LinkEnd implements AsyncDisposable {
         },
         drained: (link) => {
           this.drains++;
-          this.handler.drained?.(link);
+          const holding = this.handler.drained?.(link);
           this.#changes.notify();
+          return holding;
         },
         linkOpened: (link) => {
           this.opened.push(link);

@@ -532,3 +532,27 @@ Deno.test("relay limits come from --no-relay, --relay-max, --relay-kbps and --re
     ),
   );
 });
+
+Deno.test("peer options read each sender limit, and refuse a byte limit below one long message", () => {
+  const limits = (args: string[], env: Record<string, string> = {}) => {
+    const parsed = peerOptions(["--name", "a", ...args], env);
+    assert.ok(!parsed.help);
+    return parsed.options.senderLimits;
+  };
+  assert.equal(limits([]), undefined, "defaults unless given");
+  assert.deepEqual(
+    limits(["--sender-messages-per-minute", "60", "--sender-max-stored-bytes", "1048576"]),
+    { messagesPerMinute: 60, maxStoredBytes: 1048576 },
+  );
+  assert.deepEqual(limits([], { P2PCHAT_SENDER_BYTES_PER_MINUTE: "65536" }), {
+    bytesPerMinute: 65536,
+  });
+  assert.throws(
+    () => limits(["--sender-bytes-per-minute", "1000"]),
+    (error: Error) =>
+      error instanceof UsageError &&
+      error.message ===
+        'Invalid value for --sender-bytes-per-minute: "1000" is not a whole number from 65536 to 1125899906842624',
+  );
+  assert.throws(() => limits(["--sender-messages-per-minute", "0"]), UsageError);
+});

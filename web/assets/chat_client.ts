@@ -90,9 +90,16 @@ export function chatClient(deps: ChatClientDeps): void {
     delivered: ["✓", "delivered"],
     read: ["✓✓", "read"],
     failed: ["✗", "not delivered"],
+    refused: ["◷", "waiting: the recipient takes no more from you for now"],
   };
   // Never move backwards: a late "sent" must not undo "read".
-  const STATUS_ORDER = ["sending", "pending", "sent", "failed", "delivered", "read"];
+  const STATUS_ORDER = ["sending", "pending", "sent", "refused", "failed", "delivered", "read"];
+  const REFUSALS: Record<string, string> = {
+    too_many_messages: "too many messages a minute",
+    too_many_bytes: "too many bytes a minute",
+  };
+  /** When each recipient's last "takes no more" toast was shown: one per burst. */
+  const refusalToasts = new Map<string, number>();
   const contacts = new Map<string, Contact>();
   const rooms = new Map<string, Room>();
   let selected = body.dataset.selected ?? "*";
@@ -621,6 +628,7 @@ export function chatClient(deps: ChatClientDeps): void {
       case "pending":
       case "delivered":
       case "read":
+      case "refused":
       case "failed": {
         const to = event.to as Info;
         const id = event.id as string;
@@ -639,6 +647,13 @@ export function chatClient(deps: ChatClientDeps): void {
           refreshState();
         }
         if (event.event === "failed") toast(`Not delivered to ${to.name}: ${event.reason}`);
+        if (event.event === "refused" && Date.now() - (refusalToasts.get(to.id) ?? 0) > 2000) {
+          refusalToasts.set(to.id, Date.now());
+          toast(
+            `${to.name} takes no more from you for now (${REFUSALS[event.reason as string]}); ` +
+              `waiting messages go again in ${Math.ceil((event.retryInMs as number) / 1000)} s`,
+          );
+        }
         return;
       }
       case "peers":

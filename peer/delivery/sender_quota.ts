@@ -1,0 +1,230 @@
+/**
+ * What one sender (by peer ID) may make this peer store: messages and bytes
+ * per minute, each a token bucket that holds a minute's worth and refills
+ * continuously, and a cap on the bytes it holds from that sender in its
+ * store. Rates are checked as messages arrive, before anything is kept;
+ * the cap when they are about to be committed, from a counter that starts at
+ * what the store already holds (so a restart does not reset it).
+ */
+
+import type { RefusalReason } from "../../protocol/mod.ts";
+
+/** Per-sender limits. */
+export interface SenderLimits {
+  /** Chat messages per minute from one sender (a minute's worth may come at once). */
+  messagesPerMinute: number;
+  /** Bytes per minute, counted as the store counts them (`storedBytes`). */
+  bytesPerMinute: number;
+  /** Bytes this peer stores from one sender at most, history included. */
+  maxStoredBytes: number;
+}
+
+/**
+ * A person types far less than 600 messages a minute, and a busy bot fits;
+ * 8 MiB a minute is 160 of the longest messages; 64 MiB is about half a
+ * million ordinary messages of history from one sender.
+ */
+export const DEFAULT_SENDER_LIMITS: Readonly<SenderLimits> = {
+  messagesPerMinute: 600,
+  bytesPerMinute: 8 * 1024 * 1024,
+  maxStoredBytes: 64 * 1024 * 1024,
+};
+
+/** Why a message was not taken, and for rates, when there is room again. */
+export interface Refusal {
+  reason: RefusalReason;
+  retryAfterMs?: number;
+  /** True for the first refusal of a run (log it once, not per message). */
+  first: boolean;
+}
+
+/** Options for {@linkcode SenderQuota}. */
+export interface SenderQuotaOptions {
+  limits?: Partial<SenderLimits>;
+  /** What the store holds from `peerId` already (`MessageStore.storedBytesFrom`). */
+  storedBytesFrom: (peerId: string) => Promise<number>;
+  /** The clock; tests may pass their own. */
+  now?: () => number;
+}
+
+/**
+ * After a rate refusal the sender is told to wait until a tenth of a
+ * minute's worth is back: fewer, larger rounds than one message at a time.
+ */
+const REFILL_SHARE = 0.1;
+/** Past this many senders, the idle ones (full buckets, nothing pending) are forgotten. */
+const REMEMBERED_SENDERS = 4096;
+
+interface Sender {
+  messages: number;
+  bytes: number;
+  refilledAt: number;
+  /** Rate refusals go on until then, so what a sender sent keeps its order. */
+  blockedUntil: number;
+  blockedFor: RefusalReason;
+  /** Bytes held in the store plus those reserved for commits in progress. */
+  stored: number | undefined;
+  loading: Promise<void> | undefined;
+  /** Reservations not yet settled. */
+  reserved: number;
+  /** The last reservation found the cap reached (log once per run). */
+  full: boolean;
+}
+
+/** Every sender's quota. */
+export class SenderQuota {
+  readonly limits: Readonly<SenderLimits>;
+  readonly #options: SenderQuotaOptions;
+  readonly #senders = new Map<string, Sender>();
+  readonly #now: () => number;
+
+  constructor(options: SenderQuotaOptions) {
+    this.#options = options;
+    this.limits = { ...DEFAULT_SENDER_LIMITS, ...options.limits };
+    this.#now = options.now ?? Date.now;
+  }
+
+  /**
+   * Charges one message of `bytes` to `peerId`'s rates, or says why not
+   * (nothing is charged then).
+   */
+  admit(peerId: string, bytes: number): Refusal | undefined {
+    const sender = this.#refilled(peerId);
+    const now = this.#now();
+    if (now < sender.blockedUntil) {
+      return { reason: sender.blockedFor, retryAfterMs: sender.blockedUntil - now, first: false };
+    }
+    const { messagesPerMinute, bytesPerMinute } = this.limits;
+    if (sender.messages < 1) {
+      return this.#block(sender, "too_many_messages", {
+        needed: 1,
+        have: sender.messages,
+        perMinute: messagesPerMinute,
+      });
+    }
+    if (sender.bytes < bytes) {
+      return this.#block(sender, "too_many_bytes", {
+        needed: bytes,
+        have: sender.bytes,
+        perMinute: bytesPerMinute,
+      });
+    }
+    sender.messages -= 1;
+    sender.bytes -= bytes;
+    return undefined;
+  }
+
+  /**
+   * Reserves room in the store for messages of these sizes, in order: true
+   * for each that fits under the cap. Settle every reservation with
+   * {@linkcode settle}.
+   */
+  async reserve(peerId: string, sizes: number[]): Promise<boolean[]> {
+    const sender = this.#sender(peerId);
+    sender.reserved++;
+    try {
+      sender.loading ??= this.#options.storedBytesFrom(peerId).then((bytes) => {
+        sender.stored = bytes;
+      });
+      await sender.loading;
+    } catch (error) {
+      sender.loading = undefined;
+      sender.reserved--;
+      throw error;
+    }
+    const fits = sizes.map((size) => {
+      if (sender.stored! + size > this.limits.maxStoredBytes) return false;
+      sender.stored! += size;
+      return true;
+    });
+    return fits;
+  }
+
+  /**
+   * Ends a reservation: what was stored stays counted; what was not (the
+   * store already held it, or the commit failed) is given back, to the cap
+   * and to the rates — a resend after a lost ack costs the sender nothing.
+   */
+  settle(peerId: string, sizes: number[], stored: boolean[]): void {
+    const sender = this.#sender(peerId);
+    sender.reserved--;
+    for (const [index, size] of sizes.entries()) {
+      if (stored[index]) continue;
+      sender.stored! -= size;
+      sender.messages = Math.min(sender.messages + 1, this.limits.messagesPerMinute);
+      sender.bytes = Math.min(sender.bytes + size, this.limits.bytesPerMinute);
+    }
+  }
+
+  /** True the first time a run of store-full refusals for `peerId` starts. */
+  firstTimeFull(peerId: string, full: boolean): boolean {
+    const sender = this.#sender(peerId);
+    const first = full && !sender.full;
+    sender.full = full;
+    return first;
+  }
+
+  /** Refuses until the bucket holds what was asked, and at least a tenth of its minute. */
+  #block(
+    sender: Sender,
+    reason: RefusalReason,
+    asked: { needed: number; have: number; perMinute: number },
+  ): Refusal {
+    const { needed, have, perMinute } = asked;
+    const target = Math.max(needed, perMinute * REFILL_SHARE);
+    const retryAfterMs = Math.ceil((target - have) / (perMinute / 60_000));
+    sender.blockedUntil = this.#now() + retryAfterMs;
+    sender.blockedFor = reason;
+    return { reason, retryAfterMs, first: true };
+  }
+
+  #refilled(peerId: string): Sender {
+    const sender = this.#sender(peerId);
+    const now = this.#now();
+    const elapsed = Math.max(0, now - sender.refilledAt);
+    const { messagesPerMinute, bytesPerMinute } = this.limits;
+    sender.messages = Math.min(
+      messagesPerMinute,
+      sender.messages + elapsed * messagesPerMinute / 60_000,
+    );
+    sender.bytes = Math.min(bytesPerMinute, sender.bytes + elapsed * bytesPerMinute / 60_000);
+    sender.refilledAt = now;
+    return sender;
+  }
+
+  #sender(peerId: string): Sender {
+    let sender = this.#senders.get(peerId);
+    if (!sender) {
+      if (this.#senders.size >= REMEMBERED_SENDERS) this.#forgetIdle();
+      sender = {
+        messages: this.limits.messagesPerMinute,
+        bytes: this.limits.bytesPerMinute,
+        refilledAt: this.#now(),
+        blockedUntil: 0,
+        blockedFor: "too_many_messages",
+        stored: undefined,
+        loading: undefined,
+        reserved: 0,
+        full: false,
+      };
+      this.#senders.set(peerId, sender);
+    }
+    return sender;
+  }
+
+  /**
+   * Forgets senders whose buckets are full again and who have nothing in
+   * flight: a fresh entry says the same (their stored bytes are re-counted).
+   */
+  #forgetIdle(): void {
+    for (const peerId of [...this.#senders.keys()]) {
+      const sender = this.#refilled(peerId);
+      if (
+        sender.reserved === 0 && sender.messages >= this.limits.messagesPerMinute &&
+        sender.bytes >= this.limits.bytesPerMinute
+      ) {
+        this.#senders.delete(peerId);
+      }
+    }
+  }
+}
