@@ -30,6 +30,18 @@ export class TokenBucket {
     return true;
   }
 
+  /** Gives back `amount` tokens taken for something that did not happen (up to the burst). */
+  give(amount = 1, now = performance.now()): void {
+    this.take(0, now);
+    this.#tokens = Math.min(this.#burst, this.#tokens + amount);
+  }
+
+  /** Milliseconds until the bucket holds `amount` tokens (0 if it does now; never above the burst). */
+  msUntil(amount: number, now = performance.now()): number {
+    this.take(0, now);
+    return Math.max(0, Math.ceil((Math.min(amount, this.#burst) - this.#tokens) / this.#ratePerMs));
+  }
+
   /** True when the bucket has refilled to its burst (it holds no history then). */
   isFull(now = performance.now()): boolean {
     return this.#tokens + (now - this.#updatedAt) * this.#ratePerMs >= this.#burst;

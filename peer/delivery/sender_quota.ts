@@ -7,6 +7,7 @@
  * what the store already holds (so a restart does not reset it).
  */
 
+import { TokenBucket } from "../../limits/mod.ts";
 import type { RefusalReason } from "../../protocol/mod.ts";
 
 /** Per-sender limits. */
@@ -43,7 +44,7 @@ export interface SenderQuotaOptions {
   limits?: Partial<SenderLimits>;
   /** What the store holds from `peerId` already (`MessageStore.storedBytesFrom`). */
   storedBytesFrom: (peerId: string) => Promise<number>;
-  /** The clock; tests may pass their own. */
+  /** The clock in ms (`performance.now`); tests may pass their own. */
   now?: () => number;
 }
 
@@ -56,9 +57,8 @@ const REFILL_SHARE = 0.1;
 const REMEMBERED_SENDERS = 4096;
 
 interface Sender {
-  messages: number;
-  bytes: number;
-  refilledAt: number;
+  messages: TokenBucket;
+  bytes: TokenBucket;
   /** Rate refusals go on until then, so what a sender sent keeps its order. */
   blockedUntil: number;
   blockedFor: RefusalReason;
@@ -81,7 +81,7 @@ export class SenderQuota {
   constructor(options: SenderQuotaOptions) {
     this.#options = options;
     this.limits = { ...DEFAULT_SENDER_LIMITS, ...options.limits };
-    this.#now = options.now ?? Date.now;
+    this.#now = options.now ?? (() => performance.now());
   }
 
   /**
@@ -89,28 +89,19 @@ export class SenderQuota {
    * (nothing is charged then).
    */
   admit(peerId: string, bytes: number): Refusal | undefined {
-    const sender = this.#refilled(peerId);
+    const sender = this.#sender(peerId);
     const now = this.#now();
     if (now < sender.blockedUntil) {
-      return { reason: sender.blockedFor, retryAfterMs: sender.blockedUntil - now, first: false };
+      const retryAfterMs = Math.ceil(sender.blockedUntil - now);
+      return { reason: sender.blockedFor, retryAfterMs, first: false };
     }
-    const { messagesPerMinute, bytesPerMinute } = this.limits;
-    if (sender.messages < 1) {
-      return this.#block(sender, "too_many_messages", {
-        needed: 1,
-        have: sender.messages,
-        perMinute: messagesPerMinute,
-      });
+    if (!sender.messages.take(1, now)) {
+      return this.#block(sender, "too_many_messages", sender.messages, 1);
     }
-    if (sender.bytes < bytes) {
-      return this.#block(sender, "too_many_bytes", {
-        needed: bytes,
-        have: sender.bytes,
-        perMinute: bytesPerMinute,
-      });
+    if (!sender.bytes.take(bytes, now)) {
+      sender.messages.give(1, now);
+      return this.#block(sender, "too_many_bytes", sender.bytes, bytes);
     }
-    sender.messages -= 1;
-    sender.bytes -= bytes;
     return undefined;
   }
 
@@ -151,8 +142,8 @@ export class SenderQuota {
     for (const [index, size] of sizes.entries()) {
       if (stored[index]) continue;
       sender.stored! -= size;
-      sender.messages = Math.min(sender.messages + 1, this.limits.messagesPerMinute);
-      sender.bytes = Math.min(sender.bytes + size, this.limits.bytesPerMinute);
+      sender.messages.give(1, this.#now());
+      sender.bytes.give(size, this.#now());
     }
   }
 
@@ -164,42 +155,30 @@ export class SenderQuota {
     return first;
   }
 
-  /** Refuses until the bucket holds what was asked, and at least a tenth of its minute. */
-  #block(
-    sender: Sender,
-    reason: RefusalReason,
-    asked: { needed: number; have: number; perMinute: number },
-  ): Refusal {
-    const { needed, have, perMinute } = asked;
-    const target = Math.max(needed, perMinute * REFILL_SHARE);
-    const retryAfterMs = Math.ceil((target - have) / (perMinute / 60_000));
-    sender.blockedUntil = this.#now() + retryAfterMs;
+  /** Refuses until `bucket` holds what was asked, and at least a tenth of its minute. */
+  #block(sender: Sender, reason: RefusalReason, bucket: TokenBucket, needed: number): Refusal {
+    const perMinute = reason === "too_many_messages"
+      ? this.limits.messagesPerMinute
+      : this.limits.bytesPerMinute;
+    const now = this.#now();
+    const retryAfterMs = Math.max(
+      1,
+      bucket.msUntil(Math.max(needed, perMinute * REFILL_SHARE), now),
+    );
+    sender.blockedUntil = now + retryAfterMs;
     sender.blockedFor = reason;
     return { reason, retryAfterMs, first: true };
-  }
-
-  #refilled(peerId: string): Sender {
-    const sender = this.#sender(peerId);
-    const now = this.#now();
-    const elapsed = Math.max(0, now - sender.refilledAt);
-    const { messagesPerMinute, bytesPerMinute } = this.limits;
-    sender.messages = Math.min(
-      messagesPerMinute,
-      sender.messages + elapsed * messagesPerMinute / 60_000,
-    );
-    sender.bytes = Math.min(bytesPerMinute, sender.bytes + elapsed * bytesPerMinute / 60_000);
-    sender.refilledAt = now;
-    return sender;
   }
 
   #sender(peerId: string): Sender {
     let sender = this.#senders.get(peerId);
     if (!sender) {
       if (this.#senders.size >= REMEMBERED_SENDERS) this.#forgetIdle();
+      const now = this.#now();
+      const { messagesPerMinute, bytesPerMinute } = this.limits;
       sender = {
-        messages: this.limits.messagesPerMinute,
-        bytes: this.limits.bytesPerMinute,
-        refilledAt: this.#now(),
+        messages: new TokenBucket(messagesPerMinute / 60, messagesPerMinute, now),
+        bytes: new TokenBucket(bytesPerMinute / 60, bytesPerMinute, now),
         blockedUntil: 0,
         blockedFor: "too_many_messages",
         stored: undefined,
@@ -217,12 +196,9 @@ export class SenderQuota {
    * flight: a fresh entry says the same (their stored bytes are re-counted).
    */
   #forgetIdle(): void {
-    for (const peerId of [...this.#senders.keys()]) {
-      const sender = this.#refilled(peerId);
-      if (
-        sender.reserved === 0 && sender.messages >= this.limits.messagesPerMinute &&
-        sender.bytes >= this.limits.bytesPerMinute
-      ) {
+    const now = this.#now();
+    for (const [peerId, sender] of this.#senders) {
+      if (sender.reserved === 0 && sender.messages.isFull(now) && sender.bytes.isFull(now)) {
         this.#senders.delete(peerId);
       }
     }

@@ -177,6 +177,7 @@ Deno.test("a sender over its rate is told, and what was refused goes again after
       `all ${count} delivered ${Date.now() - started} ms after the first refusal`,
   );
   assert.equal(alice.all("failed").length, 0, "a rate refusal fails nothing");
+  assert.doesNotMatch(bob.stderr, /invalid_message/, "every refusal was a valid message");
   await waitUntil(() => bob.all("message").length === count, "bob to show every message");
   assert.deepEqual(
     bob.all("message").map((e) => e.text),

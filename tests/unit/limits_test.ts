@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { OpenCounter, TokenBuckets } from "../../limits/mod.ts";
+import { OpenCounter, TokenBucket, TokenBuckets } from "../../limits/mod.ts";
 
 Deno.test("token buckets per key refuse one key past its burst and leave the others alone", () => {
   const buckets = new TokenBuckets(10, 3);
@@ -34,4 +34,16 @@ Deno.test("an open counter refuses per key, then in total, and frees on close", 
   open.close("a");
   assert.equal(open.open("c"), null);
   assert.equal(open.total, 3);
+});
+
+Deno.test("a token bucket says when it holds enough again, and takes back what was given", () => {
+  const bucket = new TokenBucket(10, 100, 0); // 10 a second, 100 at once
+  assert.ok(bucket.take(100, 0));
+  assert.equal(bucket.msUntil(1, 0), 100);
+  assert.equal(bucket.msUntil(10, 0), 1000);
+  assert.equal(bucket.msUntil(500, 0), 10_000, "never more than the burst");
+  bucket.give(5, 0);
+  assert.equal(bucket.msUntil(5, 0), 0);
+  assert.ok(bucket.take(5, 0));
+  assert.equal(bucket.take(1, 0), false);
 });
