@@ -256,16 +256,7 @@ export class Inbox {
         maxStoredBytes: this.#quota.limits.maxStoredBytes,
       });
     }
-    // A copy the store already holds (the sender missed our ack) is acknowledged, not refused.
-    const held = over.length === 0
-      ? new Set<string>()
-      : await this.#options.store.heldFrom(link.peerId, over.map((chat) => chat.id)).catch(
-        () => new Set<string>(),
-      );
-    for (const chat of over) {
-      if (held.has(chat.id)) link.send({ type: "ack", id: chat.id });
-      else link.send({ type: "refused", id: chat.id, reason: "store_full" });
-    }
+    if (over.length > 0) await this.#refuseOverCap(link, over);
     const kept = chats.filter((_, index) => fits[index]);
     const keptSizes = sizes.filter((_, index) => fits[index]);
     if (kept.length === 0) {
@@ -312,6 +303,26 @@ export class Inbox {
         unverified,
         ...(room && { room: { id: room.id, name: room.name } }),
       });
+    }
+  }
+
+  /**
+   * Answers chats that do not fit under the sender's cap: `refused
+   * store_full`, but an ack for a copy the store already holds (the sender
+   * missed our ack). If the store cannot say, nothing is answered: the
+   * sender sends them again later.
+   */
+  async #refuseOverCap(link: DirectLink, over: ChatMessage[]): Promise<void> {
+    let held: Set<string>;
+    try {
+      held = await this.#options.store.heldFrom(link.peerId, over.map((chat) => chat.id));
+    } catch (error) {
+      this.#notStored(over.length, error);
+      return;
+    }
+    for (const chat of over) {
+      if (held.has(chat.id)) link.send({ type: "ack", id: chat.id });
+      else link.send({ type: "refused", id: chat.id, reason: "store_full" });
     }
   }
 
