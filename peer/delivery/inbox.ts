@@ -312,7 +312,7 @@ export class Inbox {
    * missed our ack). If the store cannot say, nothing is answered: the
    * sender sends them again later.
    */
-  async #refuseOverCap(link: DirectLink, over: ChatMessage[]): Promise<void> {
+  async #refuseOverCap(link: DirectLink, over: (ChatMessage | FileOfferMessage)[]): Promise<void> {
     let held: Set<string>;
     try {
       held = await this.#options.store.heldFrom(link.peerId, over.map((chat) => chat.id));
