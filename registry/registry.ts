@@ -24,7 +24,7 @@ import {
   shortId,
 } from "../protocol/mod.ts";
 import { Notifier } from "../async/mod.ts";
-import { type Logger, silentLogger } from "../log/mod.ts";
+import { type Logger, silentLogger, ThrottledWarning } from "../log/mod.ts";
 import { EventLog } from "./event_log.ts";
 import { HeartbeatMonitor } from "./heartbeat_monitor.ts";
 import { type PeerHistory, PeerHistoryBook } from "./peer_history.ts";
@@ -172,6 +172,8 @@ export class Registry implements RegistryView, AsyncDisposable {
   readonly #publisher: PeerListPublisher;
   readonly #monitor: HeartbeatMonitor;
   readonly #events: EventLog;
+  // Anyone can make the registry refuse a connection: one line per second per code.
+  readonly #refusals: ThrottledWarning;
   readonly #histories = new PeerHistoryBook();
   readonly #host: SessionHost;
   readonly #registrationBudget: PerMinuteBudget;
@@ -285,6 +287,7 @@ export class Registry implements RegistryView, AsyncDisposable {
       rendezvous: (session, message) => this.#meetingPoint.handle(session, message),
     };
     this.#events = new EventLog(options.eventLogSize);
+    this.#refusals = new ThrottledWarning(options.logger, "connection refused");
     const counted = new WeakSet<PeerSession>();
     this.#publisher = new PeerListPublisher({
       epoch: this.epoch,
@@ -472,6 +475,7 @@ export class Registry implements RegistryView, AsyncDisposable {
     // out: its peers have that long to register elsewhere without "leaving".
     await this.#roster?.close();
     this.#listeners.clear();
+    this.#refusals.close();
   }
 
   #acceptLoop(): Promise<void> {
@@ -596,7 +600,7 @@ export class Registry implements RegistryView, AsyncDisposable {
     this.#stats.framesRejected++;
     if (error.code === "rate_limited") this.#stats.rateLimited++;
     else if (session.peerId === undefined) this.#stats.handshakesFailed++;
-    this.#options.logger.warn("connection refused", {
+    this.#refusals.warn(error.code, {
       remote: session.remoteHost,
       code: error.code,
       reason: error.message,

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { encodeFrame, encodeMessage } from "../../protocol/mod.ts";
+import { createLogger } from "../../log/mod.ts";
 import { Identity } from "../../peer/mod.ts";
 import { keepAlive, RawPeer } from "../../sim/mod.ts";
 import {
@@ -140,7 +141,10 @@ Deno.test("frames split into single bytes or sent together are read correctly", 
 });
 
 Deno.test("fifty connections sending garbage at once do not disturb a registered peer", async () => {
-  await using registry = await startRegistry();
+  const logged: string[] = [];
+  await using registry = await startRegistry({
+    logger: createLogger({ write: (line) => logged.push(line) }),
+  });
   await using alice = await registeredPeer(registry, "alice");
   using _beat = keepAlive([alice], KEEPALIVE_MS);
   const rejected = registry.stats().framesRejected;
@@ -168,4 +172,17 @@ Deno.test("fifty connections sending garbage at once do not disturb a registered
   assert.deepEqual(registry.peers().map((p) => p.name), ["alice"]);
   assert.equal(alice.peerList?.deltas, 0, "alice saw no change to the list");
   await assertStillServed(registry, alice, "carol");
+
+  // A few lines, not fifty, and each refusal counted in them (shutdown writes the last counts).
+  await registry.shutdown();
+  const refusals = logged.filter((line) => line.includes("connection refused"));
+  const counted = refusals.reduce(
+    (sum, line) => sum + 1 + Number(/ suppressed=(\d+)/.exec(line)?.[1] ?? 0),
+    0,
+  );
+  assert.equal(counted, 50, refusals.join("\n"));
+  assert.ok(
+    refusals.length <= 3 * 5,
+    `${refusals.length} lines for 5 codes:\n${refusals.join("\n")}`,
+  );
 });
