@@ -4,7 +4,7 @@
  */
 
 export { markdownReport } from "./report.ts";
-export type { Machine } from "./report.ts";
+export type { Machine } from "./support/result.ts";
 export { formatResultsFile, isMeasured, mergeResults, readResultsFile } from "./results_file.ts";
 export type { NotMeasured, ResultsFile, SavedRow } from "./results_file.ts";
 export { BENCHMARK_ROWS } from "./rows.ts";

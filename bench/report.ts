@@ -2,17 +2,7 @@
 
 import { isMeasured, type SavedRow } from "./results_file.ts";
 import { BENCHMARK_ROWS } from "./rows.ts";
-import type { BenchResult, RunStamp } from "./support/result.ts";
-
-/** Facts about the machine the numbers were measured on. */
-export interface Machine {
-  cpu: string;
-  cores: number;
-  memory: string;
-  os: string;
-  deno: string;
-  v8: string;
-}
+import type { BenchResult, Machine, RunStamp } from "./support/result.ts";
 
 /** Reads what this machine is. */
 export function describeMachine(): Machine {

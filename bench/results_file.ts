@@ -9,9 +9,8 @@
  * then rewritten from it with `--rerender`).
  */
 
-import type { Machine } from "./report.ts";
 import { BENCHMARK_ROWS } from "./rows.ts";
-import type { BenchResult, RunStamp } from "./support/result.ts";
+import type { BenchResult, Machine, RunStamp } from "./support/result.ts";
 
 /** A row that has no measurement yet. */
 export interface NotMeasured {

@@ -32,3 +32,13 @@ export interface BenchResult {
   /** When and how it was measured (set by the harness when it saves the row). */
   run?: RunStamp;
 }
+
+/** Facts about the machine the numbers were measured on. */
+export interface Machine {
+  cpu: string;
+  cores: number;
+  memory: string;
+  os: string;
+  deno: string;
+  v8: string;
+}
