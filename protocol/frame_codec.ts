@@ -42,14 +42,29 @@ const NOTHING_BUFFERED = new Uint8Array(0);
  * ```
  */
 export class FrameDecoder {
-  readonly maxFrameBytes: number;
+  #maxFrameBytes: number;
   // Shared until a partial frame arrives: an idle connection buffers nothing.
   #buffer = NOTHING_BUFFERED;
   #start = 0;
   #end = 0;
 
   constructor(options: FrameDecoderOptions = {}) {
-    this.maxFrameBytes = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
+    this.#maxFrameBytes = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
+  }
+
+  /** Payloads announced larger than this are refused. */
+  get maxFrameBytes(): number {
+    return this.#maxFrameBytes;
+  }
+
+  /**
+   * Accepts payloads up to `maxFrameBytes` from now on, and returns the
+   * frames that this completes among the bytes already buffered: a frame
+   * that {@linkcode push} held back as too large for the old limit.
+   */
+  raiseLimit(maxFrameBytes: number): Uint8Array[] {
+    this.#maxFrameBytes = Math.max(this.#maxFrameBytes, maxFrameBytes);
+    return this.bufferedBytes > 0 ? this.push(NOTHING_BUFFERED) : [];
   }
 
   /** Bytes of an incomplete frame waiting for the rest. */
@@ -58,9 +73,25 @@ export class FrameDecoder {
   }
 
   /**
+   * Throws {@linkcode ProtocolError} `frame_too_large` if the incomplete
+   * frame waiting for the rest of its bytes is announced larger than the
+   * limit: one that {@linkcode push} held back. A reader calls this before
+   * it waits for more bytes, so the refusal does not wait for them.
+   */
+  checkWaitingFrame(): void {
+    if (this.bufferedBytes < FRAME_HEADER_BYTES) return;
+    const length = readUint32(this.#buffer, this.#start);
+    if (length > this.#maxFrameBytes) throw frameTooLarge(length, this.#maxFrameBytes);
+  }
+
+  /**
    * Feeds a chunk and returns every payload it completes, each an independent
    * copy (the caller may reuse `chunk`). Throws {@linkcode ProtocolError}
-   * with code `frame_too_large` as soon as an oversized length is seen.
+   * with code `frame_too_large` as soon as an oversized length is seen —
+   * unless frames came before it in the same call: those are returned and
+   * the rest is kept, so that a limit raised after them (a handshake's,
+   * with {@linkcode raiseLimit}) can still let it through. The next call
+   * throws if it did not.
    */
   push(chunk: Uint8Array): Uint8Array[] {
     const payloads: Uint8Array[] = [];
@@ -74,7 +105,10 @@ export class FrameDecoder {
     const limit = source === chunk ? chunk.length : this.#end;
     while (limit - offset >= FRAME_HEADER_BYTES) {
       const length = readUint32(source, offset);
-      if (length > this.maxFrameBytes) throw frameTooLarge(length, this.maxFrameBytes);
+      if (length > this.#maxFrameBytes) {
+        if (payloads.length > 0) break;
+        throw frameTooLarge(length, this.#maxFrameBytes);
+      }
       const frameEnd = offset + FRAME_HEADER_BYTES + length;
       if (frameEnd > limit) break;
       payloads.push(source.slice(offset + FRAME_HEADER_BYTES, frameEnd));

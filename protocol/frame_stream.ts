@@ -119,6 +119,24 @@ export class FrameStream {
     return this.#queuedBytes;
   }
 
+  /** Largest payload accepted from the other side now. */
+  get maxFrameBytes(): number {
+    return this.#decoder.maxFrameBytes;
+  }
+
+  /**
+   * Accepts frames up to `maxFrameBytes` from now on. A link starts with a
+   * small limit that only the handshake's frames fit, so that nobody who has
+   * not proved who they are can make it buffer a megabyte; the handshake
+   * raises it once they have.
+   */
+  raiseFrameLimit(maxFrameBytes: number): void {
+    const completed = this.#decoder.raiseLimit(maxFrameBytes);
+    if (completed.length === 0) return;
+    this.#received = [...this.#received.slice(this.#receivedIndex), ...completed];
+    this.#receivedIndex = 0;
+  }
+
   /** Frames already received and decoded, which `readFrame` returns without waiting. */
   get bufferedFrames(): number {
     return this.#received.length - this.#receivedIndex;
@@ -132,6 +150,7 @@ export class FrameStream {
   async readFrame(): Promise<Uint8Array | null> {
     while (this.#receivedIndex >= this.#received.length) {
       if (this.#closed) return null;
+      this.#decoder.checkWaitingFrame();
       let count: number | null;
       try {
         count = await this.#conn.read(this.#readBuffer);
@@ -192,6 +211,11 @@ export class FrameStream {
     }
     this.#dropReceived();
     if (this.#closed) return this.#endDelivery(null);
+    try {
+      this.#decoder.checkWaitingFrame();
+    } catch (error) {
+      return this.#endDelivery(error);
+    }
     this.#conn.read(this.#readBuffer).then(this.#arrived, this.#readFailed);
   }
 

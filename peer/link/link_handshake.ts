@@ -15,13 +15,15 @@
  */
 
 import {
+  type ByteConnection,
   decodeMessage,
+  DEFAULT_MAX_FRAME_BYTES,
   deriveSessionKeys,
   type EphemeralKey,
   finishedMac,
   finishedMacMatches,
   formatHostPort,
-  type FrameStream,
+  FrameStream,
   LINK_PROTOCOL_VERSION,
   type LinkHandshakeMessage,
   type LinkMessage,
@@ -46,6 +48,25 @@ type HandshakeChannel = MessageChannel<LinkHandshakeMessage, LinkHandshakeMessag
 
 /** An authenticated, encrypted link. */
 export type SealedLinkChannel = SealedChannel<LinkMessage>;
+
+/**
+ * Largest frame either side accepts before the handshake is over. Its
+ * messages are a few hundred bytes; the megabyte a link carries later (a
+ * file chunk) is for someone who has proved who they are, not for whoever
+ * connects.
+ */
+export const LINK_HANDSHAKE_MAX_FRAME_BYTES = 4 * 1024;
+
+/** Frames a fresh connection for a handshake: small frames until it is over. */
+export function handshakeStream(conn: ByteConnection): FrameStream {
+  return new FrameStream(conn, { maxFrameBytes: LINK_HANDSHAKE_MAX_FRAME_BYTES });
+}
+
+/** The link the handshake opened, with frames of any size a link carries. */
+function sealedLink(stream: FrameStream, keys: SessionKeys): SealedLinkChannel {
+  stream.raiseFrameLimit(DEFAULT_MAX_FRAME_BYTES);
+  return new SealedChannel(stream, keys, parseLinkMessage);
+}
 
 function failed(message: string): ProtocolError {
   return new ProtocolError("handshake_failed", message);
@@ -172,7 +193,7 @@ export async function dialHandshake(
   const keys = await sessionKeys("dialler", ephemeral, listenerEphemeral, transcript, remote);
   await verifyProof(accept, expectedId, "listener", transcript, keys.listenerFinished, remote);
   channel.send({ type: "link_confirm", ...await proofOf(identity, "dialler", transcript, keys) });
-  return new SealedChannel(stream, keys, parseLinkMessage);
+  return sealedLink(stream, keys);
 }
 
 /** How long the listener waits for each step of a handshake. */
@@ -236,5 +257,5 @@ export async function acceptHandshake(
   });
   const confirm = await expect(channel, "link_confirm", timeoutMs, remote);
   await verifyProof(confirm, hello.from, "dialler", transcript, keys.diallerFinished, remote);
-  return { peerId: hello.from, channel: new SealedChannel(stream, keys, parseLinkMessage) };
+  return { peerId: hello.from, channel: sealedLink(stream, keys) };
 }

@@ -15,7 +15,7 @@ import {
   encodeMessage,
   type FileMessage,
   formatHostPort,
-  FrameStream,
+  type FrameStream,
   type HostPort,
   isConnectionGone,
   type LinkHandshakeMessage,
@@ -38,7 +38,12 @@ import { type Logger, ThrottledWarning } from "../../log/mod.ts";
 import { connectWithin } from "./dial.ts";
 import { DirectLink, type LinkDirection } from "./direct_link.ts";
 import type { Identity } from "../store/mod.ts";
-import { acceptHandshake, dialHandshake, type SealedLinkChannel } from "./link_handshake.ts";
+import {
+  acceptHandshake,
+  dialHandshake,
+  handshakeStream,
+  type SealedLinkChannel,
+} from "./link_handshake.ts";
 import { DEFAULT_LINK_LIMITS, LinkGate, type LinkLimits } from "./link_limits.ts";
 import {
   DEFAULT_LINK_PATHS,
@@ -346,7 +351,7 @@ export class LinkPool implements AsyncDisposable {
         { cause: error },
       );
     }
-    const stream = new FrameStream(conn);
+    const stream = handshakeStream(conn);
     let channel: SealedLinkChannel;
     try {
       channel = await dialHandshake(stream, this.#options.identity, peer.id, this.#timeoutMs);
@@ -395,7 +400,7 @@ export class LinkPool implements AsyncDisposable {
     path: Exclude<LinkPathChoice, "direct">,
     direction: LinkDirection,
   ): Promise<DirectLink> {
-    const stream = new FrameStream(conn);
+    const stream = handshakeStream(conn);
     const { identity } = this.#options;
     const dialler = path === "punch"
       ? punchInitiator(identity.id, peerId)
@@ -467,7 +472,7 @@ export class LinkPool implements AsyncDisposable {
   }
 
   async #accept(conn: Deno.TcpConn, ip: string): Promise<void> {
-    const stream = new FrameStream(conn);
+    const stream = handshakeStream(conn);
     let established: { peerId: string; channel: SealedLinkChannel };
     try {
       established = await acceptHandshake(stream, this.#options.identity, this.#acceptTimeouts);

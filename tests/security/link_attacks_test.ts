@@ -282,6 +282,26 @@ Deno.test("a peer refuses handshakes that are cut short, stall, downgrade or lie
     await assertBobServesAlice(cast, "still there after half a hello?");
   });
 
+  await t.step(
+    "a frame bigger than a handshake needs is refused at once, before its bytes arrive",
+    async () => {
+      await using client = await LinkClient.connect(bob.listen);
+      // 64 KiB would fit a link's 1 MiB frames; before the handshake only
+      // 4 KiB do. Only the header is sent: waiting for the body would end in
+      // a timeout instead.
+      const header = new Uint8Array(4);
+      new DataView(header.buffer).setUint32(0, 64 * 1024);
+      const started = Date.now();
+      client.stream.writeRaw(header);
+      const frames = await client.plainFramesUntilClosed();
+      assert.deepEqual(frames.map((f) => [f.type, f.code]), [["error", "frame_too_large"]]);
+      assert.match(String(frames[0].message), /65536 bytes exceeds the 4096-byte limit/);
+      assert.ok(Date.now() - started < 1500, "refused without waiting for the hello deadline");
+      await bobLogged(bob, handshakeRefused(client, "frame_too_large"));
+      await assertBobServesAlice(cast, "still there after a big frame before the handshake?");
+    },
+  );
+
   await t.step("a dialler that goes silent is timed out after about five seconds", async () => {
     await using mute = await LinkClient.connect(bob.listen);
     await using stalled = await LinkClient.connect(bob.listen);

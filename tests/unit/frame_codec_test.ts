@@ -159,12 +159,26 @@ Deno.test("frame decoder refuses an oversized length whose header came in pieces
   assert.ok(decoder.bufferedBytes <= FRAME_HEADER_BYTES, `buffered ${decoder.bufferedBytes}`);
 });
 
-Deno.test("frame decoder refuses a frame after valid ones in the same chunk", () => {
+Deno.test("frame decoder returns the frames before an oversized one, then refuses it", () => {
   const decoder = new FrameDecoder({ maxFrameBytes: 100 });
-  assert.throws(
-    () => decoder.push(concat(frameOf("ok"), header(101))),
-    isProtocolError("frame_too_large"),
-  );
+  const [ok] = decoder.push(concat(frameOf("ok"), header(101), new Uint8Array(10)));
+  assert.equal(new TextDecoder().decode(ok), "ok");
+  assert.equal(decoder.bufferedBytes, FRAME_HEADER_BYTES + 10, "only what arrived is kept");
+  assert.throws(() => decoder.checkWaitingFrame(), isProtocolError("frame_too_large"));
+  assert.throws(() => decoder.push(new Uint8Array(1)), isProtocolError("frame_too_large"));
+});
+
+Deno.test("frame decoder lets a held-back frame through once its limit is raised", () => {
+  const decoder = new FrameDecoder({ maxFrameBytes: 100 });
+  const big = new Uint8Array(500).fill(9);
+  const [small] = decoder.push(concat(frameOf("hello"), encodeFrame(big)));
+  assert.equal(new TextDecoder().decode(small), "hello");
+  const [held] = decoder.raiseLimit(1000);
+  assert.deepEqual(held, big);
+  assert.equal(decoder.bufferedBytes, 0);
+  assert.equal(decoder.maxFrameBytes, 1000);
+  assert.deepEqual(decoder.raiseLimit(10), [], "a limit is never lowered");
+  assert.equal(decoder.maxFrameBytes, 1000);
 });
 
 Deno.test("frame decoder refuses ASCII text such as an HTTP request as a huge length", () => {
@@ -294,6 +308,30 @@ Deno.test("frame stream refuses an oversized frame as soon as its header arrives
     pair.stream.readFrame(),
     isProtocolError("frame_too_large", /1025 bytes exceeds the 1024-byte limit/),
   );
+});
+
+Deno.test("frame stream refuses a frame above its first limit without waiting for its bytes", async () => {
+  using pair = await loopback({ maxFrameBytes: 1024 });
+  // A valid frame, then the header of a big one whose body never comes.
+  await writeAll(pair.raw, concat(frameOf("hello"), header(64 * 1024)));
+  assert.equal(new TextDecoder().decode((await pair.stream.readFrame())!), "hello");
+  await assert.rejects(
+    pair.stream.readFrame(),
+    isProtocolError("frame_too_large", /65536 bytes exceeds the 1024-byte limit/),
+  );
+});
+
+Deno.test("frame stream delivers a big frame that came with the last small one once raised", async () => {
+  using pair = await loopback({ maxFrameBytes: 1024 });
+  const big = new Uint8Array(64 * 1024).fill(3);
+  // Both in one write: the big frame is already buffered when the limit rises.
+  await writeAll(pair.raw, concat(frameOf("confirm"), encodeFrame(big)));
+  // The kernel may hand the bytes over in pieces; the first frame comes whole.
+  const first = await pair.stream.readFrame();
+  assert.equal(new TextDecoder().decode(first!), "confirm");
+  pair.stream.raiseFrameLimit(DEFAULT_MAX_FRAME_BYTES);
+  assert.equal(pair.stream.maxFrameBytes, DEFAULT_MAX_FRAME_BYTES);
+  assert.deepEqual(await pair.stream.readFrame(), big);
 });
 
 Deno.test("frame stream refuses an HTTP request sent to it", async () => {
