@@ -14,6 +14,7 @@
  *   a rebase merged someone else's rows into docs/BENCHMARKS.json).
  */
 
+import { dirname, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { clusterCapacity } from "./cases/cluster_capacity.ts";
 import { clusterFailover } from "./cases/cluster_failover.ts";
@@ -72,19 +73,19 @@ const out = values.out ??
     : only && !values.merge
     ? "artifacts/BENCHMARKS.only.md"
     : "docs/BENCHMARKS.md");
-const outJson = `${root}${out.replace(/\.md$/, "")}.json`;
+// Relative to the repository, wherever the command runs; an absolute path as it is.
+const outPath = resolve(root, out);
+const outJson = `${outPath.replace(/\.md$/, "")}.json`;
+const shownJson = `${out.replace(/\.md$/, "")}.json`;
 
 if (values.rerender) {
   const saved = await readResultsFile(outJson);
   if (!saved) {
-    console.error(`--rerender: no ${outJson.slice(root.length)} to render from`);
+    console.error(`--rerender: no ${shownJson} to render from`);
     Deno.exit(1);
   }
-  await Deno.writeTextFile(
-    `${root}${out}`,
-    markdownReport(saved.results, saved.machine, BENCHMARK_NOTES),
-  );
-  console.log(`${out} rewritten from ${outJson.slice(root.length)}`);
+  await Deno.writeTextFile(outPath, markdownReport(saved.results, saved.machine, BENCHMARK_NOTES));
+  console.log(`${out} rewritten from ${shownJson}`);
   Deno.exit(0);
 }
 
@@ -136,8 +137,8 @@ const ran = new Set(cases.map(([id]) => id).filter((id) => !only || only.include
 const saved = values.merge ? (await readResultsFile(outJson))?.results ?? [] : [];
 const machine = describeMachine();
 const rows = mergeResults(saved, results, ran);
-await Deno.mkdir(`${root}${out.split("/").slice(0, -1).join("/")}`, { recursive: true });
-await Deno.writeTextFile(`${root}${out}`, markdownReport(rows, machine, BENCHMARK_NOTES));
+await Deno.mkdir(dirname(outPath), { recursive: true });
+await Deno.writeTextFile(outPath, markdownReport(rows, machine, BENCHMARK_NOTES));
 await Deno.writeTextFile(outJson, formatResultsFile({ machine, results: rows }));
 console.log(
   `\n${results.length} benchmarks ran; ${results.filter((r) => r.met).length} met their target${
