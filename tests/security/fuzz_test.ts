@@ -72,7 +72,10 @@ function report(failures: Failure[], total: number): string {
     shown.join("\n");
 }
 
-/** Feeds `bytes` in the given chunks, overwriting each chunk after the push as a caller may. */
+/**
+ * Feeds `bytes` in the given chunks, overwriting each chunk after the push as
+ * a caller may, and checking the frame held back after each, as a reader does.
+ */
 function decodeInChunks(
   bytes: Uint8Array,
   maxFrameBytes: number,
@@ -88,6 +91,9 @@ function decodeInChunks(
     offset += size;
     try {
       payloads.push(...decoder.push(chunk));
+      // As a FrameStream does before it waits for more bytes: a frame held
+      // back after the ones that came before it is refused now.
+      decoder.checkWaitingFrame();
     } catch (error) {
       if (error instanceof ProtocolError && error.code === "frame_too_large") {
         return { payloads, refused: true, leftover: 0 };
