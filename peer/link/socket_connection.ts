@@ -154,6 +154,13 @@ function asDenoError(error: NodeJS.ErrnoException): Error {
     case "EAI_AGAIN":
       return new Deno.errors.NotFound(message);
     default:
+      // Any other failure of the system (EMFILE when out of descriptors,
+      // ENOBUFS, …) is worded as Deno words its own — "(os error N)" — so
+      // that a caller that retries those retries these too, rather than
+      // taking an unknown error for a bug.
+      if (typeof error.errno === "number" && error.syscall) {
+        return new Error(`${message} (os error ${Math.abs(error.errno)})`, { cause: error });
+      }
       return error;
   }
 }

@@ -87,6 +87,49 @@ Deno.test("a peer out of file descriptors keeps its chats and accepts links agai
   assert.equal(bob.stderr.split("cannot accept links").length - 1, 1, "said once");
 });
 
+Deno.test("a peer out of file descriptors while its registry is away keeps trying and registers again", async () => {
+  await using dir = await tempDir();
+  const registry = await RegistryProcess.start(["--no-dashboard"]);
+  const address = registry.address;
+  await using bob = await PeerProcess.start("bob", {
+    registry: address,
+    dataDir: `${dir.path}/b`,
+    openFilesLimit: OPEN_FILES,
+    args: [
+      "--link-connections-per-second",
+      "100000",
+      "--max-pending-links-per-ip",
+      "1000",
+      "--max-pending-links",
+      "1000",
+    ],
+  });
+  await bob.waitFor("registered");
+  await registry.stop();
+  await registry[Symbol.asyncDispose]();
+  await bob.waitFor("registry_lost");
+  // Every descriptor taken while bob retries: its next connect cannot even
+  // open a socket (node:net reports EMFILE from bind, an error no Deno.errors
+  // class names, which once ended the process).
+  const conns = await flood(bob.listen, CONNECTIONS);
+  try {
+    await waitUntil(() => bob.stderr.includes("cannot accept links"), "bob to hit its limit");
+    const mark = bob.mark();
+    const retry = await bob.waitFor("registry_retry", {
+      after: mark,
+      test: (e) => /EMFILE|os error 24/.test(e.reason),
+      timeoutMs: 10_000,
+    });
+    assert.match(retry.reason, /os error 24/);
+  } finally {
+    closeAll(conns);
+  }
+  const back = bob.mark();
+  await using _registry = await RegistryProcess.startAt(address, ["--no-dashboard"]);
+  const registered = await bob.waitFor("registered", { after: back, timeoutMs: 15_000 });
+  assert.ok(registered.reconnects > 0, "registered again, as a reconnect");
+});
+
 async function isExited(exited: Promise<unknown>): Promise<boolean> {
   return await Promise.race([
     exited.then(() => true),
