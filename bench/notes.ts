@@ -197,7 +197,14 @@ Halving the CPU per message would take: acknowledgements as ranges ("up to this 
 ack object per message — a protocol change, both sides —, the sender's delivered state as a
 per-peer watermark instead of an update per row, and fewer objects per message on the receiving
 side. (Handing the read loop a frame's messages at once instead of one \`await\` per message was
-tried: no measurable change, not kept.)
+tried: no measurable change, not kept. Multi-row \`INSERT\` statements, 64 rows each, instead of
+one prepared single-row statement run per row: 20–50% *more* CPU per row in \`node:sqlite\`, six
+alternating rounds of five 1,024-row commits each, load 14 — the per-row cost is SQLite's B-tree
+work, not the call; not pursued. At that load a 1,024-row commit of the real store took a median
+55 ms and a one-row commit 5.6 ms: the sender's store thread, busy ~1.8 of its 2 batches in flight,
+was the bottleneck of row 2. Row 2 had stopped ending at all since the sender quotas of issue 17:
+600 messages a minute from one sender turned 20,000 into refusals and resends; its peers now raise
+their quota.)
 
 **4 — capacity at 10,000 peers: where a registered idle peer's memory goes.** From heap snapshots
 of \`bench/registry_host.ts\` (its \`heap PATH\` command, \`RegistryHost.heapSnapshot\`) diffed
