@@ -387,12 +387,14 @@ function messageKeys(messages: StoredMessage[]): SqlValue[] {
   return params;
 }
 
+const UTF8 = new TextDecoder();
+
 function toMessage(row: SqlRow): StoredMessage {
   return {
     id: String(row.id),
     peerId: String(row.peerId),
     direction: row.direction as Direction,
-    text: String(row.text),
+    text: row.text instanceof Uint8Array ? UTF8.decode(row.text) : String(row.text),
     sentAt: Number(row.sentAt),
     broadcast: row.broadcast === 1,
     status: row.status as MessageStatus,

@@ -84,11 +84,18 @@ COMMIT;
 
 export const READ_SCHEMA_VERSION = "PRAGMA user_version";
 
+/** A message's text as the bytes it was stored as (see `MESSAGE_FIELDS`). */
+const TEXT_BYTES = "CAST(text AS BLOB)";
+
 /** Columns of a message, in the order {@linkcode messageRow} fills them. */
 const MESSAGE_COLUMNS = "peer_id, id, direction, text, sent_at, broadcast, status";
-/** The same, named as `StoredMessage` fields (for rows coming back). */
-const MESSAGE_FIELDS = "peer_id AS peerId, id, direction, text, sent_at AS sentAt, " +
-  "broadcast, status";
+/**
+ * The same, named as `StoredMessage` fields (for rows coming back). The text
+ * comes back as its bytes: node:sqlite reads a TEXT value only up to its
+ * first NUL, and a stored file offer starts with one (chat may carry one too).
+ */
+const MESSAGE_FIELDS = `peer_id AS peerId, id, direction, ${TEXT_BYTES} AS text, ` +
+  "sent_at AS sentAt, broadcast, status";
 
 /** A new message, or a fresh copy of one (outgoing messages are ours to overwrite). */
 export const SAVE_OUTGOING = `INSERT INTO messages (${MESSAGE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)
@@ -187,7 +194,8 @@ const IN_ROOM_JOIN = `JOIN messages m
  * posted is stored once per member, and shows here as the copy of the member
  * it has reached least far (so ✓ means everyone has it).
  */
-export const ROOM_HISTORY = `SELECT m.peer_id AS peerId, m.id, m.direction, m.text,
+export const ROOM_HISTORY =
+  `SELECT m.peer_id AS peerId, m.id, m.direction, CAST(m.text AS BLOB) AS text,
   m.sent_at AS sentAt, m.broadcast, m.status, MIN(CASE m.status WHEN 'pending' THEN 0
   WHEN 'sent' THEN 1 WHEN 'failed' THEN 1 WHEN 'delivered' THEN 2 ELSE 3 END) AS progress
   FROM room_messages r ${IN_ROOM_JOIN}

@@ -147,6 +147,26 @@ Deno.test("history gives the newest messages oldest first, and pages back from a
   assert.deepEqual(await store.conversation(BOB, 10, all[0].id), []);
 });
 
+Deno.test("a text with a NUL comes back whole from the outbox, the history and a room, across a restart", async () => {
+  // A stored file offer starts with a NUL; node:sqlite reads TEXT only up to the first one.
+  const offer = '\u0000file_offer {"name":"slides.pdf"}';
+  const chat = "before\u0000after";
+  await using dir = await tempDir();
+  const toBob = sampleMessage(BOB, "out", offer);
+  const fromBob = sampleMessage(BOB, "in", chat);
+  const inRoom = { ...sampleMessage(CAROL, "out", chat), roomId: "r".repeat(52) };
+  {
+    await using store = await open(dir.path);
+    await store.saveOutgoing([toBob]);
+    await store.saveIncoming([fromBob]);
+    await store.saveRoomOutgoing([inRoom]);
+  }
+  await using store = await open(dir.path);
+  assert.deepEqual((await store.outbox(BOB)).map((m) => m.text), [offer]);
+  assert.deepEqual((await store.conversation(BOB, 10)).map((m) => m.text), [offer, chat]);
+  assert.deepEqual((await store.roomHistory(inRoom.roomId, 10)).map((m) => m.text), [chat]);
+});
+
 Deno.test("peers seen and pinned keys are remembered across a restart", async () => {
   await using dir = await tempDir();
   {
