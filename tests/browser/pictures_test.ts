@@ -2,8 +2,10 @@
 /**
  * The pictures: the dashboard's network chart (drawn by the registry, there
  * without JavaScript, moving with the live stream), a peer's heartbeat
- * sparkline with its thresholds, and the chat window's unread count in the
- * tab title and its opt-in desktop notifications.
+ * sparkline with its thresholds, the chat window's unread count in the
+ * tab title and its opt-in desktop notifications, and the README's picture
+ * of the chat window (artifacts/web.png, copied to docs/web.png): rooms with
+ * unread badges and a file transfer caught partway.
  */
 import assert from "node:assert/strict";
 import { Dashboard } from "../../dashboard/mod.ts";
@@ -12,7 +14,9 @@ import { Registry } from "../../registry/mod.ts";
 import { artifactPath, launchBrowser, skipBrowserTests } from "../support/browser.ts";
 import { keepAlive } from "../../sim/mod.ts";
 import { TestNetwork } from "../support/network.ts";
+import { accessibilityViolations } from "../support/axe.ts";
 import { knownPeers, waitUntil } from "../support/wait.ts";
+import { randomFile, sha256Of } from "../support/files.ts";
 import { registeredPeer } from "../registry/registry_fixture.ts";
 
 /** What the init script below gives the page: the tab's visibility, and the notifications made. */
@@ -179,5 +183,121 @@ browserTest(
     // Back on the tab: the messages are read and the count goes.
     await page.evaluate(() => testTab.hide(false));
     await page.waitForFunction(() => document.title === "bob — p2pchat");
+  },
+);
+
+browserTest(
+  "the README's chat window: rooms with unread badges, and a file transfer caught partway",
+  async () => {
+    // bob is frozen mid-transfer for the picture: late after 1.5 s, evicted only after 6.
+    await using net = await TestNetwork.start(["--heartbeat-ms", "1000", "--evict-after", "6"]);
+    const alice = await net.peer("alice", {
+      args: ["--web", "--download-dir", `${net.dir}/alice-in`],
+    });
+    const bob = await net.peer("bob", {
+      args: ["--download-dir", `${net.dir}/bob-in`, "--accept-files-from", "alice"],
+    });
+    const carol = await net.peer("carol");
+    const url = (await alice.waitFor("web")).url;
+    await waitUntil(() => knownPeers(alice).length === 2, "alice to see bob and carol");
+
+    // Two rooms with news in them, and a conversation with bob.
+    await alice.command({ cmd: "room_create", name: "team", members: ["bob", "carol"] });
+    const team = await alice.waitFor("room", { test: (e) => e.name === "team" });
+    await bob.waitFor("room", { test: (e) => e.id === team.id });
+    await carol.waitFor("room", { test: (e) => e.id === team.id });
+    await bob.command({ cmd: "room_send", room: "team", text: "Standup moved to 10:00" });
+    await carol.command({ cmd: "room_send", room: "team", text: "I'll be late" });
+    await carol.command({ cmd: "room_create", name: "lunch", members: ["alice", "bob"] });
+    const lunch = await alice.waitFor("room", { test: (e) => e.name === "lunch" });
+    await carol.command({ cmd: "room_send", room: "lunch", text: "Pizza at 12?" });
+    await waitUntil(
+      () => alice.all("message").filter((m) => m.room).length === 3,
+      "alice to get the three room messages",
+    );
+    await bob.command({ cmd: "send", to: "alice", text: "Here is the design review recording" });
+    await alice.waitFor("message", { test: (e) => e.text.startsWith("Here is the design") });
+    await alice.command({ cmd: "send", to: "bob", text: "Thanks! My slides are on their way" });
+    const slides = `${net.dir}/slides.pdf`;
+    await randomFile(slides, 3 * 1024 * 1024);
+    await alice.command({ cmd: "send_file", to: "bob", path: slides });
+    await bob.waitFor("file_done");
+    // Big enough that the first progress comes long before the end, however fast the link.
+    const recording = `${net.dir}/design-review.mp4`;
+    const sha256 = await randomFile(recording, 128 * 1024 * 1024);
+    await bob.command({ cmd: "send_file", to: "alice", path: recording });
+    const offer = await alice.waitFor("file_offer", {
+      test: (e) => e.name === "design-review.mp4",
+    });
+
+    await using browser = await launchBrowser();
+    const page = await (await browser.newContext({
+      viewport: { width: 1100, height: 720 },
+      bypassCSP: true, // for axe-core
+    })).newPage();
+    const problems: string[] = [];
+    page.on("pageerror", (error) => problems.push(error.message));
+    await page.goto(url);
+    await page.waitForSelector("body[data-live=true]");
+    await page.click(`#contacts [data-id="${bob.id}"] button`);
+    await page.waitForFunction(() => document.title.endsWith("bob — p2pchat"));
+    const item = page.locator(`#transfers li[data-id="${offer.id}"]`);
+    await item.locator("button.accept").click();
+
+    // Caught partway: bob (the sender) is stopped at alice's first progress, then let run
+    // in short steps until her bar shows about a third, so the picture never races the link.
+    const barOf = () =>
+      item.locator("progress").evaluate((el) => {
+        const progress = el as HTMLProgressElement;
+        return { value: progress.value, max: progress.max };
+      });
+    const mark = alice.mark();
+    await alice.waitFor("file_progress", { test: (e) => e.id === offer.id, after: mark });
+    bob.kill("SIGSTOP");
+    try {
+      await page.locator(`#transfers li[data-id="${offer.id}"][data-status="transferring"]`)
+        .waitFor();
+      // Each step runs bob for about half of what is left to a third, at the rate seen so far.
+      let runMs = 20;
+      let before = 0;
+      for (let step = 0; step < 100; step++) {
+        // Progress events come at most 4 a second: wait for the one after the step.
+        await new Promise((resolve) => setTimeout(resolve, 400));
+        const { value, max } = await barOf();
+        if (value >= max / 3) break;
+        const perMs = (value - before) / runMs;
+        runMs = perMs > 0
+          ? Math.min(500, Math.max(10, (max / 3 - value) / perMs / 2))
+          : Math.min(500, runMs * 2);
+        before = value;
+        bob.kill("SIGCONT");
+        await new Promise((resolve) => setTimeout(resolve, runMs));
+        bob.kill("SIGSTOP");
+      }
+      const bar = await barOf();
+      assert.ok(
+        bar.value >= bar.max / 3 && bar.value < bar.max,
+        `partway: ${bar.value} of ${bar.max}`,
+      );
+      assert.match(
+        await item.innerText(),
+        /design-review\.mp4[\s\S]*128 MiB[\s\S]*from bob: transferring/,
+      );
+      const done = page.locator("#transfers li[data-status=done]", { hasText: "slides.pdf" });
+      assert.match(await done.innerText(), /to bob: done/);
+      for (const [room, unread] of [[team, "2"], [lunch, "1"]] as const) {
+        const badge = page.locator(`#contacts li[data-id="room:${room.id}"] .badge.unread .count`);
+        assert.equal(await badge.textContent(), unread, `#${room.name}'s badge`);
+      }
+      await page.screenshot({ path: await artifactPath("web.png") });
+      assert.deepEqual(await accessibilityViolations(page), [], "WCAG 2.2 AA in the picture");
+    } finally {
+      bob.kill("SIGCONT");
+    }
+    // Let go, the transfer ends whole.
+    const received = await alice.waitFor("file_done", { test: (e) => e.id === offer.id });
+    assert.equal(await sha256Of(received.path), sha256);
+    await page.locator(`#transfers li[data-id="${offer.id}"][data-status="done"]`).waitFor();
+    assert.deepEqual(problems, [], "no script errors in the page");
   },
 );
