@@ -9,7 +9,7 @@ import { type Context, Hono } from "hono";
 import { compress } from "hono/compress";
 import { renderToString } from "preact-render-to-string";
 import type { VNode } from "preact";
-import { type Peer, PeerError, type PeerErrorCode } from "../peer/mod.ts";
+import { type Peer, PeerError } from "../peer/mod.ts";
 import { APP_VERSION, MESSAGE_ID_PATTERN } from "../protocol/mod.ts";
 import { chatClient } from "./assets/chat_client.ts";
 import { readEventStream } from "./assets/event_stream.ts";
@@ -24,8 +24,12 @@ import { LockedPage, type LockedReason } from "./pages/locked_page.tsx";
 import { roomMessages } from "./room.ts";
 import { fileRoutes } from "./file_routes.ts";
 import { readJson } from "./read_json.ts";
+import { answer, ERROR_STATUS } from "./peer_answer.ts";
 import { filesClient } from "./assets/files_client.ts";
 import { FILES_CSS } from "./assets/files_styles.ts";
+import { roomsClient } from "./assets/rooms_client.ts";
+import { ROOMS_CSS } from "./assets/rooms_styles.ts";
+import { roomRoutes } from "./room_routes.ts";
 import { ROOM_CONVERSATION, roomConversation, roomIdOf, sendTo } from "./rooms_view.ts";
 
 /** What the app needs. */
@@ -40,6 +44,7 @@ const CLIENT_JS =
   `"use strict";\n(${chatClient.toString()})({ readEventStream: ${readEventStream.toString()} });\n`;
 const FILES_JS =
   `"use strict";\n(${filesClient.toString()})({ readEventStream: ${readEventStream.toString()} });\n`;
+const ROOMS_JS = `"use strict";\n(${roomsClient.toString()})();\n`;
 const UNLOCK_JS = `"use strict";\n(${unlockClient.toString()})();\n`;
 
 const HEADERS: Record<string, string> = {
@@ -262,7 +267,13 @@ export function createChatApp(options: ChatAppOptions): Hono {
   });
 
   app.get("/api/events", (c) => eventFeed(c, peer, signal));
-  fileRoutes(app, peer, { status: ERROR_STATUS, formOf, page: chatPage });
+  const forms = {
+    formOf,
+    page: chatPage,
+    firstSubmission: (session: string, nonce: string) => access.firstSubmission(session, nonce),
+  };
+  fileRoutes(app, peer, forms);
+  roomRoutes(app, peer, forms);
 
   app.get(
     "/assets/chat.css",
@@ -281,6 +292,14 @@ export function createChatApp(options: ChatAppOptions): Hono {
     (c) => c.body(FILES_JS, 200, { "Content-Type": "text/javascript; charset=utf-8" }),
   );
   app.get(
+    "/assets/rooms.css",
+    (c) => c.body(ROOMS_CSS, 200, { "Content-Type": "text/css; charset=utf-8" }),
+  );
+  app.get(
+    "/assets/rooms.js",
+    (c) => c.body(ROOMS_JS, 200, { "Content-Type": "text/javascript; charset=utf-8" }),
+  );
+  app.get(
     "/assets/unlock.js",
     (c) => c.body(UNLOCK_JS, 200, { "Content-Type": "text/javascript; charset=utf-8" }),
   );
@@ -289,45 +308,6 @@ export function createChatApp(options: ChatAppOptions): Hono {
 
   app.notFound((c) => c.json({ error: `Nothing at ${c.req.method} ${c.req.path}` }, 404));
   return app;
-}
-
-/** The HTTP status for each way a peer refuses a request. */
-const ERROR_STATUS: Record<PeerErrorCode, 400 | 404 | 409 | 500> = {
-  unknown_peer: 404,
-  self: 400,
-  not_online: 409,
-  id_too_short: 400,
-  key_mismatch: 409,
-  nobody_online: 400,
-  text_empty: 400,
-  text_too_long: 400,
-  unknown_message: 404,
-  already_read: 409,
-  not_pending: 404,
-  ambiguous_id: 400,
-  store_failed: 500,
-  unknown_transfer: 404,
-  not_offered: 409,
-  file_unreadable: 400,
-  file_too_large: 400,
-  no_space: 409,
-  unknown_room: 404,
-  ambiguous_room: 400,
-  not_creator: 409,
-  not_member: 409,
-  bad_room_name: 400,
-  room_full: 409,
-  room_empty: 409,
-};
-
-/** Runs a peer request: its answer as JSON, or its refusal as `{error, code}` with a status. */
-async function answer(c: Context, request: () => Promise<object>): Promise<Response> {
-  try {
-    return c.json(await request());
-  } catch (error) {
-    if (!(error instanceof PeerError)) throw error;
-    return c.json({ error: error.message, code: error.code }, ERROR_STATUS[error.code]);
-  }
 }
 
 function page(vnode: VNode): string {

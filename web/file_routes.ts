@@ -5,35 +5,17 @@
  * session) runs before all of these.
  */
 
-import type { Context, Hono } from "hono";
-import { type Peer, PeerError, type PeerErrorCode } from "../peer/mod.ts";
+import type { Hono } from "hono";
+import { type Peer, PeerError } from "../peer/mod.ts";
 import { readJson } from "./read_json.ts";
+import { answer, ERROR_STATUS } from "./peer_answer.ts";
+import type { PageRoutesOptions } from "./page_routes.ts";
 
-/** Options for {@linkcode fileRoutes}. */
-export interface FileRoutesOptions {
-  /** HTTP status of each refusal (the app's table). */
-  status: Record<PeerErrorCode, 400 | 404 | 409 | 500>;
-  /** The form fields of a page post once its session is checked, or the response refusing it. */
-  formOf(c: Context): Promise<{ session: string; form: FormData } | Response>;
-  /** The chat page again, on conversation `with`, with an optional notice. */
-  page(
-    c: Context,
-    session: string,
-    view: { with?: string; notice?: string; status?: 200 | 400 | 404 | 409 | 500 },
-  ): Promise<Response>;
-}
+/** Options for {@linkcode fileRoutes}: the app's form handling. */
+export type FileRoutesOptions = PageRoutesOptions;
 
 /** Adds the file routes to `app`. */
 export function fileRoutes(app: Hono, peer: Peer, options: FileRoutesOptions): void {
-  async function answer(c: Context, request: () => Promise<object>): Promise<Response> {
-    try {
-      return c.json(await request());
-    } catch (error) {
-      if (!(error instanceof PeerError)) throw error;
-      return c.json({ error: error.message, code: error.code }, options.status[error.code]);
-    }
-  }
-
   app.get("/api/files", (c) => c.json({ transfers: peer.files() }));
 
   // The attachment's bytes are the body; whom it goes to and its name are in the query.
@@ -76,7 +58,7 @@ export function fileRoutes(app: Hono, peer: Peer, options: FileRoutesOptions): v
         return await options.page(c, posted.session, {
           with: back,
           notice: error.message,
-          status: options.status[error.code],
+          status: ERROR_STATUS[error.code],
         });
       }
       return await options.page(c, posted.session, { with: back });

@@ -2,7 +2,8 @@
  * A peer's local web UI (`p2pchat peer --web`): a chat window any browser
  * shows — contacts with online dots, unread and outbox badges; conversations
  * with delivery and read ticks; a broadcast room and the peer's rooms (with
- * unread badges); banners for a lost
+ * unread badges; made, invited to and left from the window by the terminal's
+ * rules); file transfers; banners for a lost
  * registry or a changed key. Rendered on the server for the first paint,
  * live over server-sent events of the peer's own events, served entirely by
  * the peer, and usable only by the browser tab that opened the one-time

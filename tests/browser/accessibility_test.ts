@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import type { Page } from "playwright-core";
-import { accessibilityViolations } from "../support/axe.ts";
+import { violationsInBothSchemes as inBothSchemes } from "../support/axe.ts";
 import { artifactPath, launchBrowser, skipBrowserTests } from "../support/browser.ts";
 import { TestNetwork } from "../support/network.ts";
 import { knownPeers, waitUntil } from "../support/wait.ts";
@@ -21,18 +21,6 @@ const browserTest = (name: string, fn: () => Promise<void>) =>
     sanitizeResources: false,
     fn,
   });
-
-/** The violations of `page` in both colour schemes, each line tagged with its scheme. */
-async function inBothSchemes(page: Page, what: string): Promise<string[]> {
-  const found: string[] = [];
-  for (const colorScheme of ["light", "dark"] as const) {
-    await page.emulateMedia({ colorScheme });
-    found.push(
-      ...(await accessibilityViolations(page)).map((v) => `${what} (${colorScheme}) ${v}`),
-    );
-  }
-  return found;
-}
 
 browserTest("axe-core finds no WCAG 2.2 AA violation on any page, light or dark", async () => {
   // Late from 1.5 s of silence until 5 s, evicted after 6 s: long enough to look at under load.

@@ -38,3 +38,16 @@ export async function accessibilityViolations(page: Page): Promise<string[]> {
     v.nodes.map((n) => `${v.id}: ${n.target} (${n.summary.replace(/\s+/g, " ").slice(0, 240)})`)
   );
 }
+
+/** The violations of `page` in both colour schemes, each line tagged with `what` and its scheme. */
+export async function violationsInBothSchemes(page: Page, what: string): Promise<string[]> {
+  const found: string[] = [];
+  for (const colorScheme of ["light", "dark"] as const) {
+    await page.emulateMedia({ colorScheme });
+    found.push(
+      ...(await accessibilityViolations(page)).map((v) => `${what} (${colorScheme}) ${v}`),
+    );
+  }
+  await page.emulateMedia({ colorScheme: "light" });
+  return found;
+}

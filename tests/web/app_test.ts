@@ -197,6 +197,11 @@ Deno.test("the API rejects malformed input with a reason; assets are public and 
     ["/api/send", {}],
     ["/api/trust", []],
     ["/api/trust", { name: 1 }],
+    ["/api/rooms", {}],
+    ["/api/rooms", { name: "team", members: "bob" }],
+    ["/api/rooms", { name: "team", members: [1] }],
+    ["/api/rooms/invite", { room: "team", members: [] }],
+    ["/api/rooms/leave", {}],
   ];
   for (const [path, body] of malformed) {
     const response = await chat.api(path, token, body);
@@ -221,5 +226,10 @@ Deno.test("the API rejects malformed input with a reason; assets are public and 
   const js = await new Response(gzipped.body!.pipeThrough(new DecompressionStream("gzip"))).text();
   new Function(js); // parses
   assert.ok(!/\binnerHTML\b/.test(js), "peer text is never set as HTML");
+  for (const script of ["/assets/files.js", "/assets/rooms.js"]) {
+    const source = await (await chat.request(script)).text();
+    new Function(source); // parses
+    assert.ok(!/\binnerHTML\b/.test(source), `${script} never sets peer text as HTML`);
+  }
   assert.ok(!/EventSource/.test(js), "the stream is read with fetch, so the token stays a header");
 });

@@ -5,7 +5,9 @@
  * Enter (Shift-Enter for a new line), loads older messages when scrolled to
  * the top, marks what is on screen as read, and shows ticks, badges, banners,
  * the unread count in the tab title and, if the user asks for them, desktop
- * notifications.
+ * notifications. It passes each event and each conversation it opens on to
+ * the page's other scripts as `p2pchat:event` and `p2pchat:select` on the
+ * document.
  *
  * The tab's session token comes in the page's forms; the script keeps it in
  * `sessionStorage` (per tab, per origin) for reloads and sends it as a bearer
@@ -267,6 +269,9 @@ export function chatClient(deps: ChatClientDeps): void {
     if (contact) peerId.title = contact.peer.id;
     else peerId.removeAttribute("title");
     messagesEl.setAttribute("aria-label", `Messages with ${title.textContent}`);
+    noMessages.textContent = selected === "*"
+      ? "Say something to everyone online."
+      : "No messages yet.";
     textarea.placeholder = selected === "*"
       ? "Message everyone"
       : `Message ${room ? `#${room.name}` : contact?.peer.name ?? ""}`;
@@ -326,6 +331,8 @@ export function chatClient(deps: ChatClientDeps): void {
     if (left) {
       rooms.delete(key);
       list.querySelector(`li[data-id="${key}"]`)?.remove();
+      // Out of the room on screen: nothing more can be said in it.
+      if (key === selected) void select("*");
       renderTitle();
       return;
     }
@@ -464,6 +471,7 @@ export function chatClient(deps: ChatClientDeps): void {
   async function select(id: string, push = true): Promise<void> {
     selected = id;
     toInput.value = id;
+    document.dispatchEvent(new CustomEvent("p2pchat:select", { detail: id }));
     pendingRead.clear();
     app.classList.add("chatting");
     renderHeader();
@@ -581,6 +589,8 @@ export function chatClient(deps: ChatClientDeps): void {
   // ---- events -----------------------------------------------------------------------
 
   function onEvent(event: Record<string, unknown> & { event: string }): void {
+    // The page's other scripts (rooms) follow the same stream through the document.
+    document.dispatchEvent(new CustomEvent("p2pchat:event", { detail: event }));
     switch (event.event) {
       case "message": {
         const from = event.from as Info;

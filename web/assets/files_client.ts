@@ -51,6 +51,11 @@ export function filesClient(deps: FilesClientDeps): void {
     return toInput.value;
   }
 
+  /** Everyone and the rooms: a file goes to one person, so none is attached there. */
+  function isGroup(conversation: string): boolean {
+    return conversation === "*" || conversation.startsWith("room:");
+  }
+
   function size(bytes: number): string {
     const units = ["B", "KiB", "MiB", "GiB", "TiB"];
     let value = bytes;
@@ -140,7 +145,7 @@ export function filesClient(deps: FilesClientDeps): void {
     const shown = transfers.filter((t) => t.peer.id === peer).slice(0, SHOWN);
     list.replaceChildren(...shown.map(item));
     panel.hidden = shown.length === 0;
-    attach.hidden = peer === "*";
+    attach.hidden = isGroup(peer);
   }
 
   function progress(id: string, bytes: number, total: number): void {
@@ -155,7 +160,7 @@ export function filesClient(deps: FilesClientDeps): void {
 
   async function upload(files: FileList | File[]): Promise<void> {
     const to = selected();
-    if (to === "*") {
+    if (isGroup(to)) {
       say("Files go to one person: open a conversation first");
       return;
     }
@@ -176,7 +181,7 @@ export function filesClient(deps: FilesClientDeps): void {
     if (picker.files) upload(picker.files).finally(() => picker.value = "");
   });
   conversation.addEventListener("dragover", (event) => {
-    if (!event.dataTransfer?.types.includes("Files") || selected() === "*") return;
+    if (!event.dataTransfer?.types.includes("Files") || isGroup(selected())) return;
     event.preventDefault();
     conversation.classList.add("dropping");
   });

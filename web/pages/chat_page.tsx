@@ -8,6 +8,7 @@
 
 import type { FileTransferInfo, HistoryEntry, KeyChange, RoomSummary } from "../../peer/mod.ts";
 import { FilesPanel } from "./files_panel.tsx";
+import { NewRoomForm, RoomPanel } from "./room_forms.tsx";
 import { shortId } from "../../protocol/mod.ts";
 import type { ChatState, Contact } from "../chat_state.ts";
 
@@ -66,6 +67,8 @@ export function ChatPage(props: ChatPageProps) {
         <script src={`/assets/chat.js?v=${version}`} defer />
         <link rel="stylesheet" href={`/assets/files.css?v=${version}`} />
         <script src={`/assets/files.js?v=${version}`} defer />
+        <link rel="stylesheet" href={`/assets/rooms.css?v=${version}`} />
+        <script src={`/assets/rooms.js?v=${version}`} defer />
       </head>
       <body data-self-id={state.self.id} data-self-name={state.self.name} data-selected={selected}>
         <div class={props.chatting ? "app chatting" : "app"}>
@@ -77,6 +80,12 @@ export function ChatPage(props: ChatPageProps) {
                 Notify me
               </button>
             </header>
+            <NewRoomForm
+              state={state}
+              session={session}
+              formNonce={props.formNonce}
+              selected={selected}
+            />
             <form id="nav" method="post" action="/">
               <input type="hidden" name="session" value={session} />
             </form>
@@ -144,6 +153,7 @@ export function ChatPage(props: ChatPageProps) {
                 {current ? shortId(current.peer.id) : ""}
               </code>
             </header>
+            <RoomPanel room={room} state={state} session={session} />
             <ol id="messages" aria-label={`Messages with ${title}`} tabindex={0}>
               {messages.map((m) => <MessageItem key={m.id} message={m} room={group} />)}
             </ol>
