@@ -631,12 +631,16 @@ export class Peer implements AsyncDisposable {
     return await this.#inRooms(() => this.#rooms.list());
   }
 
-  /** A room's newest `limit` messages, oldest first. Throws {@linkcode PeerError}. */
+  /**
+   * A room's newest `limit` messages (with `before`, those older than that
+   * message ID), oldest first. Throws {@linkcode PeerError}.
+   */
   async roomHistory(
     room: string,
     limit = 20,
+    before?: string,
   ): Promise<{ room: RoomView; messages: RoomHistoryEntry[] }> {
-    return await this.#inRooms(() => this.#rooms.history(room, limit));
+    return await this.#inRooms(() => this.#rooms.history(room, limit, before));
   }
 
   /** Deregisters, closes every link and the store, emits `bye`. Idempotent. */

@@ -210,7 +210,7 @@ export function createChatApp(options: ChatAppOptions): Hono {
     const roomId = roomIdOf(id);
     if (roomId !== undefined) {
       return await answer(c, async () => ({
-        messages: before === undefined ? await roomConversation(peer, roomId, limit) : [],
+        messages: await roomConversation(peer, roomId, limit, before),
       }));
     }
     if (!peer.lastKnown(id)) return c.json({ error: `No peer with ID ${id} is known` }, 404);

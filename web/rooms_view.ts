@@ -17,13 +17,17 @@ export function roomIdOf(conversation: string): string | undefined {
     : undefined;
 }
 
-/** A room's newest `limit` messages, as the page shows them (with their authors). */
+/**
+ * A room's newest `limit` messages (with `before`, those older than that
+ * message), as the page shows them (with their authors).
+ */
 export async function roomConversation(
   peer: Peer,
   roomId: string,
   limit: number,
+  before?: string,
 ): Promise<ChatMessageView[]> {
-  const { messages } = await peer.roomHistory(roomId, limit);
+  const { messages } = await peer.roomHistory(roomId, limit, before);
   return messages.map((m) => ({
     id: m.id,
     direction: m.direction,

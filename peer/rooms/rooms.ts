@@ -186,13 +186,14 @@ export class Rooms {
     return { id, room: this.#view(record) };
   }
 
-  /** A room's newest `limit` messages, oldest first. */
+  /** A room's newest `limit` messages (with `before`, those older than it), oldest first. */
   async history(
     ref: string,
     limit: number,
+    before?: string,
   ): Promise<{ room: RoomView; messages: RoomHistoryEntry[] }> {
     const record = this.#options.book.resolve(ref);
-    const stored = await this.#options.store.roomHistory(record.membership.id, limit);
+    const stored = await this.#options.store.roomHistory(record.membership.id, limit, before);
     const me = { id: this.#me, name: this.#options.name };
     const messages = stored.map((m): RoomHistoryEntry => ({
       id: m.id,

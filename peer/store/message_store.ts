@@ -302,12 +302,15 @@ export class MessageStore {
   }
 
   /**
-   * A room's newest `limit` messages, oldest first, each once (what this
-   * peer posted, as the member it has reached least far has it).
+   * A room's newest `limit` messages (with `before`, those older than that
+   * message ID), oldest first, each once (what this peer posted, as the
+   * member it has reached least far has it).
    */
-  async roomHistory(roomId: string, limit: number): Promise<StoredMessage[]> {
+  async roomHistory(roomId: string, limit: number, before?: string): Promise<StoredMessage[]> {
     const [rows] = await this.#run("read a room's history", [
-      step(sql.ROOM_HISTORY, 2, [roomId, limit]),
+      before === undefined
+        ? step(sql.ROOM_HISTORY, 2, [roomId, limit])
+        : step(sql.ROOM_HISTORY_BEFORE, 3, [roomId, before, limit]),
     ]);
     return rows.map((row) => ({ ...toMessage(row), roomId })).reverse();
   }

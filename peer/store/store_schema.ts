@@ -194,12 +194,18 @@ const IN_ROOM_JOIN = `JOIN messages m
  * posted is stored once per member, and shows here as the copy of the member
  * it has reached least far (so ✓ means everyone has it).
  */
-export const ROOM_HISTORY =
-  `SELECT m.peer_id AS peerId, m.id, m.direction, CAST(m.text AS BLOB) AS text,
+export const ROOM_HISTORY = roomHistory("");
+
+/** The same, older than a given message ID (scrolling back). */
+export const ROOM_HISTORY_BEFORE = roomHistory("AND r.id < ?");
+
+function roomHistory(older: string): string {
+  return `SELECT m.peer_id AS peerId, m.id, m.direction, CAST(m.text AS BLOB) AS text,
   m.sent_at AS sentAt, m.broadcast, m.status, MIN(CASE m.status WHEN 'pending' THEN 0
   WHEN 'sent' THEN 1 WHEN 'failed' THEN 1 WHEN 'delivered' THEN 2 ELSE 3 END) AS progress
   FROM room_messages r ${IN_ROOM_JOIN}
-  WHERE r.room_id = ? GROUP BY r.id, r.direction ORDER BY r.id DESC, r.direction DESC LIMIT ?`;
+  WHERE r.room_id = ? ${older} GROUP BY r.id, r.direction ORDER BY r.id DESC, r.direction DESC LIMIT ?`;
+}
 
 /** Received room messages not read yet, per room. */
 export const ROOM_UNREAD = `SELECT r.room_id AS roomId, COUNT(*) AS unread

@@ -4,12 +4,14 @@
  * Rooms in a real Chromium: the chat window lists alice's rooms with unread
  * badges (drawn by the server for the first paint, then kept live), opens a
  * room with each message under its author, posts to every member from the
- * compose box, and shows a room it is invited to without a reload.
+ * compose box, shows a room it is invited to without a reload, and loads a
+ * room's older messages when scrolled up.
  */
 import assert from "node:assert/strict";
 import { accessibilityViolations } from "../support/axe.ts";
 import { artifactPath, launchBrowser, skipBrowserTests } from "../support/browser.ts";
 import { TestNetwork } from "../support/network.ts";
+import { waitUntil } from "../support/wait.ts";
 
 Deno.test({
   name: "the web window lists rooms with unread badges and posts to a room",
@@ -98,5 +100,38 @@ Deno.test({
     await page.screenshot({ path: await artifactPath("web-room.png") });
     assert.deepEqual(await accessibilityViolations(page), [], "WCAG 2.2 AA with rooms listed");
     assert.deepEqual(problems, [], "no script errors in the page");
+  },
+});
+
+Deno.test({
+  name: "a room's older messages load as the window scrolls up, in order, each once",
+  ignore: skipBrowserTests(),
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    await using network = await TestNetwork.start();
+    const alice = await network.peer("alice", { args: ["--web"] });
+    const bob = await network.peer("bob");
+    const url = (await alice.waitFor("web")).url;
+    await alice.waitFor("peer_joined", { test: (e) => e.peer.name === "bob" });
+    await alice.command({ cmd: "room_create", name: "log", members: ["bob"] });
+    const log = await alice.waitFor("room", { test: (e) => e.name === "log" });
+    await bob.waitFor("room", { test: (e) => e.id === log.id });
+    const posts = Array.from({ length: 70 }, (_, i) => `post ${String(i).padStart(2, "0")}`);
+    for (const text of posts) await bob.command({ cmd: "room_send", room: "log", text });
+    await waitUntil(() => alice.all("message").length === posts.length, "alice to get every post");
+
+    await using browser = await launchBrowser();
+    const page = await (await browser.newContext({ viewport: { width: 1000, height: 700 } }))
+      .newPage();
+    await page.goto(url);
+    await page.waitForSelector("body[data-live=true]");
+    await page.click(`#contacts li[data-id="room:${log.id}"] button`);
+    await page.locator("#messages li", { hasText: "post 69" }).waitFor();
+    assert.equal(await page.locator("#messages li").count(), 50, "one page first");
+    await page.locator("#messages").evaluate((el) => el.scrollTop = 0);
+    await page.locator("#messages li", { hasText: "post 00" }).waitFor();
+    const shown = await page.locator("#messages li .text").allTextContents();
+    assert.deepEqual(shown, posts);
   },
 });

@@ -167,6 +167,35 @@ Deno.test("a text with a NUL comes back whole from the outbox, the history and a
   assert.deepEqual((await store.roomHistory(inRoom.roomId, 10)).map((m) => m.text), [chat]);
 });
 
+Deno.test("a room's history gives its newest messages oldest first, and pages back from one", async () => {
+  await using dir = await tempDir();
+  await using store = await open(dir.path);
+  const room = "r".repeat(26);
+  const texts: string[] = [];
+  for (let i = 0; i < 25; i++) {
+    texts.push(`m${i}`);
+    if (i % 2 === 0) {
+      // What this peer posts is stored once per member: one history entry for both copies.
+      const id = newMessageId();
+      await store.saveRoomOutgoing([BOB, CAROL].map((peerId) => ({
+        ...sampleMessage(peerId, "out", `m${i}`),
+        id,
+        roomId: room,
+      })));
+    } else {
+      await store.saveIncoming([{ ...sampleMessage(BOB, "in", `m${i}`), roomId: room }]);
+    }
+  }
+  const page = async (before?: string) => (await store.roomHistory(room, 10, before));
+  const latest = await page();
+  assert.deepEqual(latest.map((m) => m.text), texts.slice(15));
+  const older = await page(latest[0].id);
+  assert.deepEqual(older.map((m) => m.text), texts.slice(5, 15));
+  const oldest = await page(older[0].id);
+  assert.deepEqual(oldest.map((m) => m.text), texts.slice(0, 5));
+  assert.deepEqual(await page(oldest[0].id), []);
+});
+
 Deno.test("peers seen and pinned keys are remembered across a restart", async () => {
   await using dir = await tempDir();
   {

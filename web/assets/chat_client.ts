@@ -417,12 +417,15 @@ export function chatClient(deps: ChatClientDeps): void {
   }
 
   async function loadOlder(): Promise<void> {
-    if (loadingOlder || reachedStart || !oldestLoaded || isGroup(selected)) return;
+    // Everyone is gathered from every conversation: it has no older page of its own.
+    if (loadingOlder || reachedStart || !oldestLoaded || selected === "*") return;
     loadingOlder = true;
+    const id = selected;
     try {
       const { messages } = await api<{ messages: Message[] }>(
-        `/api/conversation/${encodeURIComponent(selected)}?before=${oldestLoaded}&limit=50`,
+        `/api/conversation/${encodeURIComponent(id)}?before=${oldestLoaded}&limit=50`,
       );
+      if (selected !== id) return; // another conversation is on screen now
       reachedStart = messages.length < 50;
       if (messages.length === 0) return;
       const before = messagesEl.scrollHeight;
