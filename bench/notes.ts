@@ -50,8 +50,8 @@ export const BENCHMARK_NOTES = `## How each figure is measured
 10. **Cluster failover.** 1,000 peers running the real reconnect logic (\`RegistryClient\`, each given
     all three instances, its own first) in two workers; one instance is SIGKILLed. Measured: when
     the last of its peers is registered on another instance; connection attempts after the kill;
-    and every \`left\` any peer was told of until the dead instance's grace window closed (a peer
-    that moved but was reaped anyway would show there).
+    and every \`left\` any peer was told of until the dead instance's deadline and move grace
+    had passed (a peer that moved but was reaped anyway would show there).
 11. **Cluster capacity.** Three instances, each with N simulated peers (joined in waves, as in 4)
     heartbeating once a second; heartbeats counted by the instances over 5 s. Redis's own
     \`INFO\` gives the commands it processed in the same window (commands run inside scripts

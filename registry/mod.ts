@@ -14,6 +14,7 @@ export { clusterUrlProblem, redactedClusterUrl } from "./cluster_url.ts";
 export {
   type ClusterOptions,
   instanceTtlMs,
+  MOVE_GRACE_MS,
   type RosterPeer,
   type SharedRoster,
 } from "./shared_roster.ts";

@@ -114,3 +114,15 @@ export interface SharedRoster {
 export function instanceTtlMs(heartbeatMs: number, evictAfter: number): number {
   return (evictAfter + 1) * heartbeatMs + 2000;
 }
+
+/**
+ * How long the peers of an instance whose deadline passed stay listed
+ * before the ones that did not register elsewhere are reported left. The
+ * deadline ({@linkcode instanceTtlMs}) covers noticing the loss and the
+ * first retry; a peer whose first try elsewhere fails (an instance too busy
+ * with everyone moving at once, or full) then waits up to its longest
+ * reconnect backoff — 10 s by default (`--reconnect-max-ms`) — and must
+ * still not be seen leaving. The same reasoning gives a peer's own rejoin
+ * window (`peer/rejoin_window.ts`) its `reconnectMaxMs`.
+ */
+export const MOVE_GRACE_MS = 10_000;

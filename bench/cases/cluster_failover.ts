@@ -4,10 +4,10 @@
  * themselves within 3 s, with no reconnect storm (attempts ≤ 2× the peers
  * that moved), and nobody may be told that anyone left: every peer is still
  * online, only its instance died. Departures are counted until the dead
- * instance's grace window has closed, when a wrong one would show.
+ * instance's deadline and move grace have passed, when a wrong one would show.
  */
 
-import { instanceTtlMs } from "../../registry/mod.ts";
+import { instanceTtlMs, MOVE_GRACE_MS } from "../../registry/mod.ts";
 import { formatHostPort } from "../../protocol/mod.ts";
 import type { RestartRequest } from "../sim/restart_worker.ts";
 import { ClusterHosts } from "../support/cluster_hosts.ts";
@@ -39,8 +39,9 @@ export async function clusterFailover(peers: number): Promise<BenchResult> {
     const moved = await ask({ op: "waitRegistered", sessions: 2, timeoutMs: 30_000 });
     const recoveryMs = Math.max(...moved.map((r) => r.lastRegisteredAt)) -
       (performance.timeOrigin + killedAt);
-    // A wrong "left" would come when the dead instance's peers are reaped.
-    const window = instanceTtlMs(SETTINGS.heartbeatMs, SETTINGS.evictAfter) + 2000;
+    // A wrong "left" would come when the dead instance's peers are reaped:
+    // its deadline, then the move grace.
+    const window = instanceTtlMs(SETTINGS.heartbeatMs, SETTINGS.evictAfter) + MOVE_GRACE_MS + 2000;
     await new Promise((resolve) =>
       setTimeout(resolve, Math.max(0, killedAt + window - performance.now()))
     );

@@ -20,6 +20,7 @@ import type { ListSubscriber } from "../peer_list_publisher.ts";
 import {
   type DisownReason,
   instanceTtlMs,
+  MOVE_GRACE_MS,
   type RosterHost,
   type RosterPeer,
   type SharedRoster,
@@ -301,6 +302,7 @@ export class RedisRoster implements SharedRoster {
       this.#ttlMs,
       this.#maxlen,
       Math.max(10 * this.#ttlMs, 60_000),
+      MOVE_GRACE_MS,
     ]);
     if (reply[0] === "ok") {
       this.#board.clock(Number(reply[1]));

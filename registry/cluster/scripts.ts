@@ -26,6 +26,11 @@ export const KEYS = {
   instances: "{p2pchat}:instances",
   /** STREAM of changes; entry ID `SEQ-0`, fields `e` (epoch) and `c` (JSON array of ops). */
   changes: "{p2pchat}:changes",
+  /**
+   * ZSET run whose deadline passed → when (Redis time, ms) the peers it
+   * still owns leave: the move grace, one member per dead run.
+   */
+  orphans: "{p2pchat}:orphans",
 } as const;
 
 /** The key list passed to every script. */
@@ -70,10 +75,11 @@ export type ClusterOp =
 /** Most ops per stream entry, so that one entry always fits one delta frame. */
 export const OPS_PER_ENTRY = 5000;
 
-// KEYS[1] meta, [2] peers, [3] names, [4] owners, [5] runs, [6] instances, [7] changes.
+// KEYS[1] meta, [2] peers, [3] names, [4] owners, [5] runs, [6] instances, [7] changes,
+// [8] orphans.
 const PRELUDE = `
-local meta, peers, names, owners, runs, instances, changes =
-  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7]
+local meta, peers, names, owners, runs, instances, changes, orphans =
+  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8]
 
 local function now_ms()
   local t = redis.call('TIME')
@@ -115,7 +121,9 @@ end
 /**
  * Joins the list (at start, after a new epoch, or as a new run after this
  * one expired). Creates the epoch when the engine has none — a fresh or
- * emptied Redis — clearing whatever is left of an older one.
+ * emptied Redis — clearing whatever is left of an older one. A run that
+ * expired but is still within its move grace takes its peers back: they
+ * were never taken off the list.
  * ARGV: run, name, instance JSON, ttl ms, candidate epoch.
  * Returns {epoch, seq, now}.
  */
@@ -125,9 +133,10 @@ local now = now_ms()
 local epoch = redis.call('HGET', meta, 'epoch')
 if not epoch then
   epoch = candidate
-  redis.call('DEL', peers, names, owners, runs, changes)
+  redis.call('DEL', peers, names, owners, runs, changes, orphans)
   redis.call('HSET', meta, 'epoch', epoch, 'seq', 0)
 end
+redis.call('ZREM', orphans, run)
 redis.call('ZADD', runs, now + ttl, run)
 info.lastSeen = now
 redis.call('HSET', instances, name, cjson.encode(info))
@@ -206,15 +215,19 @@ return {'ok', 1}
 
 /**
  * This run's liveness, once per tick: pushes its deadline, writes its
- * status, and reaps every run whose deadline passed (its peers leave with
- * reason `timeout`), then forgets instances not seen for `forget` ms.
- * ARGV: epoch, run, name, instance JSON, ttl ms, maxlen, forget ms.
+ * status, and marks every run whose deadline passed as an orphan for
+ * `grace` ms more: its peers stay listed, and each that registers elsewhere
+ * meanwhile simply changes owner. Orphans whose grace is over are reaped:
+ * the peers they still own leave with reason `timeout`. Then forgets
+ * instances not seen for `forget` ms.
+ * ARGV: epoch, run, name, instance JSON, ttl ms, maxlen, forget ms, grace ms.
  * Returns {'ok', now, seq, instance JSONs…}, or {'epoch'}, {'dead'} (this
  * run was reaped), {'superseded'} (a newer run took this instance's name).
  */
 export const TICK = PRELUDE + `
 local epoch, run, name = ARGV[1], ARGV[2], ARGV[3]
 local info, ttl, maxlen, forget = cjson.decode(ARGV[4]), tonumber(ARGV[5]), ARGV[6], tonumber(ARGV[7])
+local grace = tonumber(ARGV[8])
 if redis.call('HGET', meta, 'epoch') ~= epoch then return {'epoch'} end
 if not redis.call('ZSCORE', runs, run) then return {'dead'} end
 local current = redis.call('HGET', instances, name)
@@ -224,12 +237,17 @@ redis.call('ZADD', runs, now + ttl, run)
 info.lastSeen = now
 redis.call('HSET', instances, name, cjson.encode(info))
 
-local expired = redis.call('ZRANGEBYSCORE', runs, '-inf', now)
-if #expired > 0 then
+for _, gone in ipairs(redis.call('ZRANGEBYSCORE', runs, '-inf', now)) do
+  redis.call('ZREM', runs, gone)
+  redis.call('ZADD', orphans, now + grace, gone)
+end
+
+local due = redis.call('ZRANGEBYSCORE', orphans, '-inf', now)
+if #due > 0 then
   local dead = {}
-  for _, gone in ipairs(expired) do
+  for _, gone in ipairs(due) do
     dead[gone] = true
-    redis.call('ZREM', runs, gone)
+    redis.call('ZREM', orphans, gone)
   end
   local ops = {}
   local owned = redis.call('HGETALL', owners)

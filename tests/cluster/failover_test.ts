@@ -100,7 +100,8 @@ Deno.test({
     p3.kill("SIGKILL");
     await p0.waitFor("registered", { after: marks.get(p0) });
     const survivors = [p0, p1, p2, p4, p5];
-    await converged(survivors);
+    // p3 leaves after a's deadline and the move grace: (3 + 1) × 500 ms + 2 s + 10 s.
+    await converged(survivors, 30_000);
     for (const peer of survivors) {
       assert.deepEqual(
         membershipNews(peer, marks.get(peer)!),
@@ -139,4 +140,39 @@ Deno.test("a frozen instance whose peers moved cannot undo their new sessions wh
       `seen from ${instance.address}`,
     );
   }
+});
+
+Deno.test({
+  name:
+    "a peer of a killed instance that gets in elsewhere only after its deadline is not seen leaving",
+  async fn() {
+    await using cluster = await TestCluster.start(["a"]);
+    const a = cluster.instance("a");
+    // b admits two peers: while watcher and filler hold it, the mover is
+    // refused (registry_full) and keeps retrying, at least once a second.
+    const b = await cluster.startInstance("b", { args: ["--max-peers", "2"] });
+    const watcher = await cluster.peer("watcher", { registry: b.address });
+    const filler = await cluster.peer("filler", { registry: b.address });
+    const mover = await cluster.peer("mover", {
+      registry: `${a.address},${b.address}`,
+      args: ["--reconnect-max-ms", "1000"],
+    });
+    await converged([watcher, filler, mover]);
+    const since = watcher.mark();
+    const moverSince = mover.mark();
+    a.kill("SIGKILL");
+    // a's deadline, (3 + 1) × 500 ms + 2 s after its last tick, passes while b is full.
+    await new Promise((resolve) => setTimeout(resolve, 5000));
+    assert.equal(mover.all("registered").length, 1, "b had no room for the mover yet");
+    await filler.quit();
+    const moved = await mover.waitFor("registered", { after: moverSince, timeoutMs: 10_000 });
+    assert.equal(moved.registry, b.address);
+    await converged([watcher, mover]);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    assert.deepEqual(
+      membershipNews(watcher, since),
+      ["watcher: filler left (bye)"],
+      "the mover was online all along: only the filler left",
+    );
+  },
 });
