@@ -59,9 +59,9 @@ export const BENCHMARK_NOTES = `## How each figure is measured
 12. **File throughput.** Two real peer processes (\`--json\`, each with its data directory on disk), a
     256 MiB file of random bytes, an encrypted loopback link already open (a warm-up transfer also
     puts the file in the page cache). Timed from \`accept_file\` to the receiver's \`file_done\`:
-    every 512 KiB chunk requested (16 in flight), read, sealed, opened, checked against its SHA-256,
-    written into \`NAME.part\`, flushed every 64 chunks, the whole file's SHA-256 checked, the file
-    renamed. Baselines, one of each after every trial: the same file read and pushed through a
+    every 512 KiB chunk requested (the window: what arrives in 250 ms, 4–32 chunks), read, sealed,
+    opened, checked against its SHA-256, written into \`NAME.part\`, flushed every 4 MiB, the whole
+    file's SHA-256 checked, the file renamed. Baselines, one of each after every trial: the same file read and pushed through a
     loopback TCP socket to a reader in one process, and the SHA-256 of the file alone (read + hash,
     \`node:crypto\`). Median of three.
 13. **Chat during a transfer.** The same two processes; send → \`delivered\` round trips one at a
@@ -100,29 +100,46 @@ on the table and the count was falling, and the run was stopped; it is still not
 want a quiet machine. The move grace (docs/CLUSTER.md) now keeps a dead instance's peers listed
 for 10 s after its deadline, so row 10 counts departures for 24 s after the kill.
 
-**12 — file throughput (8% of the slower baseline in the recorded run at load average 11–16; 18% in an earlier one at 9–14; target 50%).** Profiled with \`--cpu-prof\` on
-both peer processes during two 256 MiB transfers (load average 9–14 from other work): the
-receiver's thread is busy the whole time, split between opening the sealed frames (WebCrypto
-AES-GCM, ~1.0 s per 512 MiB), SHA-256 twice per byte (each chunk against the manifest, and the
-whole file in order: ~0.9 s), the file and socket ops (~1.7 s: seek, write, and 32 reads of 16 KiB
-per chunk from the link's read buffer) and frame reassembly; the sender was half idle, waiting on
-three async file ops per chunk (stat for the size-and-time check, seek, read). Making the chunk
-reads and writes synchronous (page cache: microseconds) removed the sender's waits. What would
-close the rest: hashing on a second thread — tried (a worker checking each chunk and feeding the
-whole-file hash), it did not pay under this load and one run stalled, so it is not in — and a
-larger read buffer for links that carry files (256 KiB instead of 16 KiB cuts 32 reads per chunk
-to 2; \`protocol/frame_stream.ts\` is shared with every connection, so it needs a per-link
-option). The baselines are each one tight loop on one thread; the transfer runs AES-GCM and two
-SHA-256 passes on every byte, so on one core it cannot pass ~270 MiB/s even with nothing else.
+**12 — file throughput (13% of the slower baseline in the recorded run, 75.5 MiB/s at load average 11–12; 8–18% before; target 50%).** Profiled with \`--cpu-prof\`
+on both peer processes (two 256 MiB transfers, load average ~3): the receiver's thread was 46% idle
+and the sender's 72% — one serial chain per chunk, each step waiting for the one before: the
+sender sealed one chunk at a time (WebCrypto, another thread) while its own thread waited; the
+receiver read a chunk in 32 reads of 16 KiB, then waited while it was opened, then hashed it
+(\`op_node_hash_update\` 0.6 s per 512 MiB, the two passes), then wrote it (\`op_write_sync\` 1.8 s
+per 512 MiB: copying into fresh page-cache pages costs 2–10 ms a chunk on this VM, 250 MiB/s,
+where rewriting warm pages runs at 1.7 GiB/s). Changed, each for one of those: the receiver reads
+the next frames (up to 4) while one is opened, and a frame being received that is larger than the
+16 KiB read buffer is read 256 KiB at a time (2 reads a chunk); the sender seals the next chunk
+while the last is written; the \`.part\` file is written on the op pool, not the peer's thread (a
+run of synchronous writes had kept the receiver from its sockets for 600 ms, long enough for the
+bench's registry — 200 ms heartbeats — to drop it and the sender to close the link); the flush
+runs beside the writes instead of in front of them. Same conditions, main before and after, run
+one after the other (\`--only=12,13 --out=…\`, load average 11–13): 34.1 → 43.1 MiB/s (1.26×).
+The ratio did not move with it, 6% → 4%, because the baselines swung more (raw TCP 670 MiB/s →
+1.11 GiB/s, SHA-256 alone 590 MiB/s → 1.33 GiB/s between the two runs). What caps it is AES: the
+one AES-256-GCM Deno offers at speed, WebCrypto, measured 350–530 MiB/s of CPU here for 256 KiB–
+1 MiB frames (\`node:crypto\` 44–47 MiB/s), once to seal and once to open, against SHA-256's
+~1.5 GiB/s — so a chunk costs ~2 ms of AES on each side, ~0.7 ms of hashing and the copies, on two
+cores that both peers and the rest of the machine share. \`openssl speed -evp aes-256-gcm\` on the
+same machine: 3.0 GB/s for 512 KiB. Reaching 50% needs AES at that speed (OpenSSL's libcrypto
+through \`Deno.dlopen\`, which asks for \`--allow-ffi\` and a fallback where it is missing — not
+done: a new native dependency and permission is a product decision) or a third core.
 
-**13 — chat during a transfer (p50 68× the idle round trip).** Two causes, both measured with a
-256 MiB transfer: a chat message queues behind the chunks in flight (16 × 512 KiB = 8 MiB; at the
-37 MiB/s this machine managed, ~200 ms — with 4 in flight the p50 fell from ~350 to ~145 ms, but the
-throughput fell too), and both sides' message commits (\`synchronous = FULL\`, an fsync each)
-wait for the \`.part\` file's dirty pages that the same fsync has to push out (ext4 orders data
-before its journal commit). What would fix it: sending chat frames ahead of queued chunks (a second
-queue in the sealed channel, chunks only when it is empty), a window sized by time rather than
-count, and flushing the \`.part\` file in smaller steps so little dirty data is ever waiting.
+**13 — chat during a transfer (6.5× the idle round trip in the recorded run, p50 38.5 ms; 31–68× before).** A chat message queued
+behind the chunks in flight (16 × 512 KiB, sealed and in the stream's queue) waited for all of
+them. Now a sealed link keeps messages carrying bytes in a queue of their own and seals one only
+when no other message waits and the stream holds less than 1 MiB unwritten
+(\`BULK_AHEAD_BYTES\`); the sender reads a chunk from disk only when the link has taken the
+previous one, so the requests in flight cost nothing and a chat message finds at most two chunks
+and the kernel's socket buffers ahead of it (\`tests/link/bulk_priority_test.ts\`: queued behind
+32 chunks, it arrives after at most 3). The window of requests is sized by time (what arrived in
+the last 250 ms, 4–32 chunks) and counts chunks received and not yet written, so a slow disk slows
+the requests instead of filling memory; the \`.part\` file is flushed every 4 MiB (was 32 MiB),
+so a message's fsync finds little of its dirty data to push out first. Same runs as 12: p50 209.9
+→ 37.8 ms, p99 447 → 228 ms (idle p50 3.4 and 5.1 ms), and 103 → 450 trips fit in the 1 GiB
+transfer. What remains is the fsync behind the \`.part\` file's dirty pages (ext4 orders data
+before its journal commit) and the receiver's thread, busy with hashing, between a chat frame's
+arrival and its commit.
 
 **1 and 2 — the message store moved from Deno KV to SQLite (issue 15).** Before/after, same
 harness (this one, floor included), same machine, eight alternating runs of each (\`--only=1,2\`,

@@ -73,6 +73,17 @@ export class FrameDecoder {
   }
 
   /**
+   * Bytes still missing of the incomplete frame whose header has arrived
+   * (0 when none is waiting, or its header is not complete yet). Readers
+   * size their next read by it.
+   */
+  get awaitedBytes(): number {
+    if (this.bufferedBytes < FRAME_HEADER_BYTES) return 0;
+    const length = readUint32(this.#buffer, this.#start);
+    return Math.max(0, FRAME_HEADER_BYTES + length - this.bufferedBytes);
+  }
+
+  /**
    * Throws {@linkcode ProtocolError} `frame_too_large` if the incomplete
    * frame waiting for the rest of its bytes is announced larger than the
    * limit: one that {@linkcode push} held back. A reader calls this before

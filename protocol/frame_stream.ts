@@ -29,6 +29,13 @@ export interface FrameStreamOptions {
 }
 
 const DEFAULT_READ_BUFFER_BYTES = 16 * 1024;
+/**
+ * Read buffer for a frame much larger than the usual one (a file chunk of
+ * 512 KiB): 16 KiB reads cost 32 reads, appends and turns of the event loop
+ * per chunk; reads of this size, two. Allocated only by a stream that
+ * receives such frames, so idle connections keep their small buffer.
+ */
+const LARGE_READ_BUFFER_BYTES = 256 * 1024;
 const DEFAULT_MAX_QUEUED_BYTES = 16 * 1024 * 1024;
 // Small frames queued together are written with one syscall, up to this size.
 const DEFAULT_WRITE_BATCH_BYTES = 256 * 1024;
@@ -68,6 +75,7 @@ export class FrameStream {
   readonly #conn: ByteConnection;
   readonly #decoder: FrameDecoder;
   readonly #readBuffer: Uint8Array;
+  #largeReadBuffer: Uint8Array | undefined;
   readonly #maxQueuedBytes: number;
   readonly #writeBatchBytes: number;
   #received: readonly Uint8Array[] = NO_FRAMES;
@@ -75,6 +83,10 @@ export class FrameStream {
   #queue: Uint8Array[] = [];
   #queuedBytes = 0;
   #writing: Promise<void> | null = null;
+  /** Bytes of the write being made (taken from the queue, not yet accepted by the connection). */
+  #writingBytes = 0;
+  /** Callers of {@linkcode drainedTo}, each with its threshold. */
+  #drainWaiters: { bytes: number; resolve: () => void }[] = [];
   #closed = false;
   #closeReason: ProtocolError | null = null;
   #bytesRead = 0;
@@ -119,6 +131,22 @@ export class FrameStream {
     return this.#queuedBytes;
   }
 
+  /** Bytes not yet accepted by the connection: queued, and in the write being made. */
+  get unwrittenBytes(): number {
+    return this.#queuedBytes + this.#writingBytes;
+  }
+
+  /**
+   * Resolves once at most `bytes` are {@linkcode unwrittenBytes} (at once if
+   * that is so now), or the stream closed. A sender of bulk data waits on it
+   * before it queues more, so the queue stays short and whatever is queued
+   * after it (a chat message) is not stuck behind megabytes.
+   */
+  drainedTo(bytes: number): Promise<void> {
+    if (this.#closed || this.unwrittenBytes <= bytes) return Promise.resolve();
+    return new Promise((resolve) => this.#drainWaiters.push({ bytes, resolve }));
+  }
+
   /** Largest payload accepted from the other side now. */
   get maxFrameBytes(): number {
     return this.#decoder.maxFrameBytes;
@@ -151,21 +179,28 @@ export class FrameStream {
     while (this.#receivedIndex >= this.#received.length) {
       if (this.#closed) return null;
       this.#decoder.checkWaitingFrame();
+      const buffer = this.#nextReadBuffer();
       let count: number | null;
       try {
-        count = await this.#conn.read(this.#readBuffer);
+        count = await this.#conn.read(buffer);
       } catch (error) {
         if (isConnectionGone(error)) return this.#endOfStream();
         throw error;
       }
       if (count === null) return this.#endOfStream();
       this.#bytesRead += count;
-      this.#received = this.#decoder.push(this.#readBuffer.subarray(0, count));
+      this.#received = this.#decoder.push(buffer.subarray(0, count));
       this.#receivedIndex = 0;
     }
     const payload = this.#received[this.#receivedIndex++];
     if (this.#receivedIndex === this.#received.length) this.#dropReceived();
     return payload;
+  }
+
+  /** The small buffer, or a large one while a frame much larger than it is arriving. */
+  #nextReadBuffer(): Uint8Array {
+    if (this.#decoder.awaitedBytes <= this.#readBuffer.length) return this.#readBuffer;
+    return this.#largeReadBuffer ??= new Uint8Array(LARGE_READ_BUFFER_BYTES);
   }
 
   #dropReceived(): void {
@@ -272,6 +307,7 @@ export class FrameStream {
     this.#closed = true;
     this.#queue = [];
     this.#queuedBytes = 0;
+    this.#wakeDrainWaiters();
     try {
       this.#conn.close();
     } catch (error) {
@@ -284,14 +320,28 @@ export class FrameStream {
       while (this.#queue.length > 0 && !this.#closed) {
         const batch = takeBatch(this.#queue, this.#writeBatchBytes);
         this.#queuedBytes -= batch.length;
+        this.#writingBytes = batch.length;
         await writeAll(this.#conn, batch);
+        this.#writingBytes = 0;
         this.#bytesWritten += batch.length;
+        if (this.#drainWaiters.length > 0) this.#wakeDrainWaiters();
       }
     } catch (error) {
       if (!isConnectionGone(error)) throw error;
       this.close();
     } finally {
       this.#writing = null;
+      this.#writingBytes = 0;
+    }
+  }
+
+  #wakeDrainWaiters(): void {
+    const unwritten = this.unwrittenBytes;
+    const waiting = this.#drainWaiters;
+    this.#drainWaiters = [];
+    for (const waiter of waiting) {
+      if (this.#closed || unwritten <= waiter.bytes) waiter.resolve();
+      else this.#drainWaiters.push(waiter);
     }
   }
 

@@ -13,6 +13,18 @@
  * the header's length (uint32, big-endian), the header — the message without
  * `data`, as JSON — and then the bytes themselves. Bytes never go through
  * base64 or JSON, which would cost a third more on the wire and a parse.
+ *
+ * Bulk goes last. A message with bytes waits in a queue of its own and is
+ * sealed only when nothing else is waiting and the stream has written what
+ * it holds down to {@linkcode BULK_AHEAD_BYTES}: a chat message queued during
+ * a transfer goes out ahead of every chunk not already on its way, instead
+ * of behind megabytes of them. A frame's place in the stream is fixed when it
+ * is sealed (the nonce counter), so the choice is made before sealing.
+ *
+ * Sealing and opening large frames hands the AES work to another thread
+ * (WebCrypto); several are in flight at once, in both directions, and the
+ * results are written and delivered in counter order. The receiver reads
+ * the next frames while one is being opened, up to {@linkcode OPEN_AHEAD}.
  */
 
 import { waitAtMost } from "../async/mod.ts";
@@ -25,6 +37,15 @@ import type { Parser } from "./schema.ts";
 
 /** Plaintext per sealed frame, well inside the frame limit. */
 const BATCH_BYTES = 256 * 1024;
+/**
+ * Bulk bytes (being sealed, or sealed and not yet taken by the connection)
+ * beyond which the next bulk message waits: two 512 KiB chunks, one being
+ * written while the next is sealed. This, and the kernel's socket buffers,
+ * is what a chat message can still find ahead of it.
+ */
+export const BULK_AHEAD_BYTES = 1024 * 1024;
+/** Frames read ahead and being opened while the receiver handles earlier ones. */
+export const OPEN_AHEAD = 4;
 /**
  * Frames per direction before the link must be replaced. GCM with a 96-bit
  * counter nonce is safe far beyond this; the cap keeps the counter exact in a
@@ -49,8 +70,22 @@ export class SealedChannel<T extends object> {
   #sendCounter = 0;
   #receiveCounter = 0;
   #outgoing: T[] = [];
-  #sealing: Promise<void> = Promise.resolve();
   #flushScheduled = false;
+  /** Messages with bytes, sent when nothing else waits. */
+  #bulk: T[] = [];
+  #bulkWaiting = false;
+  #bulkEmptied: (() => void)[] = [];
+  /** Frames sealed or being sealed, in counter order, not yet handed to the stream. */
+  #sealed: { frame: Uint8Array | Promise<Uint8Array>; bytes: number }[] = [];
+  #sealedBytes = 0;
+  /** The writer below, while it runs (it may finish before its call returns). */
+  #writing = false;
+  #writer: Promise<void> = Promise.resolve();
+  #sealFailure: unknown;
+  /** Frames read and being opened, in counter order. */
+  #ahead: Opening<T>[] = [];
+  #reading = false;
+  #readsEnded = false;
   #incoming: T[] = [];
   #failed: ProtocolError | undefined;
 
@@ -63,9 +98,12 @@ export class SealedChannel<T extends object> {
   /** The next message, or `null` at the end. Throws {@linkcode ProtocolError}. */
   async receive(): Promise<T | null> {
     while (this.#incoming.length === 0) {
-      const sealed = await this.stream.readFrame();
-      if (sealed === null) return null;
-      this.#incoming = await this.#open(sealed);
+      this.#readAhead();
+      const next = this.#ahead.shift();
+      if (!next) return null;
+      const messages = await next.messages;
+      if (messages === null) return null;
+      this.#incoming = messages;
     }
     return this.#incoming.shift()!;
   }
@@ -74,14 +112,26 @@ export class SealedChannel<T extends object> {
    * True when {@linkcode receive} has more to return without waiting for the
    * network: the rest of a batch, or frames already read. Receivers use it to
    * handle everything that arrived together in one go (group commit).
+   *
+   * Frames read ahead do not count: under a flood one is always being read,
+   * and a receiver that never saw the end of what arrived would never stop
+   * to let its commits catch up (its back-pressure).
    */
   hasBuffered(): boolean {
     return this.#incoming.length > 0 || this.stream.bufferedFrames > 0;
   }
 
-  /** Queues a message; it is sealed with whatever else is queued this tick. */
+  /**
+   * Queues a message; it is sealed with whatever else is queued this tick.
+   * A message carrying bytes (`data`) waits until nothing else does.
+   */
   send(message: T): void {
     if (this.stream.closed) return;
+    if ((message as { data?: unknown }).data instanceof Uint8Array) {
+      this.#bulk.push(message);
+      this.#sendBulk();
+      return;
+    }
     this.#outgoing.push(message);
     if (this.#flushScheduled) return;
     this.#flushScheduled = true;
@@ -89,14 +139,27 @@ export class SealedChannel<T extends object> {
       this.#flushScheduled = false;
       const batch = this.#outgoing;
       this.#outgoing = [];
-      this.#sealing = this.#sealing.then(() => this.#sealAndWrite(batch));
+      for (const plaintext of plaintexts(batch)) this.#seal(plaintext);
+      this.#sendBulk();
     });
   }
 
-  /** Resolves when everything queued so far is sealed and handed to the stream. */
+  /**
+   * Resolves when no message with bytes waits in this channel's queue (each
+   * is being sealed or was sent), or the stream closed. A sender of many
+   * (file chunks) waits on it before producing the next, so it reads from
+   * disk only as fast as the link takes them.
+   */
+  bulkSent(): Promise<void> {
+    if (this.#bulk.length === 0 || this.stream.closed) return Promise.resolve();
+    return new Promise((resolve) => this.#bulkEmptied.push(resolve));
+  }
+
+  /** Resolves when everything queued so far, except waiting bulk, is sealed and handed to the stream. */
   async flushed(): Promise<void> {
     await new Promise<void>((resolve) => queueMicrotask(resolve));
-    await this.#sealing;
+    while (this.#writing) await this.#writer;
+    if (this.#sealFailure) throw this.#sealFailure;
     await this.stream.flushed();
   }
 
@@ -113,21 +176,116 @@ export class SealedChannel<T extends object> {
 
   close(): void {
     this.stream.close();
+    this.#dropBulk();
   }
 
-  async #sealAndWrite(batch: T[]): Promise<void> {
-    for (const plaintext of plaintexts(batch)) {
-      if (this.stream.closed) return;
+  /** Seals bulk messages while nothing else waits and little is ahead of them. */
+  #sendBulk(): void {
+    if (this.stream.closed) return this.#dropBulk();
+    while (
+      this.#bulk.length > 0 && !this.#flushScheduled &&
+      this.#sealedBytes + this.stream.unwrittenBytes < BULK_AHEAD_BYTES
+    ) {
+      this.#seal(binaryPlaintext(this.#bulk.shift()!));
+    }
+    if (this.#bulk.length === 0) {
+      const emptied = this.#bulkEmptied;
+      this.#bulkEmptied = [];
+      for (const resolve of emptied) resolve();
+      return;
+    }
+    // Woken by the writer as it hands sealed frames to the stream, or, once
+    // it has, by the stream as it writes them.
+    if (this.#bulkWaiting || this.#flushScheduled || this.#sealedBytes > 0) return;
+    this.#bulkWaiting = true;
+    this.stream.drainedTo(BULK_AHEAD_BYTES - 1).then(() => {
+      this.#bulkWaiting = false;
+      this.#sendBulk();
+    });
+  }
+
+  #dropBulk(): void {
+    this.#bulk = [];
+    const emptied = this.#bulkEmptied;
+    this.#bulkEmptied = [];
+    for (const resolve of emptied) resolve();
+  }
+
+  /** Seals `plaintext` as the next frame; frames reach the stream in counter order. */
+  #seal(plaintext: Uint8Array<ArrayBuffer>): void {
+    if (this.stream.closed) return;
+    let frame: Uint8Array | Promise<Uint8Array>;
+    try {
       // Small frames are sealed on this thread, without waiting for a turn.
-      const sealing = sealWith(this.#keys.send, nonce(this.#nextSendCounter()), plaintext);
-      const sealed = sealing instanceof Uint8Array ? sealing : await sealing;
-      this.stream.writeFrame(encodeFrame(sealed));
+      frame = sealWith(this.#keys.send, nonce(this.#nextSendCounter()), plaintext);
+    } catch (error) {
+      this.#sealFailure = error;
+      return this.close();
+    }
+    this.#sealed.push({ frame, bytes: plaintext.length });
+    this.#sealedBytes += plaintext.length;
+    if (this.#writing) return;
+    this.#writing = true;
+    this.#writer = this.#writeSealed();
+  }
+
+  async #writeSealed(): Promise<void> {
+    try {
+      while (this.#sealed.length > 0) {
+        const head = this.#sealed[0];
+        const frame = head.frame instanceof Uint8Array ? head.frame : await head.frame;
+        this.#sealed.shift();
+        this.#sealedBytes -= head.bytes;
+        this.stream.writeFrame(encodeFrame(frame));
+        if (this.#bulk.length > 0 && !this.#bulkWaiting) this.#sendBulk();
+      }
+    } catch (error) {
+      // AES-GCM sealing does not fail on good keys; if it does, the link is unusable.
+      this.#sealFailure = error;
+      this.#sealed = [];
+      this.#sealedBytes = 0;
+      this.close();
+    } finally {
+      this.#writing = false;
     }
   }
 
   #nextSendCounter(): number {
     if (this.#sendCounter >= MAX_FRAMES) throw new RangeError("Link used up its nonces; reconnect");
     return this.#sendCounter++;
+  }
+
+  /**
+   * Keeps up to {@linkcode OPEN_AHEAD} frames read and opening: one read at
+   * a time, in order (so counters follow the wire), the next started as soon
+   * as a frame is in, while that frame is being opened. An idle link keeps
+   * one pending read, as before.
+   */
+  #readAhead(): void {
+    if (this.#reading || this.#readsEnded || this.#ahead.length >= OPEN_AHEAD) return;
+    this.#reading = true;
+    const opening: Opening<T> = {
+      messages: this.stream.readFrame().then(
+        (sealed) => {
+          this.#reading = false;
+          if (sealed === null) {
+            this.#readsEnded = true;
+            return null;
+          }
+          const messages = this.#open(sealed);
+          this.#readAhead();
+          return messages;
+        },
+        (error) => {
+          this.#reading = false;
+          this.#readsEnded = true;
+          throw error;
+        },
+      ),
+    };
+    // Rejections are handled when receive() reaches this frame.
+    opening.messages.catch(() => {});
+    this.#ahead.push(opening);
   }
 
   async #open(sealed: Uint8Array): Promise<T[]> {
@@ -195,39 +353,32 @@ export class SealedChannel<T extends object> {
   }
 }
 
+/** A frame read ahead: its messages once it is read and opened (`null` at the end). */
+interface Opening<T> {
+  messages: Promise<T[] | null>;
+}
+
 /** First plaintext byte of a binary frame; a JSON batch's is `[`. */
 const BINARY_MARK = 0;
 /** Longest header a binary frame may have (a chunk's is under 100 bytes). */
 const MAX_BINARY_HEADER_BYTES = 4096;
 
-/**
- * The plaintexts of a batch, in order: JSON messages grouped by size, and
- * each message carrying bytes in `data` alone, as a binary frame.
- */
+/** The plaintexts of a batch of JSON messages, grouped by size. */
 function plaintexts<T extends object>(batch: T[]): Uint8Array<ArrayBuffer>[] {
-  const out: Uint8Array<ArrayBuffer>[] = [];
-  let pending: string[] = [];
-  const flushJson = () => {
-    for (const group of groupByLength(pending)) out.push(encoder.encode(`[${group.join(",")}]`));
-    pending = [];
-  };
-  for (const message of batch) {
-    const data = (message as { data?: unknown }).data;
-    if (!(data instanceof Uint8Array)) {
-      pending.push(JSON.stringify(message));
-      continue;
-    }
-    flushJson();
-    const header = encoder.encode(JSON.stringify({ ...message, data: undefined }));
-    const plaintext = new Uint8Array(5 + header.length + data.length);
-    plaintext[0] = BINARY_MARK;
-    new DataView(plaintext.buffer).setUint32(1, header.length);
-    plaintext.set(header, 5);
-    plaintext.set(data, 5 + header.length);
-    out.push(plaintext);
-  }
-  flushJson();
-  return out;
+  const encoded = batch.map((message) => JSON.stringify(message));
+  return groupByLength(encoded).map((group) => encoder.encode(`[${group.join(",")}]`));
+}
+
+/** A message carrying bytes in `data`, as the plaintext of a binary frame. */
+function binaryPlaintext<T extends object>(message: T): Uint8Array<ArrayBuffer> {
+  const data = (message as { data: Uint8Array }).data;
+  const header = encoder.encode(JSON.stringify({ ...message, data: undefined }));
+  const plaintext = new Uint8Array(5 + header.length + data.length);
+  plaintext[0] = BINARY_MARK;
+  new DataView(plaintext.buffer).setUint32(1, header.length);
+  plaintext.set(header, 5);
+  plaintext.set(data, 5 + header.length);
+  return plaintext;
 }
 
 /** The 96-bit GCM nonce for frame `counter`: four zero bytes, then the counter. */

@@ -22,6 +22,8 @@ interface OpenFile {
   file: Deno.FsFile;
   /** Requests of this transfer are served one after another, in order. */
   tail: Promise<void>;
+  /** Resolves when the transfer is closed: a wait for the link gives up then. */
+  closed: PromiseWithResolvers<void>;
 }
 
 /** Serves chunks of offered files. */
@@ -37,7 +39,11 @@ export class ChunkServer {
   serve(link: DirectLink, record: TransferRecord, request: FileRequestMessage): void {
     let open = this.#open.get(record.id);
     if (!open) {
-      open = { file: undefined as unknown as Deno.FsFile, tail: Promise.resolve() };
+      open = {
+        file: undefined as unknown as Deno.FsFile,
+        tail: Promise.resolve(),
+        closed: Promise.withResolvers(),
+      };
       const opening = Deno.open(record.source!, { read: true }).then((file) => {
         open!.file = file;
       });
@@ -45,8 +51,11 @@ export class ChunkServer {
       this.#open.set(record.id, open);
     }
     const entry = open;
-    entry.tail = entry.tail.then(() => {
+    entry.tail = entry.tail.then(async () => {
       for (const index of request.chunks) {
+        // One chunk waits in the link at a time: read from disk as the link
+        // takes them, so chat queued meanwhile goes first and memory stays flat.
+        await Promise.race([link.bulkSent(), entry.closed.promise]);
         if (link.closed || this.#open.get(record.id) !== entry) return;
         const problem = changed(record);
         if (problem) throw new Error(problem);
@@ -72,6 +81,7 @@ export class ChunkServer {
     const open = this.#open.get(id);
     if (!open) return;
     this.#open.delete(id);
+    open.closed.resolve();
     open.tail.finally(() => {
       try {
         open.file?.close();

@@ -7,24 +7,44 @@
  *
  * Speed comes from batching: chunks are written as they arrive, but the
  * `.part` file is flushed and the verified-chunk record written only every
- * {@linkcode COMMIT_CHUNKS} chunks or {@linkcode COMMIT_MS} — a crash loses
- * at most that much work, never correctness, since only flushed chunks are
- * ever marked verified. (Flushing per chunk cost 25× the throughput.)
+ * {@linkcode COMMIT_BYTES} or {@linkcode COMMIT_MS} — a crash loses at most
+ * that much work, never correctness, since only flushed chunks are ever
+ * recorded as verified. (Flushing per chunk cost 25× the throughput.) The
+ * flush runs beside the writes, not in front of them, and is kept small
+ * because every other fsync on the disk — each chat message's commit — waits
+ * for the dirty pages the `.part` file has at that moment.
+ *
+ * How many chunks are in flight follows the rate: what arrives in
+ * {@linkcode WINDOW_MS}, between {@linkcode MIN_WINDOW_CHUNKS} and
+ * {@linkcode MAX_WINDOW_CHUNKS}, counting chunks received and not yet
+ * written, so a slow disk slows the requests instead of filling memory.
  */
 
 import { createHash, type Hash } from "node:crypto";
 import { chunkCount, type FileChunkMessage } from "../../protocol/mod.ts";
 import type { DirectLink } from "../link/mod.ts";
-import { chunkMatches, readFully, writeFullySync } from "./manifest.ts";
+import { chunkMatches, readFully, readFullySync, writeFully } from "./manifest.ts";
 import { moveToFreeName } from "./safe_name.ts";
 import type { TransferBook, TransferRecord } from "./transfer_book.ts";
 
-/** Chunk requests in flight: enough to keep the link full, few enough for chat to slip between. */
-export const WINDOW_CHUNKS = 16;
-/** Chunks per flush of the `.part` file and of the verified record. */
-export const COMMIT_CHUNKS = 64;
+/**
+ * Chunks in flight carry this long at the rate measured: enough to keep the
+ * link full, whatever its speed. (Chat does not wait behind them: the sender
+ * seals chunks only when no chat is queued.)
+ */
+export const WINDOW_MS = 250;
+/** Fewest chunks in flight (a slow link: the next is there when one is written). */
+export const MIN_WINDOW_CHUNKS = 4;
+/** Chunks in flight before a rate is known. */
+const FIRST_WINDOW_CHUNKS = 16;
+/** Most chunks in flight or waiting to be written (16 MiB at 512 KiB). */
+export const MAX_WINDOW_CHUNKS = 32;
+/** Bytes written per flush of the `.part` file and of the verified record. */
+export const COMMIT_BYTES = 4 * 1024 * 1024;
 /** Longest time verified chunks wait for their flush. */
 export const COMMIT_MS = 1000;
+/** How often the rate behind the window is measured again. */
+const RATE_EVERY_MS = 250;
 /** Requests unanswered this long are asked again (a frame lost while a side restarted). */
 const STALL_MS = 5000;
 /** Times one chunk may arrive corrupt before the transfer fails. */
@@ -35,6 +55,8 @@ export interface DownloadHandler {
   progress(record: TransferRecord, bytes: number): void;
   done(record: TransferRecord, path: string, transferred: number): void;
   failed(record: TransferRecord, reason: string): void;
+  /** The download waits and has no link to its sender: dial one (it resumes on it). */
+  linkLost(record: TransferRecord): void;
   /** Logs a chunk that failed its hash (and is fetched again). */
   corrupt(record: TransferRecord, index: number): void;
 }
@@ -46,7 +68,15 @@ export class Download {
   readonly #handler: DownloadHandler;
   readonly #digests: Uint8Array;
   readonly #count: number;
+  /** Chunks verified and written (maybe not yet flushed). */
   #verified: Uint8Array = new Uint8Array(0);
+  /** Chunks flushed to disk: what the record says. */
+  #recorded: Uint8Array = new Uint8Array(0);
+  /** Chunks written since the last flush began. */
+  #unflushed: number[] = [];
+  #unflushedBytes = 0;
+  /** The flush in progress, if any (one at a time, beside the writes). */
+  #committing: Promise<void> | undefined;
   #file: Deno.FsFile | undefined;
   /** Chunk index → the link it was requested on. */
   readonly #requested = new Map<number, DirectLink>();
@@ -55,7 +85,11 @@ export class Download {
   #verifiedCount = 0;
   #verifiedBytes = 0;
   #transferred = 0;
-  #uncommitted = 0;
+  /** Chunks received and verified, waiting for their turn to be written. */
+  #unwritten = 0;
+  #window = FIRST_WINDOW_CHUNKS;
+  #rateBytes = 0;
+  #rateSince = performance.now();
   #commitTimer: ReturnType<typeof setTimeout> | undefined;
   #whole: Hash = createHash("sha256");
   #hashedThrough = 0;
@@ -108,7 +142,8 @@ export class Download {
         this.#hashedThrough++;
       }
     }
-    await this.#advanceWholeHash();
+    this.#recorded = Uint8Array.from(this.#verified);
+    this.#advanceWholeHash();
   }
 
   /** Asks for what is missing on `link` (a new link: what was in flight elsewhere goes again). */
@@ -154,10 +189,13 @@ export class Download {
       return;
     }
     this.#transferred += chunk.data.length;
-    this.#fill();
+    this.#unwritten++;
     this.#tail = this.#tail.then(() => this.#write(chunk)).catch((error) =>
       this.fail(`cannot write ${this.record.part}: ${(error as Error).message}`)
-    );
+    ).finally(() => {
+      this.#unwritten--;
+      this.#fill();
+    });
   }
 
   /** Ends the transfer: keeps nothing half-done. */
@@ -167,6 +205,8 @@ export class Download {
     clearTimeout(this.#commitTimer);
     this.#stopStallTimer();
     this.#tail = this.#tail.catch(() => {}).then(async () => {
+      // A flush that finished after this must not record chunks of a dropped file.
+      await this.#committing?.catch(() => {});
       this.#file?.close();
       this.#file = undefined;
       await Deno.remove(this.record.part!).catch(() => {});
@@ -183,6 +223,7 @@ export class Download {
     this.#stopStallTimer();
     await this.#tail.catch(() => {});
     if (this.#file) {
+      await this.#committing?.catch(() => {});
       await this.#commit().catch(() => {});
       this.#file.close();
       this.#file = undefined;
@@ -192,9 +233,12 @@ export class Download {
   /** Nothing came for a while though chunks are asked for: ask again. */
   #checkStall(): void {
     if (this.#over) return this.#stopStallTimer();
-    if (this.#requested.size === 0 || Date.now() - this.#lastChunkAt < STALL_MS) return;
+    if (Date.now() - this.#lastChunkAt < STALL_MS) return;
     const link = this.#link;
-    if (!link || link.closed) return;
+    // The link went (the sender's side dropped it) while the sender stays
+    // listed: nothing else would dial it again.
+    if (!link || link.closed) return this.#handler.linkLost(this.record);
+    if (this.#requested.size === 0) return;
     this.#requested.clear();
     this.resume(link);
   }
@@ -208,15 +252,34 @@ export class Download {
     return Math.min(this.record.chunkSize, this.record.size - index * this.record.chunkSize);
   }
 
-  /** Keeps {@linkcode WINDOW_CHUNKS} requests in flight. */
+  /** Keeps the window's worth of chunks requested or waiting to be written. */
   #fill(): void {
     if (this.#over || !this.#link || this.#link.closed) return;
+    const window = this.#measuredWindow();
     const wanted: number[] = [];
-    while (this.#requested.size + wanted.length < WINDOW_CHUNKS && this.#next < this.#count) {
+    while (
+      this.#requested.size + this.#unwritten + wanted.length < window && this.#next < this.#count
+    ) {
       const index = this.#next++;
       if (!this.#verified[index] && !this.#requested.has(index)) wanted.push(index);
     }
     if (wanted.length > 0) this.#request(wanted);
+  }
+
+  /** The window for the rate of the last {@linkcode RATE_EVERY_MS} or more. */
+  #measuredWindow(): number {
+    const now = performance.now();
+    const elapsed = now - this.#rateSince;
+    if (elapsed >= RATE_EVERY_MS) {
+      const chunksPerWindow = (this.#rateBytes / elapsed) * WINDOW_MS / this.record.chunkSize;
+      this.#window = Math.min(
+        MAX_WINDOW_CHUNKS,
+        Math.max(MIN_WINDOW_CHUNKS, Math.ceil(chunksPerWindow)),
+      );
+      this.#rateBytes = 0;
+      this.#rateSince = now;
+    }
+    return this.#window;
   }
 
   #request(indexes: number[]): void {
@@ -228,43 +291,62 @@ export class Download {
 
   async #write(chunk: FileChunkMessage): Promise<void> {
     if (this.#over || !this.#file || this.#verified[chunk.index]) return;
-    // Synchronous: into the page cache, microseconds; the flush (syncData)
-    // that makes it durable stays asynchronous and batched.
+    // Written on the op pool, not this thread: copying into the page cache
+    // took 2–10 ms a chunk here (fresh pages), and a run of synchronous
+    // writes kept this thread from its sockets long enough for the registry
+    // to drop the peer. Only this chain moves the file's position.
     this.#file.seekSync(chunk.index * this.record.chunkSize, Deno.SeekMode.Start);
-    writeFullySync(this.#file, chunk.data);
+    await writeFully(this.#file, chunk.data);
+    if (this.#over || !this.#file) return;
     this.#verified[chunk.index] = 1;
     this.#verifiedCount++;
     this.#verifiedBytes += chunk.data.length;
+    this.#rateBytes += chunk.data.length;
     if (chunk.index === this.#hashedThrough) {
       this.#whole.update(chunk.data);
       this.#hashedThrough++;
     }
-    await this.#advanceWholeHash();
+    this.#advanceWholeHash();
     this.#handler.progress(this.record, this.#verifiedBytes);
     if (this.#verifiedCount === this.#count) return await this.#finish();
-    if (++this.#uncommitted >= COMMIT_CHUNKS) await this.#commit();
-    else {this.#commitTimer ??= setTimeout(() => {
+    this.#unflushed.push(chunk.index);
+    this.#unflushedBytes += chunk.data.length;
+    if (this.#unflushedBytes >= COMMIT_BYTES) this.#commitBeside();
+    else {
+      this.#commitTimer ??= setTimeout(() => {
         this.#commitTimer = undefined;
-        this.#tail = this.#tail.then(() => this.#commit()).catch(() => {});
-      }, COMMIT_MS);}
+        this.#commitBeside();
+      }, COMMIT_MS);
+    }
   }
 
-  /** Makes the written chunks durable, then records them as verified. */
+  /** Starts a flush unless one is running (the next write after it starts another). */
+  #commitBeside(): void {
+    if (this.#committing || this.#over) return;
+    this.#committing = this.#commit().catch((error) => {
+      this.fail(`cannot flush ${this.record.part}: ${(error as Error).message}`);
+    }).finally(() => this.#committing = undefined);
+  }
+
+  /** Makes the chunks written so far durable, then records them as verified. */
   async #commit(): Promise<void> {
     clearTimeout(this.#commitTimer);
     this.#commitTimer = undefined;
-    if (this.#uncommitted === 0 || !this.#file) return;
-    this.#uncommitted = 0;
+    if (this.#unflushed.length === 0 || !this.#file) return;
+    const flushing = this.#unflushed;
+    this.#unflushed = [];
+    this.#unflushedBytes = 0;
     await this.#file.syncData();
-    await this.#book.saveVerified(this.record.id, this.#verified);
+    for (const index of flushing) this.#recorded[index] = 1;
+    await this.#book.saveVerified(this.record.id, this.#recorded);
   }
 
   /** Hashes, in order, the chunks that were verified out of order (read back from the file). */
-  async #advanceWholeHash(): Promise<void> {
+  #advanceWholeHash(): void {
     while (this.#hashedThrough < this.#count && this.#verified[this.#hashedThrough]) {
       const data = new Uint8Array(this.#chunkLength(this.#hashedThrough));
-      await this.#file!.seek(this.#hashedThrough * this.record.chunkSize, Deno.SeekMode.Start);
-      await readFully(this.#file!, data);
+      this.#file!.seekSync(this.#hashedThrough * this.record.chunkSize, Deno.SeekMode.Start);
+      readFullySync(this.#file!, data);
       this.#whole.update(data);
       this.#hashedThrough++;
     }
@@ -275,6 +357,7 @@ export class Download {
     this.#over = true;
     clearTimeout(this.#commitTimer);
     this.#stopStallTimer();
+    await this.#committing?.catch(() => {});
     await this.#file.syncData();
     this.#file.close();
     this.#file = undefined;

@@ -418,6 +418,7 @@ export class FileTransfers {
           this.#sendTo(r.peerId, { type: "file_abort", id: r.id, reason });
           this.#end(r, "failed", reason);
         },
+        linkLost: (r) => this.#dial(r.peerId),
         corrupt: (r, index) =>
           this.#options.logger.warn("file chunk failed its SHA-256; fetching it again", {
             id: shortId(r.id),

@@ -68,10 +68,10 @@ export function readFullySync(file: Deno.FsFile, into: Uint8Array): void {
   }
 }
 
-/** Writes all of `bytes` at the file's current position, synchronously (see `download.ts`). */
-export function writeFullySync(file: Deno.FsFile, bytes: Uint8Array): void {
+/** Writes all of `bytes` at the file's current position (see `download.ts`). */
+export async function writeFully(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {
   let offset = 0;
-  while (offset < bytes.length) offset += file.writeSync(bytes.subarray(offset));
+  while (offset < bytes.length) offset += await file.write(bytes.subarray(offset));
 }
 
 /** True when `data`'s SHA-256 is the `index`th digest of `digests`. */

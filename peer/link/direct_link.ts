@@ -38,6 +38,15 @@ export class DirectLink {
     this.channel.send(message);
   }
 
+  /**
+   * Resolves when every message with bytes sent so far (a file chunk) has
+   * left the link's queue, behind any chat; a sender of chunks waits for it
+   * before reading the next from disk.
+   */
+  bulkSent(): Promise<void> {
+    return this.channel.bulkSent();
+  }
+
   close(): void {
     this.channel.close();
   }
