@@ -123,10 +123,11 @@ browserTest(
     await tabTo(page, `#contacts [data-id="${carol.id}"] button`);
     await page.keyboard.press("Enter");
     await page.waitForFunction(() => document.getElementById("title")?.textContent === "carol");
-    assert.ok(
-      await page.evaluate(() => document.activeElement?.id === "text"),
-      "focus is in the box",
-    );
+    // The box takes the focus once the conversation has loaded, which is after
+    // the title changed: wait for it rather than look at once.
+    await page.waitForFunction(() => document.activeElement?.id === "text", null, {
+      timeout: 10_000,
+    }).catch(() => assert.fail("focus is in the box"));
     await page.keyboard.type("typed, not clicked");
     await page.keyboard.press("Enter");
     await carol.waitFor("message", { test: (e) => e.text === "typed, not clicked" });
