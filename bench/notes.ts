@@ -96,7 +96,13 @@ registrations), so what happened is not known; the likeliest reading is the load
 worker threads each hold 500 simulated peers, and a starved worker's heartbeats stop, so the
 survivors evict its peers (real departures from the registry's side) and the move turns into a
 reconnect storm. Row 11 did not finish in that run: after 26 minutes 12,168 of its 15,000 peers were
-on the table and the count was falling, and the run was stopped; it is still not measured. Both
+on the table and the count was falling, and the run was stopped. Row 11 above is a later run alone
+(\`--only=11 --merge\`, 15:27–15:39 UTC, load 5–8 with a full suite beside it): the joins took 724 s
+and 51 of 15,000 failed; of the 14,904 online, 10.0 k beats/s were handled (of ~14.9 k offered) —
+**missed**, and not yet explained: the two load-generator workers that hold 7,500 simulated peers
+each, on a machine this busy, are as likely the limit as the instances, which row 4 shows handling
+12.4 k/s alone. What the row is about held: 0.0069 Redis commands per heartbeat (346 in 5 s, the
+instances' liveness ticks, none per beat), Redis at 0.4% of a core and 17.6 MiB. Rows 10 and 11
 want a quiet machine. The move grace (docs/CLUSTER.md) now keeps a dead instance's peers listed
 for 10 s after its deadline, so row 10 counts departures for 24 s after the kill.
 
