@@ -8,19 +8,9 @@
 import assert from "node:assert/strict";
 import type { Page } from "playwright-core";
 import { violationsInBothSchemes as inBothSchemes } from "../support/axe.ts";
-import { artifactPath, launchBrowser, skipBrowserTests } from "../support/browser.ts";
+import { artifactPath, browserTest, launchBrowser } from "../support/browser.ts";
 import { TestNetwork } from "../support/network.ts";
 import { knownPeers, waitUntil } from "../support/wait.ts";
-
-const browserTest = (name: string, fn: () => Promise<void>) =>
-  Deno.test({
-    name,
-    ignore: skipBrowserTests(),
-    // playwright-core keeps internal timers across pages; everything it starts is closed at the end.
-    sanitizeOps: false,
-    sanitizeResources: false,
-    fn,
-  });
 
 browserTest("axe-core finds no WCAG 2.2 AA violation on any page, light or dark", async () => {
   // Late from 1.5 s of silence until 5 s, evicted after 6 s: long enough to look at under load.

@@ -11,7 +11,7 @@ import assert from "node:assert/strict";
 import { Dashboard } from "../../dashboard/mod.ts";
 import { silentLogger } from "../../log/mod.ts";
 import { Registry } from "../../registry/mod.ts";
-import { artifactPath, launchBrowser, skipBrowserTests } from "../support/browser.ts";
+import { artifactPath, browserTest, launchBrowser } from "../support/browser.ts";
 import { keepAlive } from "../../sim/mod.ts";
 import { TestNetwork } from "../support/network.ts";
 import { accessibilityViolations } from "../support/axe.ts";
@@ -23,16 +23,6 @@ import { registeredPeer } from "../registry/registry_fixture.ts";
 declare global {
   var testTab: { shown: { title: string; body?: string }[]; hide(value: boolean): void };
 }
-
-const browserTest = (name: string, fn: () => Promise<void>) =>
-  Deno.test({
-    name,
-    ignore: skipBrowserTests(),
-    // playwright-core keeps internal timers across pages; everything it starts is closed at the end.
-    sanitizeOps: false,
-    sanitizeResources: false,
-    fn,
-  });
 
 browserTest(
   "the dashboard's chart is drawn by the registry, there without JavaScript, and moves live",

@@ -5,19 +5,9 @@
  * every test here failed before its fix.
  */
 import assert from "node:assert/strict";
-import { launchBrowser, skipBrowserTests } from "../support/browser.ts";
+import { browserTest, launchBrowser } from "../support/browser.ts";
 import { TestNetwork } from "../support/network.ts";
 import { knownPeers, waitUntil } from "../support/wait.ts";
-
-const browserTest = (name: string, fn: () => Promise<void>) =>
-  Deno.test({
-    name,
-    ignore: skipBrowserTests(),
-    // playwright-core keeps internal timers across pages; everything it starts is closed at the end.
-    sanitizeOps: false,
-    sanitizeResources: false,
-    fn,
-  });
 
 browserTest(
   "the header shows the ID of the conversation on screen, not the first contact's",

@@ -12,19 +12,9 @@
 import assert from "node:assert/strict";
 import type { Page } from "playwright-core";
 import { violationsInBothSchemes } from "../support/axe.ts";
-import { artifactPath, launchBrowser, skipBrowserTests } from "../support/browser.ts";
+import { artifactPath, browserTest, launchBrowser } from "../support/browser.ts";
 import { TestNetwork } from "../support/network.ts";
 import { knownPeers, waitUntil } from "../support/wait.ts";
-
-const browserTest = (name: string, fn: () => Promise<void>) =>
-  Deno.test({
-    name,
-    ignore: skipBrowserTests(),
-    // playwright-core keeps internal timers across pages; everything it starts is closed at the end.
-    sanitizeOps: false,
-    sanitizeResources: false,
-    fn,
-  });
 
 const HOSTILE = '<img src=x onerror="document.title=1">';
 

@@ -13,6 +13,18 @@ import { waitUntil } from "../support/wait.ts";
 
 const OPEN_FILES = 64;
 const CONNECTIONS = 120;
+/**
+ * A peer listener's limits would close the flood before it used every
+ * descriptor: lifted, so that accept() itself is what fails.
+ */
+const UNLIMITED_LISTENER = [
+  "--link-connections-per-second",
+  "100000",
+  "--max-pending-links-per-ip",
+  "1000",
+  "--max-pending-links",
+  "1000",
+];
 
 /** Opens `count` idle connections to `address` (more than the target can accept). */
 async function flood(address: string, count: number): Promise<Deno.TcpConn[]> {
@@ -61,16 +73,7 @@ Deno.test("a peer out of file descriptors keeps its chats and accepts links agai
     registry: registry.address,
     dataDir: `${dir.path}/b`,
     openFilesLimit: OPEN_FILES,
-    // Its listener's limits would close the flood before it used every
-    // descriptor: lift them, so accept() itself is what fails.
-    args: [
-      "--link-connections-per-second",
-      "100000",
-      "--max-pending-links-per-ip",
-      "1000",
-      "--max-pending-links",
-      "1000",
-    ],
+    args: UNLIMITED_LISTENER,
   });
   await using alice = await PeerProcess.start("alice", {
     registry: registry.address,
@@ -95,14 +98,7 @@ Deno.test("a peer out of file descriptors while its registry is away keeps tryin
     registry: address,
     dataDir: `${dir.path}/b`,
     openFilesLimit: OPEN_FILES,
-    args: [
-      "--link-connections-per-second",
-      "100000",
-      "--max-pending-links-per-ip",
-      "1000",
-      "--max-pending-links",
-      "1000",
-    ],
+    args: UNLIMITED_LISTENER,
   });
   await bob.waitFor("registered");
   await registry.stop();

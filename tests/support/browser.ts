@@ -37,6 +37,22 @@ export function skipBrowserTests(): boolean {
   return true;
 }
 
+/**
+ * A test that drives a real browser: skipped as {@linkcode skipBrowserTests}
+ * says, and without Deno's op and resource sanitizers, because
+ * playwright-core keeps internal timers across pages (everything a test
+ * starts is closed at its end).
+ */
+export function browserTest(name: string, fn: () => Promise<void>): void {
+  Deno.test({
+    name,
+    ignore: skipBrowserTests(),
+    sanitizeOps: false,
+    sanitizeResources: false,
+    fn,
+  });
+}
+
 /** Launches headless Chromium; closes it on dispose. */
 export async function launchBrowser(): Promise<Browser & AsyncDisposable> {
   const executablePath = findChromium();
