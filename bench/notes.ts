@@ -106,7 +106,7 @@ instances' liveness ticks, none per beat), Redis at 0.4% of a core and 17.6 MiB.
 want a quiet machine. The move grace (docs/CLUSTER.md) now keeps a dead instance's peers listed
 for 10 s after its deadline, so row 10 counts departures for 24 s after the kill.
 
-**12 — file throughput (13% of the slower baseline in the recorded run, 75.5 MiB/s at load average 11–12; 8–18% before; target 50%).** Profiled with \`--cpu-prof\`
+**12 — file throughput (12% of the slower baseline in the recorded run, 146.2 MiB/s against SHA-256's 1.22 GiB/s at load average ~3; 13% at load 11–12 after the changes below, 75.5 MiB/s; 8–18% before; target 50%).** Profiled with \`--cpu-prof\`
 on both peer processes (two 256 MiB transfers, load average ~3): the receiver's thread was 46% idle
 and the sender's 72% — one serial chain per chunk, each step waiting for the one before: the
 sender sealed one chunk at a time (WebCrypto, another thread) while its own thread waited; the
@@ -131,7 +131,7 @@ same machine: 3.0 GB/s for 512 KiB. Reaching 50% needs AES at that speed (OpenSS
 through \`Deno.dlopen\`, which asks for \`--allow-ffi\` and a fallback where it is missing — not
 done: a new native dependency and permission is a product decision) or a third core.
 
-**13 — chat during a transfer (6.5× the idle round trip in the recorded run, p50 38.5 ms; 31–68× before).** A chat message queued
+**13 — chat during a transfer (3.2× the idle round trip in the recorded run, p50 18.3 ms at load ~3; 6.5× at load 11–12; 31–68× before).** A chat message queued
 behind the chunks in flight (16 × 512 KiB, sealed and in the stream's queue) waited for all of
 them. Now a sealed link keeps messages carrying bytes in a queue of their own and seals one only
 when no other message waits and the stream holds less than 1 MiB unwritten
