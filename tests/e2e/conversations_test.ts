@@ -32,7 +32,7 @@ Deno.test("a broadcast shows as a broadcast in /history with one of its recipien
     registry: network.registry.address,
     dataDir: `${network.dir}/alice`,
   });
-  await alice.waitForLine(/^\* 1 online:$/); // bob is on alice's list
+  await alice.waitForOnline(1); // bob is on alice's list
   await alice.writeLine("/all lunch?");
   await bob.waitFor("message", { test: (e) => e.text === "lunch?" && e.broadcast });
   await bob.command({ cmd: "broadcast", text: "who is in?" });

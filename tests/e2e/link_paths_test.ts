@@ -60,7 +60,7 @@ Deno.test("the terminal says when a link is relayed, and /peers shows the path p
     args,
   });
   // The peer list arrives after "registered": /msg needs bob in it.
-  await alice.waitForLine(/^\* 1 online:$/);
+  await alice.waitForOnline(1);
   await alice.writeLine("/msg bob over the relay");
   await bob.waitFor("message", { test: (e) => e.text === "over the relay" });
   await alice.waitForLine(/^\* link to bob: relayed by the registry, still end-to-end encrypted$/);

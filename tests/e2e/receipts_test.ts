@@ -53,7 +53,7 @@ Deno.test("terminal receipts name their message; a broadcast gets one summary li
     registry: network.registry.address,
     dataDir: `${network.dir}/alice`,
   });
-  await waitUntil(() => alice.lines.some((l) => /^\* 3 online:$/.test(l)), "alice to see three");
+  await alice.waitForOnline(3);
 
   let mark = alice.lines.length;
   await alice.writeLine("/msg bob see you tomorrow at the usual place by the river");

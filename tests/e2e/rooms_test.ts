@@ -190,7 +190,7 @@ Deno.test("the terminal creates a room, posts with #ROOM, lists rooms and shows 
     dataDir: `${network.dir}/alice`,
   });
   await bob.waitFor("peer_joined", { test: (e) => e.peer.name === "alice" });
-  await alice.waitForLine(/^\* 1 online:$/);
+  await alice.waitForOnline(1);
   let mark = alice.lines.length;
   await alice.writeLine("/room create team bob");
   await alice.waitForLine(/^\* #team \(version 1, by alice\): alice, bob$/, mark);

@@ -22,7 +22,7 @@ Deno.test("the terminal chat understands its commands and explains mistakes", as
 
   let mark = alice.lines.length;
   await alice.writeLine("/peers");
-  await alice.waitForLine(/^\* 1 online:$/, mark);
+  await alice.waitForOnline(1, mark);
   await alice.waitForLine(
     new RegExp(`^  bob\\s+${bob.id.slice(0, 8)}  127\\.0\\.0\\.1:\\d+$`),
     mark,

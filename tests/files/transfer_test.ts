@@ -66,7 +66,7 @@ Deno.test("the terminal sends with /send, answers with /accept ID, and lists wit
   const source = `${dir.path}/plan.txt`;
   const sha256 = await randomFile(source, 1000);
   // The peer list arrives after "registered": /send needs bob in it.
-  await alice.waitForLine(/^\* 1 online:$/);
+  await alice.waitForOnline(1);
   await alice.writeLine(`/send bob ${source}`);
   await alice.waitForLine(/^\* offering plan\.txt \(1000 B\) to bob \([0-9a-f]{8}\); it waits/);
   const offer = await bob.waitFor("file_offer");

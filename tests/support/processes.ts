@@ -339,4 +339,12 @@ export class TerminalPeerProcess extends RoleProcess {
     await peer.waitForLine(options.waitRegistered ?? true ? /registered with/ : /^p2pchat — /);
     return peer;
   }
+
+  /**
+   * Waits for the peer list's header saying `count` peers are online (from
+   * line `after` on): the sign that the registry's list has reached the chat.
+   */
+  async waitForOnline(count: number, after = 0): Promise<string> {
+    return await this.waitForLine(new RegExp(`^\\* ${count} online:$`), after);
+  }
 }
