@@ -1,29 +1,22 @@
 import assert from "node:assert/strict";
 import { FlakyProxy } from "../../demo/mod.ts";
 import { parseHostPort } from "../../protocol/mod.ts";
-import { PeerProcess, RegistryProcess } from "../support/processes.ts";
-import { tempDir } from "../support/temp_dir.ts";
+import { TestNetwork } from "../support/network.ts";
+import type { PeerProcess } from "../support/processes.ts";
 import { knownPeers, waitUntil } from "../support/wait.ts";
 
 const COUNT = 300;
 
 Deno.test("links cut again and again under traffic lose nothing and double nothing", async () => {
-  await using dir = await tempDir();
-  await using registry = await RegistryProcess.start();
   // Alice reaches bob only through a relay the test can cut.
   await using relay = new FlakyProxy({ hostname: "127.0.0.1", port: 9 });
-  await using bob = await PeerProcess.start("bob", {
-    registry: registry.address,
-    dataDir: `${dir.path}/b`,
+  await using network = await TestNetwork.start();
+  const bob = await network.peer("bob", {
     args: ["--advertise", `127.0.0.1:${relay.address.port}`],
   });
   relay.retarget(parseHostPort(bob.listen));
   // Direct links only: a punched or relayed one would go round the proxy.
-  await using alice = await PeerProcess.start("alice", {
-    registry: registry.address,
-    dataDir: `${dir.path}/a`,
-    args: ["--link-paths", "direct"],
-  });
+  const alice = await network.peer("alice", { args: ["--link-paths", "direct"] });
   await waitUntil(() => knownPeers(alice).includes("bob"), "alice to see bob");
 
   let cuts = 0;

@@ -1,14 +1,10 @@
 import assert from "node:assert/strict";
 import { TestNetwork } from "../support/network.ts";
-import { TerminalPeerProcess } from "../support/processes.ts";
 
 Deno.test("a multi-line message is indented under its sender in the terminal", async () => {
   await using network = await TestNetwork.start();
   const carol = await network.peer("carol");
-  await using alice = await TerminalPeerProcess.start("alice", {
-    registry: network.registry.address,
-    dataDir: `${network.dir}/alice`,
-  });
+  const alice = await network.terminalPeer("alice");
   await carol.waitFor("peer_joined", { test: (e) => e.peer.name === "alice" });
   const mark = alice.lines.length;
   await carol.command({
@@ -28,10 +24,7 @@ Deno.test("a multi-line message is indented under its sender in the terminal", a
 Deno.test("a broadcast shows as a broadcast in /history with one of its recipients", async () => {
   await using network = await TestNetwork.start();
   const bob = await network.peer("bob");
-  await using alice = await TerminalPeerProcess.start("alice", {
-    registry: network.registry.address,
-    dataDir: `${network.dir}/alice`,
-  });
+  const alice = await network.terminalPeer("alice");
   await alice.waitForOnline(1); // bob is on alice's list
   await alice.writeLine("/all lunch?");
   await bob.waitFor("message", { test: (e) => e.text === "lunch?" && e.broadcast });

@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
-import { PeerProcess, RegistryProcess } from "../support/processes.ts";
-import { tempDir } from "../support/temp_dir.ts";
+import { TestNetwork } from "../support/network.ts";
 import { parseHostPort } from "../../protocol/mod.ts";
 
 /** Opens a connection, writes `bytes`, and returns everything read until close. */
@@ -40,16 +39,10 @@ const frame = (json: string) => {
 };
 
 Deno.test("garbage sent to the registry and to a peer gets an error frame; chat goes on", async () => {
-  await using dir = await tempDir();
-  await using registry = await RegistryProcess.start();
-  await using alice = await PeerProcess.start("alice", {
-    registry: registry.address,
-    dataDir: `${dir.path}/a`,
-  });
-  await using bob = await PeerProcess.start("bob", {
-    registry: registry.address,
-    dataDir: `${dir.path}/b`,
-  });
+  await using network = await TestNetwork.start();
+  const { registry } = network;
+  const alice = await network.peer("alice");
+  const bob = await network.peer("bob");
 
   const cases = (hello: string): [string, Uint8Array, string][] => [
     ["an HTTP request", encoder.encode("GET / HTTP/1.1\r\nHost: x\r\n\r\n"), "frame_too_large"],
@@ -87,9 +80,6 @@ Deno.test("garbage sent to the registry and to a peer gets an error frame; chat 
   await alice.command({ cmd: "send", to: "bob", text: "still fine?" });
   const message = await bob.waitFor("message", { test: (e) => e.text === "still fine?" });
   await alice.waitFor("delivered", { test: (e) => e.id === message.id });
-  await using carol = await PeerProcess.start("carol", {
-    registry: registry.address,
-    dataDir: `${dir.path}/c`,
-  });
+  const carol = await network.peer("carol");
   await alice.waitFor("peer_joined", { test: (e) => e.peer.id === carol.id });
 });

@@ -1,30 +1,19 @@
 import assert from "node:assert/strict";
-import { PeerProcess, RegistryProcess } from "../support/processes.ts";
-import { tempDir } from "../support/temp_dir.ts";
+import { TestNetwork } from "../support/network.ts";
 import { waitUntil } from "../support/wait.ts";
 
 Deno.test("a peer restarted with the same data dir keeps its ID, and others see the same peer", async () => {
-  await using dir = await tempDir();
-  await using registry = await RegistryProcess.start();
-  await using bob = await PeerProcess.start("bob", {
-    registry: registry.address,
-    dataDir: `${dir.path}/b`,
-  });
+  await using network = await TestNetwork.start();
+  const bob = await network.peer("bob");
 
-  const first = await PeerProcess.start("alice", {
-    registry: registry.address,
-    dataDir: `${dir.path}/a`,
-  });
+  const first = await network.peer("alice");
   const firstId = first.id;
   assert.equal(await first.quit(), 0);
   await first[Symbol.asyncDispose]();
-  const key = await Deno.stat(`${dir.path}/a/identity.json`);
+  const key = await Deno.stat(`${network.dir}/alice/identity.json`);
   assert.equal(key.mode! & 0o777, 0o600, "the private key is readable by its owner only");
 
-  await using again = await PeerProcess.start("alice", {
-    registry: registry.address,
-    dataDir: `${dir.path}/a`,
-  });
+  const again = await network.peer("alice");
   assert.equal(again.id, firstId);
   const aliceJoins = await waitUntil(() => {
     const joins = bob.all("peer_joined").filter((e) => e.peer.name === "alice");
@@ -32,25 +21,14 @@ Deno.test("a peer restarted with the same data dir keeps its ID, and others see 
   }, "bob to see alice join twice");
   assert.deepEqual(aliceJoins.map((e) => e.peer.id), [firstId, firstId]);
 
-  await using other = await PeerProcess.start("alice2", {
-    registry: registry.address,
-    dataDir: `${dir.path}/c`,
-  });
+  const other = await network.peer("alice2");
   assert.notEqual(other.id, firstId, "a different data dir is a different identity");
 });
 
 Deno.test("a second peer claiming an online name is refused and exits with status 1", async () => {
-  await using dir = await tempDir();
-  await using registry = await RegistryProcess.start();
-  await using alice = await PeerProcess.start("alice", {
-    registry: registry.address,
-    dataDir: `${dir.path}/a`,
-  });
-  await using impostor = await PeerProcess.start("Alice", {
-    registry: registry.address,
-    dataDir: `${dir.path}/x`,
-    waitRegistered: false,
-  });
+  await using network = await TestNetwork.start();
+  const alice = await network.peer("alice");
+  const impostor = await network.peer("Alice", { dataDir: "impostor", waitRegistered: false });
   const refusal = await impostor.waitFor("error");
   assert.match(refusal.message, /Name "Alice" is in use by another online peer/);
   assert.equal((await impostor.exited).code, 1);

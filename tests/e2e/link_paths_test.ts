@@ -6,7 +6,6 @@
 
 import assert from "node:assert/strict";
 import { TestNetwork } from "../support/network.ts";
-import { TerminalPeerProcess } from "../support/processes.ts";
 
 Deno.test("peers restricted to relaying chat through the registry; the link says relayed", async () => {
   await using net = await TestNetwork.start();
@@ -54,11 +53,7 @@ Deno.test("the terminal says when a link is relayed, and /peers shows the path p
   await using net = await TestNetwork.start();
   const args = ["--link-paths", "relay"];
   await using bob = await net.peer("bob", { args });
-  await using alice = await TerminalPeerProcess.start("alice", {
-    registry: net.registry.address,
-    dataDir: `${net.dir}/alice`,
-    args,
-  });
+  const alice = await net.terminalPeer("alice", { args });
   // The peer list arrives after "registered": /msg needs bob in it.
   await alice.waitForOnline(1);
   await alice.writeLine("/msg bob over the relay");

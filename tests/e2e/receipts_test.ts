@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
 import { TestNetwork } from "../support/network.ts";
-import { TerminalPeerProcess } from "../support/processes.ts";
 import { knownPeers, waitUntil } from "../support/wait.ts";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -49,10 +48,7 @@ Deno.test("terminal receipts name their message; a broadcast gets one summary li
   const bob = await network.peer("bob");
   const carol = await network.peer("carol");
   const dave = await network.peer("dave");
-  await using alice = await TerminalPeerProcess.start("alice", {
-    registry: network.registry.address,
-    dataDir: `${network.dir}/alice`,
-  });
+  const alice = await network.terminalPeer("alice");
   await alice.waitForOnline(3);
 
   let mark = alice.lines.length;
@@ -83,10 +79,7 @@ Deno.test("terminal receipts name their message; a broadcast gets one summary li
 Deno.test("/cancel takes a unique ID prefix of 6+ characters and says it worked", async () => {
   await using network = await TestNetwork.start();
   const dave = await network.peer("dave");
-  await using alice = await TerminalPeerProcess.start("alice", {
-    registry: network.registry.address,
-    dataDir: `${network.dir}/alice`,
-  });
+  const alice = await network.terminalPeer("alice");
   await alice.waitForLine(/^ {2}dave /);
   await dave.quit();
   await alice.waitForLine(/^\* dave left \(bye\)$/);
@@ -132,11 +125,7 @@ Deno.test("/cancel takes a unique ID prefix of 6+ characters and says it worked"
 Deno.test("with a web window beside the terminal, printing a message does not mark it read", async () => {
   await using network = await TestNetwork.start();
   const bob = await network.peer("bob");
-  await using alice = await TerminalPeerProcess.start("alice", {
-    registry: network.registry.address,
-    dataDir: `${network.dir}/alice`,
-    args: ["--web"],
-  });
+  const alice = await network.terminalPeer("alice", { args: ["--web"] });
   const url = new URL((await alice.waitForLine(/^\* chat window: /)).split(": ")[1]);
   await bob.waitFor("peer_joined", { test: (e) => e.peer.name === "alice" });
   await bob.command({ cmd: "send", to: "alice", text: "seen where?" });

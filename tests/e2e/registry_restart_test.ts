@@ -1,22 +1,14 @@
 import assert from "node:assert/strict";
 import { TestNetwork } from "../support/network.ts";
-import { PeerProcess, RegistryProcess } from "../support/processes.ts";
-import { tempDir } from "../support/temp_dir.ts";
+import { type PeerProcess, RegistryProcess } from "../support/processes.ts";
 import { knownPeers, sameNames, waitUntil } from "../support/wait.ts";
 
 Deno.test("peers keep chatting while the registry is down and re-register when it returns", async () => {
-  await using dir = await tempDir();
-  const first = await RegistryProcess.start();
-  const address = first.address;
-  await using alice = await PeerProcess.start("alice", {
-    registry: address,
-    dataDir: `${dir.path}/a`,
-  });
-  await using bob = await PeerProcess.start("bob", { registry: address, dataDir: `${dir.path}/b` });
-  await using carol = await PeerProcess.start("carol", {
-    registry: address,
-    dataDir: `${dir.path}/c`,
-  });
+  await using network = await TestNetwork.start();
+  const address = network.registry.address;
+  const alice = await network.peer("alice");
+  const bob = await network.peer("bob");
+  const carol = await network.peer("carol");
   const everyone = [alice, bob, carol];
   for (const peer of everyone) {
     const others = ["alice", "bob", "carol"].filter((n) => n !== peer.name);
@@ -25,8 +17,8 @@ Deno.test("peers keep chatting while the registry is down and re-register when i
 
   // The registry dies without a word.
   const marks = everyone.map((p) => p.mark());
-  first.kill("SIGKILL");
-  await first[Symbol.asyncDispose]();
+  network.registry.kill("SIGKILL");
+  await network.registry.exited;
   for (const [i, peer] of everyone.entries()) {
     const lost = await peer.waitFor("registry_lost", { after: marks[i] });
     assert.equal(lost.registry, address);
@@ -51,11 +43,8 @@ Deno.test("peers keep chatting while the registry is down and re-register when i
     const others = ["alice", "bob", "carol"].filter((n) => n !== peer.name);
     await waitUntil(() => sameNames(knownPeers(peer), others), `${peer.name} to converge`);
   }
-  // And the new registry's list is whole: a newcomer sees all three.
-  await using dave = await PeerProcess.start("dave", {
-    registry: second.address,
-    dataDir: `${dir.path}/d`,
-  });
+  // And the new registry's list is whole: a newcomer (to the same address) sees all three.
+  const dave = await network.peer("dave");
   await waitUntil(
     () => sameNames(knownPeers(dave), ["alice", "bob", "carol"]),
     "dave to see the three who came back",
@@ -131,12 +120,9 @@ Deno.test("a registry restart does not look like everyone left: only a peer that
 });
 
 Deno.test("a registry stopped with SIGTERM says goodbye and exits 0", async () => {
-  await using dir = await tempDir();
-  await using registry = await RegistryProcess.start();
-  await using alice = await PeerProcess.start("alice", {
-    registry: registry.address,
-    dataDir: `${dir.path}/a`,
-  });
+  await using network = await TestNetwork.start();
+  const { registry } = network;
+  const alice = await network.peer("alice");
   const mark = alice.mark();
   assert.equal(await registry.stop(), 0);
   const lost = await alice.waitFor("registry_lost", { after: mark });
@@ -149,16 +135,10 @@ Deno.test(
     ignore: Deno.build.os === "windows",
   },
   async () => {
-    await using dir = await tempDir();
-    await using registry = await RegistryProcess.start();
-    await using alice = await PeerProcess.start("alice", {
-      registry: registry.address,
-      dataDir: `${dir.path}/a`,
-    });
-    await using bob = await PeerProcess.start("bob", {
-      registry: registry.address,
-      dataDir: `${dir.path}/b`,
-    });
+    await using network = await TestNetwork.start();
+    const { registry } = network;
+    const alice = await network.peer("alice");
+    const bob = await network.peer("bob");
     await alice.waitFor("peer_joined", { test: (e) => e.peer.id === bob.id });
 
     const mark = alice.mark();

@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import type { PeerEvent } from "../../peer/mod.ts";
 import { TestNetwork } from "../support/network.ts";
-import { type PeerProcess, TerminalPeerProcess } from "../support/processes.ts";
+import type { PeerProcess } from "../support/processes.ts";
 
 type RoomEvent = Extract<PeerEvent, { event: "room" }>;
 
@@ -185,10 +185,7 @@ Deno.test("only the creator invites; an invited peer joins the room's next posts
 Deno.test("the terminal creates a room, posts with #ROOM, lists rooms and shows a room's history", async () => {
   await using network = await TestNetwork.start();
   const bob = await network.peer("bob");
-  await using alice = await TerminalPeerProcess.start("alice", {
-    registry: network.registry.address,
-    dataDir: `${network.dir}/alice`,
-  });
+  const alice = await network.terminalPeer("alice");
   await bob.waitFor("peer_joined", { test: (e) => e.peer.name === "alice" });
   await alice.waitForOnline(1);
   let mark = alice.lines.length;

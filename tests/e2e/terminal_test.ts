@@ -1,20 +1,12 @@
 import assert from "node:assert/strict";
-import { PeerProcess, RegistryProcess, TerminalPeerProcess } from "../support/processes.ts";
-import { tempDir } from "../support/temp_dir.ts";
+import { TestNetwork } from "../support/network.ts";
 import { bundlePath } from "../support/bundle.ts";
 import { waitUntil } from "../support/wait.ts";
 
 Deno.test("the terminal chat understands its commands and explains mistakes", async () => {
-  await using dir = await tempDir();
-  await using registry = await RegistryProcess.start();
-  await using bob = await PeerProcess.start("bob", {
-    registry: registry.address,
-    dataDir: `${dir.path}/b`,
-  });
-  await using alice = await TerminalPeerProcess.start("alice", {
-    registry: registry.address,
-    dataDir: `${dir.path}/a`,
-  });
+  await using network = await TestNetwork.start();
+  const bob = await network.peer("bob");
+  const alice = await network.terminalPeer("alice");
   assert.match(
     alice.lines[0],
     /^p2pchat — you are alice \([a-z2-7]{8}\), listening on 127\.0\.0\.1:\d+/,
@@ -77,12 +69,8 @@ Deno.test({
   // `script` (util-linux) gives the peer a real pseudo-terminal.
   ignore: !hasScript || Deno.build.os !== "linux",
   async fn() {
-    await using dir = await tempDir();
-    await using registry = await RegistryProcess.start();
-    await using bob = await PeerProcess.start("bob", {
-      registry: registry.address,
-      dataDir: `${dir.path}/b`,
-    });
+    await using network = await TestNetwork.start();
+    const bob = await network.peer("bob");
     const command = [
       Deno.execPath(),
       "run",
@@ -90,7 +78,8 @@ Deno.test({
       await bundlePath(),
       "peer",
     ]
-      .concat(["--name", "alice", "--registry", registry.address, "--data-dir", `${dir.path}/a`])
+      .concat(["--name", "alice", "--registry", network.registry.address])
+      .concat(["--data-dir", `${network.dir}/alice`])
       .map((arg) => `'${arg}'`).join(" ");
     const child = new Deno.Command("script", {
       args: ["-qfec", command, "/dev/null"],

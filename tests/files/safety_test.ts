@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { newMessageId } from "../../protocol/mod.ts";
 import { LinkEnd } from "../support/link_end.ts";
-import { PeerProcess, RegistryProcess } from "../support/processes.ts";
+import { TestNetwork } from "../support/network.ts";
 import { tempDir } from "../support/temp_dir.ts";
 import { knownPeers, waitUntil } from "../support/wait.ts";
 import { randomFile, sha256Of } from "../support/files.ts";
@@ -10,15 +10,11 @@ import { randomFile, sha256Of } from "../support/files.ts";
 const CHUNK = 256 * 1024;
 
 Deno.test("a hostile sender's path-like name stays in the download dir, beside (not over) an existing file, and a corrupt chunk is fetched again", async () => {
-  await using dir = await tempDir();
-  await using registry = await RegistryProcess.start();
-  await using bob = await PeerProcess.start("bob", {
-    registry: registry.address,
-    dataDir: `${dir.path}/b`,
-    args: ["--download-dir", `${dir.path}/downloads`],
-  });
-  await Deno.mkdir(`${dir.path}/downloads`);
-  await Deno.writeTextFile(`${dir.path}/downloads/evil.txt`, "bob's own file");
+  await using network = await TestNetwork.start();
+  const downloads = `${network.dir}/downloads`;
+  const bob = await network.peer("bob", { args: ["--download-dir", downloads] });
+  await Deno.mkdir(downloads);
+  await Deno.writeTextFile(`${downloads}/evil.txt`, "bob's own file");
 
   // A file of two chunks and a bit, offered under a name that tries to climb out.
   const data = crypto.getRandomValues(new Uint8Array(2 * CHUNK + 100).subarray(0, 65536));
@@ -65,9 +61,9 @@ Deno.test("a hostile sender's path-like name stays in the download dir, beside (
 
   await bob.command({ cmd: "accept_file", id });
   const done = await bob.waitFor("file_done");
-  assert.equal(done.path, `${dir.path}/downloads/evil (1).txt`);
+  assert.equal(done.path, `${downloads}/evil (1).txt`);
   assert.equal(await sha256Of(done.path), sha256);
-  assert.equal(await Deno.readTextFile(`${dir.path}/downloads/evil.txt`), "bob's own file");
+  assert.equal(await Deno.readTextFile(`${downloads}/evil.txt`), "bob's own file");
   assert.deepEqual(requests.toSorted(), [0, 1, 1, 2], "chunk 1 was asked for again");
   assert.match(bob.stderr, /failed its SHA-256/);
   await mallory.waitFor(
@@ -76,24 +72,17 @@ Deno.test("a hostile sender's path-like name stays in the download dir, beside (
   );
   // Nothing landed outside the download directory.
   assert.deepEqual(
-    [...Deno.readDirSync(dir.path)].map((e) => e.name).toSorted(),
-    ["b", "downloads"],
+    [...Deno.readDirSync(network.dir)].map((e) => e.name).toSorted(),
+    ["bob", "downloads"],
   );
 });
 
 Deno.test("a declined offer tells the sender, and a file changed after its offer fails clearly", async () => {
-  await using dir = await tempDir();
-  await using registry = await RegistryProcess.start();
-  await using alice = await PeerProcess.start("alice", {
-    registry: registry.address,
-    dataDir: `${dir.path}/a`,
-  });
-  await using bob = await PeerProcess.start("bob", {
-    registry: registry.address,
-    dataDir: `${dir.path}/b`,
-    args: ["--download-dir", `${dir.path}/downloads`],
-  });
-  const source = `${dir.path}/notes.txt`;
+  await using network = await TestNetwork.start();
+  const downloads = `${network.dir}/downloads`;
+  const alice = await network.peer("alice");
+  const bob = await network.peer("bob", { args: ["--download-dir", downloads] });
+  const source = `${network.dir}/notes.txt`;
   await randomFile(source, 1000);
   // send_file needs bob in alice's list.
   await waitUntil(() => knownPeers(alice).includes("bob"), "alice to list bob");
@@ -108,7 +97,7 @@ Deno.test("a declined offer tells the sender, and a file changed after its offer
   assert.match(refused.message, /notes\.txt .* is declined, not waiting for an answer/);
 
   // Offered, then edited before bob accepts: alice refuses to send it.
-  const changing = `${dir.path}/draft.bin`;
+  const changing = `${network.dir}/draft.bin`;
   await randomFile(changing, 600 * 1024);
   await alice.command({ cmd: "send_file", to: "bob", path: changing });
   const second = await bob.waitFor("file_offer", { test: (e) => e.name === "draft.bin" });
@@ -120,12 +109,13 @@ Deno.test("a declined offer tells the sender, and a file changed after its offer
     /draft\.bin changed since it was offered \(size 614400 → 614410 bytes\)/,
   );
   await alice.waitFor("file_failed", { test: (e) => e.id === second.id });
-  assert.deepEqual([...Deno.readDirSync(`${dir.path}/downloads`)], [], "no .part is left");
+  assert.deepEqual([...Deno.readDirSync(downloads)], [], "no .part is left");
 });
 
 Deno.test("a download dir with less free space than the file is refused in one line", {
   ignore: Deno.uid() !== 0,
 }, async () => {
+  // The small filesystem outlives the network: its peers stop before it is unmounted.
   await using dir = await tempDir();
   const small = `${dir.path}/small`;
   await Deno.mkdir(small);
@@ -134,15 +124,9 @@ Deno.test("a download dir with less free space than the file is refused in one l
   }).output();
   assert.ok(mount.success, new TextDecoder().decode(mount.stderr));
   try {
-    await using registry = await RegistryProcess.start();
-    await using alice = await PeerProcess.start("alice", {
-      registry: registry.address,
-      dataDir: `${dir.path}/a`,
-    });
-    await using bob = await PeerProcess.start("bob", {
-      registry: registry.address,
-      dataDir: `${dir.path}/b`,
-    });
+    await using network = await TestNetwork.start();
+    const alice = await network.peer("alice");
+    const bob = await network.peer("bob");
     const source = `${dir.path}/video.mp4`;
     await randomFile(source, 3 * 1024 * 1024);
     // send_file needs bob in alice's list.

@@ -1,22 +1,13 @@
 import assert from "node:assert/strict";
-import { PeerProcess, RegistryProcess, TerminalPeerProcess } from "../support/processes.ts";
-import { tempDir } from "../support/temp_dir.ts";
+import { TestNetwork } from "../support/network.ts";
 import { knownPeers, waitUntil } from "../support/wait.ts";
 import { randomFile, sha256Of } from "../support/files.ts";
 
 Deno.test("a file offered, accepted and received arrives whole, with the hash the sender announced", async () => {
-  await using dir = await tempDir();
-  await using registry = await RegistryProcess.start();
-  await using alice = await PeerProcess.start("alice", {
-    registry: registry.address,
-    dataDir: `${dir.path}/a`,
-  });
-  await using bob = await PeerProcess.start("bob", {
-    registry: registry.address,
-    dataDir: `${dir.path}/b`,
-    args: ["--download-dir", `${dir.path}/downloads`],
-  });
-  const source = `${dir.path}/holiday photos.tar`;
+  await using network = await TestNetwork.start();
+  const alice = await network.peer("alice");
+  const bob = await network.peer("bob", { args: ["--download-dir", `${network.dir}/downloads`] });
+  const source = `${network.dir}/holiday photos.tar`;
   const sha256 = await randomFile(source, 5 * 1024 * 1024 + 12345);
 
   // send_file needs bob in alice's list.
@@ -40,30 +31,24 @@ Deno.test("a file offered, accepted and received arrives whole, with the hash th
   // A prefix of the ID is enough.
   await bob.command({ cmd: "accept_file", id: offer.id.slice(0, 10) });
   const done = await bob.waitFor("file_done", { test: (e) => e.id === offer.id });
-  assert.equal(done.path, `${dir.path}/downloads/holiday photos.tar`);
+  assert.equal(done.path, `${network.dir}/downloads/holiday photos.tar`);
   assert.equal(done.sha256, sha256);
   assert.equal(await sha256Of(done.path), sha256);
   const sent = await alice.waitFor("file_done", { test: (e) => e.id === offer.id });
   assert.equal(sent.sha256, sha256);
   assert.ok(bob.all("file_progress").length >= 1, "progress was reported");
   // Nothing but the file is left: no .part.
-  const names = [...Deno.readDirSync(`${dir.path}/downloads`)].map((e) => e.name);
+  const names = [...Deno.readDirSync(`${network.dir}/downloads`)].map((e) => e.name);
   assert.deepEqual(names, ["holiday photos.tar"]);
 });
 
 Deno.test("the terminal sends with /send, answers with /accept ID, and lists with /files", async () => {
-  await using dir = await tempDir();
-  await using registry = await RegistryProcess.start();
-  await using bob = await PeerProcess.start("bob", {
-    registry: registry.address,
-    dataDir: `${dir.path}/b`,
+  await using network = await TestNetwork.start();
+  const bob = await network.peer("bob");
+  const alice = await network.terminalPeer("alice", {
+    args: ["--download-dir", `${network.dir}/in`],
   });
-  await using alice = await TerminalPeerProcess.start("alice", {
-    registry: registry.address,
-    dataDir: `${dir.path}/a`,
-    args: ["--download-dir", `${dir.path}/in`],
-  });
-  const source = `${dir.path}/plan.txt`;
+  const source = `${network.dir}/plan.txt`;
   const sha256 = await randomFile(source, 1000);
   // The peer list arrives after "registered": /send needs bob in it.
   await alice.waitForOnline(1);
@@ -75,7 +60,7 @@ Deno.test("the terminal sends with /send, answers with /accept ID, and lists wit
   await alice.waitForLine(/^\* plan\.txt sent; the receiver checked its SHA-256$/);
   assert.equal(await sha256Of((await bob.waitFor("file_done")).path), sha256);
 
-  const back = `${dir.path}/reply.bin`;
+  const back = `${network.dir}/reply.bin`;
   await randomFile(back, 700 * 1024);
   await bob.command({ cmd: "send_file", to: "alice", path: back });
   const line = await alice.waitForLine(
@@ -85,7 +70,7 @@ Deno.test("the terminal sends with /send, answers with /accept ID, and lists wit
   await alice.writeLine(`/accept ${handle}`);
   await alice.waitForLine(
     new RegExp(
-      `^\\* received reply\\.bin: saved as ${dir.path}/in/reply\\.bin \\(SHA-256 [0-9a-f]{16}… checked\\)$`,
+      `^\\* received reply\\.bin: saved as ${network.dir}/in/reply\\.bin \\(SHA-256 [0-9a-f]{16}… checked\\)$`,
     ),
   );
   const mark = alice.lines.length;

@@ -14,9 +14,8 @@ import type { ChatMessage, PeerInfo } from "../../protocol/mod.ts";
 import { STORE_FILE } from "../../peer/store/mod.ts";
 import { LinkEnd } from "../support/link_end.ts";
 import { mb, MemoryWatch } from "../support/memory_watch.ts";
-import { PeerProcess, RegistryProcess } from "../support/processes.ts";
+import { TestNetwork } from "../support/network.ts";
 import { sampleChat } from "../support/sample_messages.ts";
-import { tempDir } from "../support/temp_dir.ts";
 import { knownPeers, waitUntil } from "../support/wait.ts";
 
 /** How long mallory floods. */
@@ -56,11 +55,8 @@ function typeOf(message: { type: string }): string {
 }
 
 Deno.test("a link that floods a peer is held back: memory and store stay bounded, others still chat", async () => {
-  await using dir = await tempDir();
-  await using registry = await RegistryProcess.start(["--no-dashboard"]);
-  await using bob = await PeerProcess.start("bob", {
-    registry: registry.address,
-    dataDir: `${dir.path}/b`,
+  await using network = await TestNetwork.start(["--no-dashboard"]);
+  const bob = await network.peer("bob", {
     // Rates high enough that only back-pressure and the stored-bytes cap hold the flood.
     args: [
       "--sender-messages-per-minute",
@@ -71,16 +67,13 @@ Deno.test("a link that floods a peer is held back: memory and store stay bounded
       String(STORE_CAP),
     ],
   });
-  await using carol = await PeerProcess.start("carol", {
-    registry: registry.address,
-    dataDir: `${dir.path}/c`,
-  });
+  const carol = await network.peer("carol");
   await waitUntil(() => knownPeers(carol).includes("bob"), "carol to see bob");
   await using mallory = await LinkEnd.start("mallory");
   const bobInfo: PeerInfo = { id: bob.id, name: "bob", address: bob.listen };
   const link = await mallory.pool.linkTo(bobInfo);
 
-  const storeBefore = await storeBytes(`${dir.path}/b`);
+  const storeBefore = await storeBytes(`${network.dir}/bob`);
   await using memory = new MemoryWatch({ bob: bob.child.pid });
   const text = "flood ".repeat(1365); // 8,190 bytes, as a chatty bot would write
   let sent = 0;
@@ -121,7 +114,7 @@ Deno.test("a link that floods a peer is held back: memory and store stay bounded
   await flooding;
 
   const now = await memory.sample();
-  const storeGrowth = (await storeBytes(`${dir.path}/b`)) - storeBefore;
+  const storeGrowth = (await storeBytes(`${network.dir}/bob`)) - storeBefore;
   const acks = mallory.idsOf("ack").length;
   const refusals = mallory.received.filter(({ message }) => typeOf(message) === "refused");
   const reasons = new Map<string, number>();
@@ -151,17 +144,9 @@ Deno.test("a link that floods a peer is held back: memory and store stay bounded
 });
 
 Deno.test("a sender over its rate is told, and what was refused goes again after the window", async () => {
-  await using dir = await tempDir();
-  await using registry = await RegistryProcess.start(["--no-dashboard"]);
-  await using bob = await PeerProcess.start("bob", {
-    registry: registry.address,
-    dataDir: `${dir.path}/b`,
-    args: ["--sender-messages-per-minute", "60"],
-  });
-  await using alice = await PeerProcess.start("alice", {
-    registry: registry.address,
-    dataDir: `${dir.path}/a`,
-  });
+  await using network = await TestNetwork.start(["--no-dashboard"]);
+  const bob = await network.peer("bob", { args: ["--sender-messages-per-minute", "60"] });
+  const alice = await network.peer("alice");
   await waitUntil(() => knownPeers(alice).includes("bob"), "alice to see bob");
   const count = 70;
   for (let i = 0; i < count; i++) await alice.command({ cmd: "send", to: "bob", text: `m${i}` });
@@ -187,42 +172,27 @@ Deno.test("a sender over its rate is told, and what was refused goes again after
 });
 
 Deno.test("a sender whose stored bytes reach the cap gets failed with the reason, after a restart too", async () => {
-  await using dir = await tempDir();
-  await using registry = await RegistryProcess.start(["--no-dashboard"]);
+  await using network = await TestNetwork.start(["--no-dashboard"]);
   const bobArgs = ["--sender-max-stored-bytes", "65536"];
-  const bobFirst = await PeerProcess.start("bob", {
-    registry: registry.address,
-    dataDir: `${dir.path}/b`,
-    args: bobArgs,
-  });
-  await using alice = await PeerProcess.start("alice", {
-    registry: registry.address,
-    dataDir: `${dir.path}/a`,
-  });
-  try {
-    await waitUntil(() => knownPeers(alice).includes("bob"), "alice to see bob");
-    // 10,000 bytes and a row's 128 each: six fit in 65,536, the seventh does not.
-    const big = (i: number) => `${i}`.padEnd(10_000, "x");
-    for (let i = 0; i < 7; i++) await alice.command({ cmd: "send", to: "bob", text: big(i) });
-    const failed = await alice.waitFor("failed", { timeoutMs: 15_000 });
-    assert.match(failed.reason, /^bob's store is full for you: /);
-    await waitUntil(() => alice.all("delivered").length === 6, "six delivered");
-    assert.equal(bobFirst.all("message").length, 6);
-    const mark = alice.mark();
-    await alice.command({ cmd: "outbox" });
-    const outbox = await alice.waitFor("outbox", { after: mark });
-    assert.deepEqual(outbox.messages, [], "the refused message is failed, not left waiting");
-  } finally {
-    // A clean quit (the data dir is free at once), then the pipes closed.
-    await bobFirst.quit().finally(() => bobFirst[Symbol.asyncDispose]());
-  }
+  const bobFirst = await network.peer("bob", { args: bobArgs });
+  const alice = await network.peer("alice");
+  await waitUntil(() => knownPeers(alice).includes("bob"), "alice to see bob");
+  // 10,000 bytes and a row's 128 each: six fit in 65,536, the seventh does not.
+  const big = (i: number) => `${i}`.padEnd(10_000, "x");
+  for (let i = 0; i < 7; i++) await alice.command({ cmd: "send", to: "bob", text: big(i) });
+  const failed = await alice.waitFor("failed", { timeoutMs: 15_000 });
+  assert.match(failed.reason, /^bob's store is full for you: /);
+  await waitUntil(() => alice.all("delivered").length === 6, "six delivered");
+  assert.equal(bobFirst.all("message").length, 6);
+  const outboxMark = alice.mark();
+  await alice.command({ cmd: "outbox" });
+  const outbox = await alice.waitFor("outbox", { after: outboxMark });
+  assert.deepEqual(outbox.messages, [], "the refused message is failed, not left waiting");
+  // A clean quit (the data dir is free at once), then the pipes closed.
+  await bobFirst.quit().finally(() => bobFirst[Symbol.asyncDispose]());
 
   // What bob holds is counted from its store, so a restart does not reset the cap.
-  await using bob = await PeerProcess.start("bob", {
-    registry: registry.address,
-    dataDir: `${dir.path}/b`,
-    args: bobArgs,
-  });
+  const bob = await network.peer("bob", { args: bobArgs });
   await waitUntil(
     () => alice.all("peer_joined").some((e) => e.peer.id === bob.id),
     "alice to see bob again",

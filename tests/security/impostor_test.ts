@@ -11,23 +11,18 @@ import {
   signedPart,
   transcriptBytes,
 } from "../../protocol/mod.ts";
-import { PeerProcess, RegistryProcess } from "../support/processes.ts";
-import { tempDir } from "../support/temp_dir.ts";
+import { TestNetwork } from "../support/network.ts";
 import { knownPeers, waitUntil } from "../support/wait.ts";
 
 Deno.test("a registry entry pointing at someone else's address: handshake fails, message pending, error reported", async () => {
-  await using dir = await tempDir();
-  await using registry = await RegistryProcess.start();
-  const start = (name: string, args: string[] = []) =>
-    PeerProcess.start(name, { registry: registry.address, dataDir: `${dir.path}/${name}`, args });
-  await using mallory = await start("mallory");
+  await using network = await TestNetwork.start();
+  const mallory = await network.peer("mallory");
   // bob is listed at mallory's address (a lying registry would do the same).
-  const misdirected = await start("bob", [
-    "--advertise",
-    mallory.listen.replace("0.0.0.0", "127.0.0.1"),
-  ]);
+  const misdirected = await network.peer("bob", {
+    args: ["--advertise", mallory.listen.replace("0.0.0.0", "127.0.0.1")],
+  });
   const bobId = misdirected.id;
-  await using alice = await start("alice");
+  const alice = await network.peer("alice");
   await waitUntil(() => knownPeers(alice).includes("bob"), "alice to see bob");
 
   await alice.command({ cmd: "send", to: "bob", text: "for bob only" });
@@ -49,22 +44,21 @@ Deno.test("a registry entry pointing at someone else's address: handshake fails,
   // Once bob is listed at his real address, the message goes to him.
   assert.equal(await misdirected.quit(), 0);
   await misdirected[Symbol.asyncDispose]();
-  await using bob = await start("bob");
+  const bob = await network.peer("bob");
   assert.equal(bob.id, bobId);
   await alice.waitFor("delivered", { test: (e) => e.id === pending.id });
   await bob.waitFor("message", { test: (e) => e.text === "for bob only" });
 });
 
 Deno.test("an impostor answering with its own key in another peer's name is refused", async () => {
-  await using dir = await tempDir();
-  await using registry = await RegistryProcess.start();
-  const start = (name: string, args: string[] = []) =>
-    PeerProcess.start(name, { registry: registry.address, dataDir: `${dir.path}/${name}`, args });
   await using impostor = await listenAsImpostor();
+  await using network = await TestNetwork.start();
   // Claims to be bob, but holds only its own key.
-  await using misdirected = await start("bob", ["--advertise", `127.0.0.1:${impostor.port}`]);
+  const misdirected = await network.peer("bob", {
+    args: ["--advertise", `127.0.0.1:${impostor.port}`],
+  });
   impostor.claim(misdirected.id);
-  await using alice = await start("alice");
+  const alice = await network.peer("alice");
   await waitUntil(() => knownPeers(alice).includes("bob"), "alice to see bob");
 
   await alice.command({ cmd: "send", to: "bob", text: "secret" });

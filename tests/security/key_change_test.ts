@@ -1,15 +1,12 @@
 import assert from "node:assert/strict";
-import { PeerProcess, RegistryProcess } from "../support/processes.ts";
-import { tempDir } from "../support/temp_dir.ts";
+import { TestNetwork } from "../support/network.ts";
+import type { PeerProcess } from "../support/processes.ts";
 import { knownPeers, waitUntil } from "../support/wait.ts";
 
 Deno.test("a pinned name that comes back with another key is reported and gets nothing until /trust", async () => {
-  await using dir = await tempDir();
-  await using registry = await RegistryProcess.start();
-  const start = (name: string, dataDir: string) =>
-    PeerProcess.start(name, { registry: registry.address, dataDir: `${dir.path}/${dataDir}` });
-  await using alice = await start("alice", "a");
-  const original = await start("bob", "b1");
+  await using network = await TestNetwork.start();
+  const alice = await network.peer("alice");
+  const original = await network.peer("bob", { dataDir: "b1" });
   const oldId = original.id;
   await waitUntil(() => knownPeers(alice).includes("bob"), "alice to see the first bob");
   assert.equal(await original.quit(), 0);
@@ -17,7 +14,7 @@ Deno.test("a pinned name that comes back with another key is reported and gets n
   await alice.waitFor("peer_left");
 
   // Someone else now registers as "bob", with a new key.
-  await using newcomer = await start("bob", "b2");
+  const newcomer = await network.peer("bob", { dataDir: "b2" });
   assert.notEqual(newcomer.id, oldId);
   const changed = await alice.waitFor("key_changed");
   assert.deepEqual(changed, { event: "key_changed", name: "bob", oldId, newId: newcomer.id });
@@ -63,14 +60,14 @@ Deno.test("messages from a changed key are marked unverified until that key is t
 
 Deno.test("/trust names the key it accepts: a third key that took the name meanwhile is not trusted", async () => {
   await using network = await NetworkOfThree.start();
-  const { alice, impostor, start } = network;
+  const { alice, impostor } = network;
   const shown = await alice.waitFor("key_changed");
   assert.equal(shown.newId, impostor.id);
 
   // Before alice gets round to trusting the key she was shown, the name changes hands again.
   assert.equal(await impostor.quit(), 0);
   await alice.waitFor("peer_left", { test: (e) => e.peer.id === impostor.id });
-  await using third = await start("bob", "b3");
+  const third = await network.peer("bob", { dataDir: "b3" });
   await alice.waitFor("key_changed", { test: (e) => e.newId === third.id });
 
   const mark = alice.mark();
@@ -91,45 +88,40 @@ Deno.test("/trust names the key it accepts: a third key that took the name meanw
 
 /** alice, who pinned bob's first key, and an impostor now registered as "bob". */
 class NetworkOfThree implements AsyncDisposable {
+  readonly network: TestNetwork;
   readonly alice: PeerProcess;
   readonly impostor: PeerProcess;
-  readonly start: (name: string, dataDir: string) => Promise<PeerProcess>;
-  readonly #disposables: AsyncDisposable[];
 
-  private constructor(
-    parts: Pick<NetworkOfThree, "alice" | "impostor" | "start">,
-    disposables: AsyncDisposable[],
-  ) {
+  private constructor(parts: Pick<NetworkOfThree, "network" | "alice" | "impostor">) {
+    this.network = parts.network;
     this.alice = parts.alice;
     this.impostor = parts.impostor;
-    this.start = parts.start;
-    this.#disposables = disposables;
+  }
+
+  /** Starts another peer on the same network (see {@linkcode TestNetwork.peer}). */
+  peer(name: string, options: { dataDir: string }): Promise<PeerProcess> {
+    return this.network.peer(name, options);
   }
 
   static async start(): Promise<NetworkOfThree> {
-    const dir = await tempDir();
-    const registry = await RegistryProcess.start();
-    const disposables: AsyncDisposable[] = [registry, dir];
-    const start = async (name: string, dataDir: string) => {
-      const peer = await PeerProcess.start(name, {
-        registry: registry.address,
-        dataDir: `${dir.path}/${dataDir}`,
-      });
-      disposables.unshift(peer);
-      return peer;
-    };
-    const alice = await start("alice", "a");
-    const bob = await start("bob", "b1");
-    await waitUntil(() => knownPeers(alice).includes("bob"), "alice to pin bob");
-    assert.equal(await bob.quit(), 0);
-    await alice.waitFor("peer_left", { test: (e) => e.peer.id === bob.id });
-    const impostor = await start("bob", "b2");
-    await alice.waitFor("key_changed", { test: (e) => e.newId === impostor.id });
-    await waitUntil(() => knownPeers(impostor).includes("alice"), "the impostor to see alice");
-    return new NetworkOfThree({ alice, impostor, start }, disposables);
+    const network = await TestNetwork.start();
+    try {
+      const alice = await network.peer("alice");
+      const bob = await network.peer("bob", { dataDir: "b1" });
+      await waitUntil(() => knownPeers(alice).includes("bob"), "alice to pin bob");
+      assert.equal(await bob.quit(), 0);
+      await alice.waitFor("peer_left", { test: (e) => e.peer.id === bob.id });
+      const impostor = await network.peer("bob", { dataDir: "b2" });
+      await alice.waitFor("key_changed", { test: (e) => e.newId === impostor.id });
+      await waitUntil(() => knownPeers(impostor).includes("alice"), "the impostor to see alice");
+      return new NetworkOfThree({ network, alice, impostor });
+    } catch (error) {
+      await network[Symbol.asyncDispose]();
+      throw error;
+    }
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
-    for (const part of this.#disposables) await part[Symbol.asyncDispose]();
+    await this.network[Symbol.asyncDispose]();
   }
 }

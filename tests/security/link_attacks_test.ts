@@ -17,8 +17,8 @@ import {
   ProtocolError,
   shortId,
 } from "../../protocol/mod.ts";
-import { PeerProcess, RegistryProcess } from "../support/processes.ts";
-import { tempDir } from "../support/temp_dir.ts";
+import { TestNetwork } from "../support/network.ts";
+import type { PeerProcess, RegistryProcess } from "../support/processes.ts";
 import { knownPeers, waitUntil } from "../support/wait.ts";
 import {
   dialByHand,
@@ -37,17 +37,17 @@ interface Cast {
 
 async function startCast(): Promise<Cast & AsyncDisposable> {
   await using stack = new AsyncDisposableStack();
-  const dir = stack.use(await tempDir());
-  const registry = stack.use(await RegistryProcess.start(["--no-dashboard"]));
-  const bob = stack.use(
-    await PeerProcess.start("bob", { registry: registry.address, dataDir: `${dir.path}/b` }),
-  );
-  const alice = stack.use(
-    await PeerProcess.start("alice", { registry: registry.address, dataDir: `${dir.path}/a` }),
-  );
+  const network = stack.use(await TestNetwork.start(["--no-dashboard"]));
+  const bob = await network.peer("bob");
+  const alice = await network.peer("alice");
   await waitUntil(() => knownPeers(alice).includes("bob"), "alice to see bob");
   const owned = stack.move();
-  return { registry, bob, alice, [Symbol.asyncDispose]: () => owned.disposeAsync() };
+  return {
+    registry: network.registry,
+    bob,
+    alice,
+    [Symbol.asyncDispose]: () => owned.disposeAsync(),
+  };
 }
 
 /** A chat message as a real sender would write it. */

@@ -23,8 +23,8 @@ import {
   ProtocolError,
 } from "../../protocol/mod.ts";
 import { mb, MemoryWatch, rssBytes } from "../support/memory_watch.ts";
-import { PeerProcess, RegistryProcess } from "../support/processes.ts";
-import { tempDir } from "../support/temp_dir.ts";
+import { TestNetwork } from "../support/network.ts";
+import type { PeerProcess } from "../support/processes.ts";
 import { knownPeers, waitUntil } from "../support/wait.ts";
 import { dialGenuine, LinkClient, sealedMessagesUntilClosed } from "./link_client.ts";
 
@@ -36,27 +36,12 @@ const IDLE_SOCKETS = 80;
 /** A registry with bob (the target) and alice (everyone else). */
 async function startCast(bobArgs: string[] = []) {
   await using stack = new AsyncDisposableStack();
-  const dir = stack.use(await tempDir());
-  const registry = stack.use(await RegistryProcess.start(["--no-dashboard"]));
-  const bob = stack.use(
-    await PeerProcess.start("bob", {
-      registry: registry.address,
-      dataDir: `${dir.path}/b`,
-      args: bobArgs,
-    }),
-  );
-  const alice = stack.use(
-    await PeerProcess.start("alice", { registry: registry.address, dataDir: `${dir.path}/a` }),
-  );
+  const network = stack.use(await TestNetwork.start(["--no-dashboard"]));
+  const bob = await network.peer("bob", { args: bobArgs });
+  const alice = await network.peer("alice");
   await waitUntil(() => knownPeers(alice).includes("bob"), "alice to see bob");
   const owned = stack.move();
-  return {
-    registry,
-    bob,
-    alice,
-    dir: dir.path,
-    [Symbol.asyncDispose]: () => owned.disposeAsync(),
-  };
+  return { network, bob, alice, [Symbol.asyncDispose]: () => owned.disposeAsync() };
 }
 
 /** `from` sends `to` a message; it is shown there and reported delivered. */
@@ -189,10 +174,7 @@ Deno.test({
       }
     }));
     // A newcomer links to bob while the burst is on, and alice keeps chatting.
-    await using carol = await PeerProcess.start("carol", {
-      registry: cast.registry.address,
-      dataDir: `${cast.dir}/c`,
-    });
+    await using carol = await cast.network.peer("carol");
     await waitUntil(() => knownPeers(carol).includes("bob"), "carol to see bob");
     await chatGetsThrough(carol, bob, "carol, during the burst");
     await chatGetsThrough(alice, bob, "alice, during the burst");

@@ -1,8 +1,7 @@
 import assert from "node:assert/strict";
 import { Identity } from "../../peer/mod.ts";
 import { createLogger } from "../../log/mod.ts";
-import { PeerProcess, RegistryProcess, TerminalPeerProcess } from "../support/processes.ts";
-import { tempDir } from "../support/temp_dir.ts";
+import { TestNetwork } from "../support/network.ts";
 import { waitUntil } from "../support/wait.ts";
 import { dialGenuine, LinkClient } from "./link_client.ts";
 
@@ -10,16 +9,9 @@ import { dialGenuine, LinkClient } from "./link_client.ts";
 const OBEYED = /[\p{Cc}\u202e]/u;
 
 Deno.test("chat text cannot fake a line or retitle the terminal: control characters are shown, not obeyed", async () => {
-  await using dir = await tempDir();
-  await using registry = await RegistryProcess.start();
-  await using carol = await PeerProcess.start("carol", {
-    registry: registry.address,
-    dataDir: `${dir.path}/c`,
-  });
-  await using alice = await TerminalPeerProcess.start("alice", {
-    registry: registry.address,
-    dataDir: `${dir.path}/a`,
-  });
+  await using network = await TestNetwork.start();
+  const carol = await network.peer("carol");
+  const alice = await network.terminalPeer("alice");
   await waitUntil(() => carol.events.some((e) => e.event === "peer_joined"), "carol to see alice");
 
   const attacks = [
@@ -43,12 +35,8 @@ Deno.test("chat text cannot fake a line or retitle the terminal: control charact
 });
 
 Deno.test("an error text sent over a link is logged with its control characters escaped", async () => {
-  await using dir = await tempDir();
-  await using registry = await RegistryProcess.start();
-  await using bob = await PeerProcess.start("bob", {
-    registry: registry.address,
-    dataDir: `${dir.path}/b`,
-  });
+  await using network = await TestNetwork.start();
+  const bob = await network.peer("bob");
   await using link = await LinkClient.connect(bob.listen);
   const channel = await dialGenuine(link, await Identity.generate(), bob.id);
   channel.send({

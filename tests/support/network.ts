@@ -1,18 +1,27 @@
 /**
  * The usual end-to-end setup in one place: a temp directory, a registry
- * process, and peer processes started by name (each with its own data
- * directory), all stopped together on dispose.
+ * process, and peer processes (`--json` or terminal) started by name, each
+ * with its own data directory, all stopped together on dispose.
  */
 
-import { PeerProcess, type PeerStartOptions, RegistryProcess } from "./processes.ts";
+import {
+  PeerProcess,
+  type PeerStartOptions,
+  RegistryProcess,
+  type RoleProcess,
+  TerminalPeerProcess,
+} from "./processes.ts";
 import { tempDir } from "./temp_dir.ts";
+
+/** How to start a peer on a {@linkcode TestNetwork}: `dataDir` is relative to its directory. */
+export type NetworkPeerOptions = Partial<Omit<PeerStartOptions, "dataDir">> & { dataDir?: string };
 
 /** A registry and the peers started against it. */
 export class TestNetwork implements AsyncDisposable {
   readonly registry: RegistryProcess;
   readonly dir: string;
   readonly #cleanup: AsyncDisposable;
-  readonly #peers: PeerProcess[] = [];
+  readonly #peers: RoleProcess[] = [];
 
   private constructor(registry: RegistryProcess, dir: string, cleanup: AsyncDisposable) {
     this.registry = registry;
@@ -32,18 +41,32 @@ export class TestNetwork implements AsyncDisposable {
   }
 
   /**
-   * Starts a peer named `name`. Its data directory is `<dir>/<dataDir ?? name>`,
-   * so starting the same name again restarts the same identity.
+   * Starts a `--json` peer named `name`. Its data directory is
+   * `<dir>/<dataDir ?? name>`, so starting the same name again restarts the
+   * same identity. A test may quit or dispose a peer early (to restart it, or
+   * to free its name): the network's own dispose of it then does nothing more.
    */
-  async peer(
+  async peer(name: string, options: NetworkPeerOptions = {}): Promise<PeerProcess> {
+    return this.#own(await PeerProcess.start(name, this.#startOptions(name, options)));
+  }
+
+  /** Starts a peer running the terminal chat, as {@linkcode TestNetwork.peer} does. */
+  async terminalPeer(
     name: string,
-    options: Partial<Omit<PeerStartOptions, "dataDir">> & { dataDir?: string } = {},
-  ): Promise<PeerProcess> {
-    const peer = await PeerProcess.start(name, {
+    options: NetworkPeerOptions = {},
+  ): Promise<TerminalPeerProcess> {
+    return this.#own(await TerminalPeerProcess.start(name, this.#startOptions(name, options)));
+  }
+
+  #startOptions(name: string, options: NetworkPeerOptions): PeerStartOptions {
+    return {
       registry: this.registry.address,
       ...options,
       dataDir: `${this.dir}/${options.dataDir ?? name}`,
-    });
+    };
+  }
+
+  #own<P extends RoleProcess>(peer: P): P {
     this.#peers.push(peer);
     return peer;
   }
