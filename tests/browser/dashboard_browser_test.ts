@@ -1,7 +1,7 @@
 /// <reference lib="dom" />
 // Functions given to page.waitForFunction run in the page, hence the DOM types.
 import assert from "node:assert/strict";
-import { artifactPath, launchBrowser, skipBrowserTests } from "../support/browser.ts";
+import { artifactPath, browserTest, launchBrowser } from "../support/browser.ts";
 import { PeerProcess, RegistryProcess } from "../support/processes.ts";
 import { tempDir } from "../support/temp_dir.ts";
 
@@ -9,13 +9,9 @@ import { tempDir } from "../support/temp_dir.ts";
 // late after 450 ms of silence, eviction soon after 900 ms, evicted after 1200 ms.
 const REGISTRY_ARGS = ["--heartbeat-ms", "300", "--evict-after", "4"];
 
-Deno.test({
-  name: "the dashboard shows peers arrive, go late, get evicted and get kicked, without a reload",
-  ignore: skipBrowserTests(),
-  // playwright-core keeps internal timers across pages; everything it starts is closed at the end.
-  sanitizeOps: false,
-  sanitizeResources: false,
-  async fn() {
+browserTest(
+  "the dashboard shows peers arrive, go late, get evicted and get kicked, without a reload",
+  async () => {
     await using dir = await tempDir();
     await using registry = await RegistryProcess.start(REGISTRY_ARGS);
     await using browser = await launchBrowser();
@@ -122,14 +118,11 @@ Deno.test({
     assert.deepEqual(problems, [], "no script errors in the page");
     bob.kill("SIGCONT");
   },
-});
+);
 
-Deno.test({
-  name: "the dashboard page says when its live connection is lost and recovers when it returns",
-  ignore: skipBrowserTests(),
-  sanitizeOps: false,
-  sanitizeResources: false,
-  async fn() {
+browserTest(
+  "the dashboard page says when its live connection is lost and recovers when it returns",
+  async () => {
     await using dir = await tempDir();
     await using registry = await RegistryProcess.start(REGISTRY_ARGS);
     await using browser = await launchBrowser();
@@ -158,28 +151,22 @@ Deno.test({
     await page.waitForSelector("#live[data-state=live]", { timeout: 15_000 });
     await page.locator(`#peers tr[data-id="${erin.id}"]`).waitFor();
   },
-});
+);
 
-Deno.test({
-  name: "the uptime card keeps its height however long the uptime reads",
-  ignore: skipBrowserTests(),
-  sanitizeOps: false,
-  sanitizeResources: false,
-  async fn() {
-    await using registry = await RegistryProcess.start();
-    await using browser = await launchBrowser();
-    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    await page.goto(registry.dashboardUrl);
-    await page.waitForSelector("#live[data-state=live]");
-    // Set and measured in one go, between two ticks of the page's own clock.
-    const heights = await page.evaluate(() => {
-      const uptime = document.getElementById("uptime")!;
-      const card = uptime.closest(".card") as HTMLElement;
-      return ["5 s", "2 min 24 s", "23 h 59 min", "999 d 23 h"].map((text) => {
-        uptime.textContent = text;
-        return card.getBoundingClientRect().height;
-      });
+browserTest("the uptime card keeps its height however long the uptime reads", async () => {
+  await using registry = await RegistryProcess.start();
+  await using browser = await launchBrowser();
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  await page.goto(registry.dashboardUrl);
+  await page.waitForSelector("#live[data-state=live]");
+  // Set and measured in one go, between two ticks of the page's own clock.
+  const heights = await page.evaluate(() => {
+    const uptime = document.getElementById("uptime")!;
+    const card = uptime.closest(".card") as HTMLElement;
+    return ["5 s", "2 min 24 s", "23 h 59 min", "999 d 23 h"].map((text) => {
+      uptime.textContent = text;
+      return card.getBoundingClientRect().height;
     });
-    assert.equal(new Set(heights).size, 1, `card heights ${heights.join(", ")}`);
-  },
+  });
+  assert.equal(new Set(heights).size, 1, `card heights ${heights.join(", ")}`);
 });

@@ -1,15 +1,11 @@
 /// <reference lib="dom" />
 import assert from "node:assert/strict";
-import { launchBrowser, skipBrowserTests } from "../support/browser.ts";
+import { browserTest, launchBrowser } from "../support/browser.ts";
 import { TestNetwork } from "../support/network.ts";
 
-Deno.test({
-  name: "a broadcast in the web conversation with one recipient is marked as sent to everyone",
-  ignore: skipBrowserTests(),
-  // playwright-core keeps internal timers across pages; everything it starts is closed at the end.
-  sanitizeOps: false,
-  sanitizeResources: false,
-  async fn() {
+browserTest(
+  "a broadcast in the web conversation with one recipient is marked as sent to everyone",
+  async () => {
     await using network = await TestNetwork.start();
     const alice = await network.peer("alice", { args: ["--web"] });
     const bob = await network.peer("bob");
@@ -52,4 +48,4 @@ Deno.test({
     ]);
     assert.deepEqual(problems, []);
   },
-});
+);

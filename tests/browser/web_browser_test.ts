@@ -1,18 +1,13 @@
 /// <reference lib="dom" />
 // Functions given to page.waitForFunction run in the page, hence the DOM types.
 import assert from "node:assert/strict";
-import { artifactPath, launchBrowser, skipBrowserTests } from "../support/browser.ts";
+import { artifactPath, browserTest, launchBrowser } from "../support/browser.ts";
 import { PeerProcess, RegistryProcess } from "../support/processes.ts";
 import { tempDir } from "../support/temp_dir.ts";
 
-Deno.test({
-  name:
-    "two chat windows: live messages, delivered and read ticks, offline, pending, then delivered",
-  ignore: skipBrowserTests(),
-  // playwright-core keeps internal timers across pages; everything it starts is closed at the end.
-  sanitizeOps: false,
-  sanitizeResources: false,
-  async fn() {
+browserTest(
+  "two chat windows: live messages, delivered and read ticks, offline, pending, then delivered",
+  async () => {
     await using dir = await tempDir();
     await using registry = await RegistryProcess.start();
     const start = (name: string) =>
@@ -113,4 +108,4 @@ Deno.test({
       await bob[Symbol.asyncDispose]();
     }
   },
-});
+);

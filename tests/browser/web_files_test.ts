@@ -1,18 +1,13 @@
 /// <reference lib="dom" />
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
-import { launchBrowser, skipBrowserTests } from "../support/browser.ts";
+import { browserTest, launchBrowser } from "../support/browser.ts";
 import { TestNetwork } from "../support/network.ts";
 import { randomFile, sha256Of } from "../support/files.ts";
 
-Deno.test({
-  name:
-    "the web window accepts an offer with a button, attaches by button and by drag-and-drop, and shows progress",
-  ignore: skipBrowserTests(),
-  // playwright-core keeps internal timers across pages; everything it starts is closed at the end.
-  sanitizeOps: false,
-  sanitizeResources: false,
-  async fn() {
+browserTest(
+  "the web window accepts an offer with a button, attaches by button and by drag-and-drop, and shows progress",
+  async () => {
     await using network = await TestNetwork.start();
     const alice = await network.peer("alice", {
       args: ["--web", "--download-dir", `${network.dir}/alice-in`],
@@ -76,4 +71,4 @@ Deno.test({
     assert.match(await declined.innerText(), /to bob: declined/);
     assert.deepEqual(problems, []);
   },
-});
+);

@@ -1,15 +1,11 @@
 /// <reference lib="dom" />
 import assert from "node:assert/strict";
-import { launchBrowser, skipBrowserTests } from "../support/browser.ts";
+import { browserTest, launchBrowser } from "../support/browser.ts";
 import { TestNetwork } from "../support/network.ts";
 
-Deno.test({
-  name: "the chat window says when a recipient takes no more for now, and the message waits",
-  ignore: skipBrowserTests(),
-  // playwright-core keeps internal timers across pages; everything it starts is closed at the end.
-  sanitizeOps: false,
-  sanitizeResources: false,
-  async fn() {
+browserTest(
+  "the chat window says when a recipient takes no more for now, and the message waits",
+  async () => {
     await using network = await TestNetwork.start();
     const alice = await network.peer("alice", { args: ["--web"] });
     // Two messages a minute from one sender: the third waits half a minute.
@@ -46,4 +42,4 @@ Deno.test({
     assert.equal(alice.all("failed").length, 0, "waiting, not failed");
     assert.deepEqual(problems, []);
   },
-});
+);

@@ -6,7 +6,7 @@
  * or send, even when it replays everything it received.
  */
 import assert from "node:assert/strict";
-import { launchBrowser, skipBrowserTests } from "../support/browser.ts";
+import { browserTest, launchBrowser } from "../support/browser.ts";
 import { TestNetwork } from "../support/network.ts";
 import { knownPeers, waitUntil } from "../support/wait.ts";
 
@@ -44,13 +44,9 @@ document.getElementById("f").submit();
   return { server, received, port: server.addr.port };
 }
 
-Deno.test({
-  name: "a server on another port that the chat's browser visits gets nothing that reads or sends",
-  ignore: skipBrowserTests(),
-  // playwright-core keeps internal timers across pages; everything it starts is closed at the end.
-  sanitizeOps: false,
-  sanitizeResources: false,
-  async fn() {
+browserTest(
+  "a server on another port that the chat's browser visits gets nothing that reads or sends",
+  async () => {
     await using net = await TestNetwork.start();
     await using alice = await net.peer("alice", { args: ["--web"] });
     await using bob = await net.peer("bob");
@@ -147,14 +143,11 @@ Deno.test({
       await stranger.server.shutdown();
     }
   },
-});
+);
 
-Deno.test({
-  name: "without JavaScript the window works through forms that carry the tab's token",
-  ignore: skipBrowserTests(),
-  sanitizeOps: false,
-  sanitizeResources: false,
-  async fn() {
+browserTest(
+  "without JavaScript the window works through forms that carry the tab's token",
+  async () => {
     await using net = await TestNetwork.start();
     await using alice = await net.peer("alice", { args: ["--web"] });
     await using bob = await net.peer("bob");
@@ -177,4 +170,4 @@ Deno.test({
     assert.equal(bob.all("message").length, 1);
     assert.ok(!page.url().includes("launch="), "the form posts leave the secret behind");
   },
-});
+);
