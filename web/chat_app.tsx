@@ -24,7 +24,7 @@ import { LockedPage, type LockedReason } from "./pages/locked_page.tsx";
 import { roomMessages } from "./room.ts";
 import { fileRoutes } from "./file_routes.ts";
 import { readJson } from "./read_json.ts";
-import { answer, ERROR_STATUS } from "./peer_answer.ts";
+import { answer, answerPage } from "./peer_answer.ts";
 import { filesClient } from "./assets/files_client.ts";
 import { FILES_CSS } from "./assets/files_styles.ts";
 import { roomsClient } from "./assets/rooms_client.ts";
@@ -46,6 +46,18 @@ const FILES_JS =
   `"use strict";\n(${filesClient.toString()})({ readEventStream: ${readEventStream.toString()} });\n`;
 const ROOMS_JS = `"use strict";\n(${roomsClient.toString()})();\n`;
 const UNLOCK_JS = `"use strict";\n(${unlockClient.toString()})();\n`;
+const CSS = "text/css; charset=utf-8";
+const JS = "text/javascript; charset=utf-8";
+/** The page's stylesheets and scripts: path, body, content type. */
+const ASSETS: readonly [string, string, string][] = [
+  ["/assets/chat.css", CHAT_CSS, CSS],
+  ["/assets/chat.js", CLIENT_JS, JS],
+  ["/assets/files.css", FILES_CSS, CSS],
+  ["/assets/files.js", FILES_JS, JS],
+  ["/assets/rooms.css", ROOMS_CSS, CSS],
+  ["/assets/rooms.js", ROOMS_JS, JS],
+  ["/assets/unlock.js", UNLOCK_JS, JS],
+];
 
 const HEADERS: Record<string, string> = {
   ...SECURITY_HEADERS,
@@ -169,17 +181,14 @@ export function createChatApp(options: ChatAppOptions): Hono {
     if (!await access.firstSubmission(session, String(form.get("form") ?? ""))) {
       return await chatPage(c, session, { with: to });
     }
-    try {
-      await sendTo(peer, to, text);
-    } catch (error) {
-      if (!(error instanceof PeerError)) throw error;
-      return await chatPage(c, session, {
-        with: to,
-        notice: `Not sent: ${error.message}`,
-        status: ERROR_STATUS[error.code],
-      });
-    }
-    return await chatPage(c, session, { with: to });
+    return await answerPage(
+      async () => {
+        await sendTo(peer, to, text);
+        return await chatPage(c, session, { with: to });
+      },
+      (refusal) => chatPage(c, session, { with: to, ...refusal }),
+      "Not sent",
+    );
   });
 
   // Without JavaScript the Trust button posts here.
@@ -275,34 +284,9 @@ export function createChatApp(options: ChatAppOptions): Hono {
   fileRoutes(app, peer, forms);
   roomRoutes(app, peer, forms);
 
-  app.get(
-    "/assets/chat.css",
-    (c) => c.body(CHAT_CSS, 200, { "Content-Type": "text/css; charset=utf-8" }),
-  );
-  app.get(
-    "/assets/chat.js",
-    (c) => c.body(CLIENT_JS, 200, { "Content-Type": "text/javascript; charset=utf-8" }),
-  );
-  app.get(
-    "/assets/files.css",
-    (c) => c.body(FILES_CSS, 200, { "Content-Type": "text/css; charset=utf-8" }),
-  );
-  app.get(
-    "/assets/files.js",
-    (c) => c.body(FILES_JS, 200, { "Content-Type": "text/javascript; charset=utf-8" }),
-  );
-  app.get(
-    "/assets/rooms.css",
-    (c) => c.body(ROOMS_CSS, 200, { "Content-Type": "text/css; charset=utf-8" }),
-  );
-  app.get(
-    "/assets/rooms.js",
-    (c) => c.body(ROOMS_JS, 200, { "Content-Type": "text/javascript; charset=utf-8" }),
-  );
-  app.get(
-    "/assets/unlock.js",
-    (c) => c.body(UNLOCK_JS, 200, { "Content-Type": "text/javascript; charset=utf-8" }),
-  );
+  for (const [path, body, type] of ASSETS) {
+    app.get(path, (c) => c.body(body, 200, { "Content-Type": type }));
+  }
   app.get("/favicon.svg", (c) => c.body(FAVICON_SVG, 200, { "Content-Type": "image/svg+xml" }));
   app.get("/favicon.ico", (c) => c.redirect("/favicon.svg", 301));
 

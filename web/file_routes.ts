@@ -6,9 +6,9 @@
  */
 
 import type { Hono } from "hono";
-import { type Peer, PeerError } from "../peer/mod.ts";
+import type { Peer } from "../peer/mod.ts";
 import { readJson } from "./read_json.ts";
-import { answer, ERROR_STATUS } from "./peer_answer.ts";
+import { answer, answerPage } from "./peer_answer.ts";
 import type { PageRoutesOptions } from "./page_routes.ts";
 
 /** Options for {@linkcode fileRoutes}: the app's form handling. */
@@ -51,17 +51,13 @@ export function fileRoutes(app: Hono, peer: Peer, options: FileRoutesOptions): v
       if (posted instanceof Response) return posted;
       const id = String(posted.form.get("id") ?? "");
       const back = String(posted.form.get("with") ?? "");
-      try {
-        await (action === "accept" ? peer.acceptFile(id) : peer.declineFile(id));
-      } catch (error) {
-        if (!(error instanceof PeerError)) throw error;
-        return await options.page(c, posted.session, {
-          with: back,
-          notice: error.message,
-          status: ERROR_STATUS[error.code],
-        });
-      }
-      return await options.page(c, posted.session, { with: back });
+      return await answerPage(
+        async () => {
+          await (action === "accept" ? peer.acceptFile(id) : peer.declineFile(id));
+          return await options.page(c, posted.session, { with: back });
+        },
+        (refusal) => options.page(c, posted.session, { with: back, ...refusal }),
+      );
     });
   }
 }

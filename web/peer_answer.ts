@@ -1,4 +1,8 @@
-/** How the web UI's JSON API answers a peer request: its result, or its refusal with a status. */
+/**
+ * How the web UI answers a peer request: the JSON API with its result, or
+ * its refusal with a status; a page form with the page it leads to, or the
+ * page again with the refusal as its notice.
+ */
 
 import type { Context } from "hono";
 import { PeerError, type PeerErrorCode } from "../peer/mod.ts";
@@ -39,5 +43,29 @@ export async function answer(c: Context, request: () => Promise<object>): Promis
   } catch (error) {
     if (!(error instanceof PeerError)) throw error;
     return c.json({ error: error.message, code: error.code }, ERROR_STATUS[error.code]);
+  }
+}
+
+/** What a page shows when the peer refuses a form's request. */
+export interface PageRefusal {
+  notice: string;
+  status: (typeof ERROR_STATUS)[PeerErrorCode];
+}
+
+/**
+ * Runs a page form's peer request: the page it leads to, or — when the peer
+ * refuses — `refused` with the notice (after `prefix: ` when given) and status.
+ */
+export async function answerPage(
+  request: () => Promise<Response>,
+  refused: (refusal: PageRefusal) => Promise<Response>,
+  prefix?: string,
+): Promise<Response> {
+  try {
+    return await request();
+  } catch (error) {
+    if (!(error instanceof PeerError)) throw error;
+    const notice = prefix ? `${prefix}: ${error.message}` : error.message;
+    return await refused({ notice, status: ERROR_STATUS[error.code] });
   }
 }

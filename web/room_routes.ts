@@ -9,10 +9,10 @@
  */
 
 import type { Context, Hono } from "hono";
-import { type Peer, PeerError, type RoomView } from "../peer/mod.ts";
+import type { Peer, RoomView } from "../peer/mod.ts";
 import { MAX_ROOM_MEMBERS } from "../protocol/mod.ts";
 import { readJson } from "./read_json.ts";
-import { answer, ERROR_STATUS } from "./peer_answer.ts";
+import { answer, answerPage } from "./peer_answer.ts";
 import type { PageRoutesOptions } from "./page_routes.ts";
 import { ROOM_CONVERSATION } from "./rooms_view.ts";
 
@@ -84,19 +84,16 @@ export function roomRoutes(app: Hono, peer: Peer, options: RoomRoutesOptions): v
         status: 400,
       });
     }
-    try {
-      const room = await change(form);
-      return await options.page(c, session, {
-        with: room.left ? undefined : ROOM_CONVERSATION + room.id,
-      });
-    } catch (error) {
-      if (!(error instanceof PeerError)) throw error;
-      return await options.page(c, session, {
-        with: back,
-        notice: `${how.refusal}: ${error.message}`,
-        status: ERROR_STATUS[error.code],
-      });
-    }
+    return await answerPage(
+      async () => {
+        const room = await change(form);
+        return await options.page(c, session, {
+          with: room.left ? undefined : ROOM_CONVERSATION + room.id,
+        });
+      },
+      (refusal) => options.page(c, session, { with: back, ...refusal }),
+      how.refusal,
+    );
   }
 
   const picked = (form: FormData) =>
