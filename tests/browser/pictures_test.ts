@@ -232,38 +232,38 @@ browserTest(
     await page.click(`#contacts [data-id="${bob.id}"] button`);
     await page.waitForFunction(() => document.title.endsWith("bob — p2pchat"));
     const item = page.locator(`#transfers li[data-id="${offer.id}"]`);
-    await item.locator("button.accept").click();
 
-    // Caught partway: bob (the sender) is stopped at alice's first progress, then let run
-    // in short steps until her bar shows about a third, so the picture never races the link.
+    // Caught partway: bob (the sender) is stopped before alice accepts, then let run in short
+    // steps until her bar shows about a third, so the picture never races the link. (Stopping
+    // him at her first progress event raced it: a fast machine sent all 128 MiB by then.)
     const barOf = () =>
       item.locator("progress").evaluate((el) => {
         const progress = el as HTMLProgressElement;
         return { value: progress.value, max: progress.max };
       });
-    const mark = alice.mark();
-    await alice.waitFor("file_progress", { test: (e) => e.id === offer.id, after: mark });
     bob.kill("SIGSTOP");
     try {
-      await page.locator(`#transfers li[data-id="${offer.id}"][data-status="transferring"]`)
-        .waitFor();
-      // Each step runs bob for about half of what is left to a third, at the rate seen so far.
-      let runMs = 20;
+      await item.locator("button.accept").click();
+      // Each step runs bob for about half of what is left to a third, at the rate seen so far;
+      // until a rate is seen, steps stay short enough that even a fast link cannot finish.
+      let runMs = 10;
       let before = 0;
-      for (let step = 0; step < 100; step++) {
+      for (let step = 0; step < 200; step++) {
+        bob.kill("SIGCONT");
+        await new Promise((resolve) => setTimeout(resolve, runMs));
+        bob.kill("SIGSTOP");
         // Progress events come at most 4 a second: wait for the one after the step.
         await new Promise((resolve) => setTimeout(resolve, 400));
         const { value, max } = await barOf();
         if (value >= max / 3) break;
         const perMs = (value - before) / runMs;
         runMs = perMs > 0
-          ? Math.min(500, Math.max(10, (max / 3 - value) / perMs / 2))
-          : Math.min(500, runMs * 2);
+          ? Math.min(200, Math.max(10, (max / 3 - value) / perMs / 2))
+          : Math.min(50, runMs * 2);
         before = value;
-        bob.kill("SIGCONT");
-        await new Promise((resolve) => setTimeout(resolve, runMs));
-        bob.kill("SIGSTOP");
       }
+      await page.locator(`#transfers li[data-id="${offer.id}"][data-status="transferring"]`)
+        .waitFor();
       const bar = await barOf();
       assert.ok(
         bar.value >= bar.max / 3 && bar.value < bar.max,
